@@ -1,0 +1,153 @@
+/**
+ * One class per failure. Every error has a stable `code` (part of the API: surfaces and
+ * clients switch on it) and a message that tells the caller what to fix. Surfaces map these
+ * to their own status codes in exactly one place each; anything that is not a TockError is
+ * an internal error there.
+ */
+export abstract class TockError extends Error {
+  abstract readonly code: string;
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+export type ResourceKind = 'project' | 'key' | 'schedule' | 'job' | 'execution' | 'monitor' | 'account';
+
+/** The object does not exist, or belongs to another tenant (the two are indistinguishable on purpose). */
+export class NotFoundError extends TockError {
+  readonly code = 'not_found';
+  constructor(
+    readonly resource: ResourceKind,
+    readonly id: string,
+  ) {
+    super(`No ${resource} with id '${id}'`);
+  }
+}
+
+/** A field of the input is wrong. `field` is the snake_case path of the offending field, when known. */
+export class InvalidArgumentError extends TockError {
+  readonly code: string = 'invalid_argument';
+  constructor(
+    message: string,
+    readonly field: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export class InvalidCronError extends InvalidArgumentError {
+  override readonly code = 'invalid_cron';
+  constructor(
+    readonly expression: string,
+    reason: string,
+  ) {
+    super(`Invalid cron expression: '${expression}' (${reason})`, 'cron');
+  }
+}
+
+export class InvalidTimezoneError extends InvalidArgumentError {
+  override readonly code = 'invalid_timezone';
+  constructor(readonly timezone: string) {
+    super(`Unknown time zone '${timezone}' (expected an IANA name such as 'Europe/Riga' or 'UTC')`, 'timezone');
+  }
+}
+
+export class InvalidUrlError extends InvalidArgumentError {
+  override readonly code = 'invalid_url';
+  constructor(
+    readonly url: string,
+    reason: string,
+    field = 'url',
+  ) {
+    super(`Invalid URL '${url}': ${reason}`, field);
+  }
+}
+
+export class InvalidPageTokenError extends InvalidArgumentError {
+  override readonly code = 'invalid_page_token';
+  constructor() {
+    super('Invalid page_token: pass back the next_page_token of the previous page unchanged', 'page_token');
+  }
+}
+
+/** A unique name is taken (e.g. a schedule key inside a project). */
+export class AlreadyExistsError extends TockError {
+  readonly code = 'already_exists';
+  constructor(
+    readonly resource: ResourceKind,
+    readonly field: string,
+    readonly value: string,
+  ) {
+    super(`A ${resource} with ${field} '${value}' already exists in this project`);
+  }
+}
+
+/** The job already ran (or is running), so it can no longer be cancelled. */
+export class JobAlreadyExecutedError extends TockError {
+  readonly code = 'job_already_executed';
+  constructor(
+    readonly jobId: string,
+    readonly status: string,
+  ) {
+    super(`Job '${jobId}' cannot be cancelled: it is already ${status}`);
+  }
+}
+
+/** The idempotency key was used before with a different request. */
+export class IdempotencyConflictError extends TockError {
+  readonly code = 'idempotency_conflict';
+  constructor(
+    readonly idempotencyKey: string,
+    readonly existingJobId: string,
+  ) {
+    super(
+      `Idempotency key '${idempotencyKey}' was already used for job '${existingJobId}' with a different request; use a new key`,
+    );
+  }
+}
+
+/** The object is in a state that does not allow the operation (e.g. deleting the last project). */
+export class FailedPreconditionError extends TockError {
+  readonly code: string = 'failed_precondition';
+  constructor(message: string) {
+    super(message);
+  }
+}
+
+/** No key, or a key that is unknown or revoked. */
+export class UnauthenticatedError extends TockError {
+  readonly code = 'unauthenticated';
+  constructor(message = 'Missing or invalid API key: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"') {
+    super(message);
+  }
+}
+
+/** The key is valid but lacks the scope the operation needs, or is limited to another project. */
+export class PermissionDeniedError extends TockError {
+  readonly code = 'permission_denied';
+  constructor(
+    readonly requiredScope: string,
+    message?: string,
+  ) {
+    super(message ?? `This key lacks the '${requiredScope}' scope`);
+  }
+}
+
+export class RateLimitedError extends TockError {
+  readonly code = 'rate_limited';
+  constructor(readonly retryAfterMs: number) {
+    super(`Too many requests; retry after ${Math.ceil(retryAfterMs / 1000)} s`);
+  }
+}
+
+/** The database or another dependency is not reachable; retrying later may work. */
+export class UnavailableError extends TockError {
+  readonly code = 'unavailable';
+  constructor(message = 'Service temporarily unavailable; retry shortly') {
+    super(message);
+  }
+}
+
+export function isTockError(err: unknown): err is TockError {
+  return err instanceof TockError;
+}

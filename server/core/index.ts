@@ -1,0 +1,58 @@
+import type { Database } from '../store/database.js';
+import { systemClock, type Clock } from './clock.js';
+import type { CoreDeps } from './deps.js';
+import { JobService } from './jobs/service.js';
+import { KeyService } from './keys/service.js';
+import { MonitorService } from './monitors/service.js';
+import { ProjectService } from './projects/service.js';
+import { ScheduleService } from './schedules/service.js';
+import type { Actor, ApiKey, Principal, Project } from './types.js';
+import { noopWaker, type Waker } from './wake.js';
+
+/**
+ * The domain core: every operation of every surface goes through one of these services.
+ * Surfaces authenticate a key (`authenticate`), pick the project (`actor`), and call a service.
+ */
+export class Core {
+  readonly projects: ProjectService;
+  readonly keys: KeyService;
+  readonly schedules: ScheduleService;
+  readonly jobs: JobService;
+  readonly monitors: MonitorService;
+
+  constructor(readonly deps: CoreDeps) {
+    this.projects = new ProjectService(deps);
+    this.keys = new KeyService(deps);
+    this.schedules = new ScheduleService(deps);
+    this.jobs = new JobService(deps);
+    this.monitors = new MonitorService(deps);
+  }
+
+  authenticate(secret: string | null | undefined): Promise<Principal> {
+    return this.keys.authenticate(secret);
+  }
+
+  /** The actor for a request: the principal acting on the chosen (or default) project. */
+  async actor(principal: Principal, projectId?: string | null): Promise<Actor> {
+    const project = await this.projects.resolve(principal, projectId);
+    return { accountId: principal.accountId, keyId: principal.keyId, projectId: project.id, scopes: principal.scopes };
+  }
+
+  /**
+   * First start: with no key in the database, creates an admin account, its default project and
+   * a key with every scope. Returns the secret to print once, or null when keys exist.
+   */
+  async bootstrap(): Promise<{ project: Project; key: ApiKey; secret: string } | null> {
+    if ((await this.keys.countAll()) > 0) return null;
+    const { account, project } = await this.projects.createAccount({ name: 'admin' });
+    const { key, secret } = await this.keys.createUnchecked({ accountId: account.id, name: 'admin', scopes: ['*'] });
+    return { project, key, secret };
+  }
+}
+
+export function createCore(opts: { db: Database; clock?: Clock; waker?: Waker; publicUrl: string }): Core {
+  return new Core({ db: opts.db, clock: opts.clock ?? systemClock, waker: opts.waker ?? noopWaker, publicUrl: opts.publicUrl });
+}
+
+export * from './errors.js';
+export type * from './types.js';

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { ApiKeyEntity, ProjectEntity, type ApiKeyRow } from '../../store/entities.js';
+import { hashSecret, newApiKeySecret, secretPrefix } from '../auth/secrets.js';
+import { hasScope, parseScopes, requireScope } from '../auth/scopes.js';
+import type { CoreDeps } from '../deps.js';
+import { NotFoundError, PermissionDeniedError, UnauthenticatedError } from '../errors.js';
+import { isId, newId } from '../ids.js';
+import { decodePageToken, pageOf, pageSize } from '../paging.js';
+import type { ApiKey, Page, PageRequest, Principal, Scope } from '../types.js';
+import { name, parse } from '../validation.js';
+
+export const keyInput = z
+  .object({
+    name: name.optional(),
+    projectId: z.string().nullish(),
+    scopes: z.array(z.string()).max(20).nullish(),
+  })
+  .strict();
+export type KeyInput = z.input<typeof keyInput>;
+
+export function toApiKey(row: ApiKeyRow): ApiKey {
+  return {
+    id: row.id,
+    accountId: row.accountId,
+    projectId: row.projectId,
+    name: row.name,
+    prefix: row.prefix,
+    scopes: row.scopes,
+    createdAt: row.createdAt,
+    lastUsedAt: row.lastUsedAt,
+    revokedAt: row.revokedAt,
+  };
+}
+
+/** last_used_at is written at most this often per key, so authentication stays one read. */
+const TOUCH_EVERY_MS = 60_000;
+
+export class KeyService {
+  constructor(private readonly deps: CoreDeps) {}
+
+  /**
+   * Checks a presented secret. Unknown and revoked keys fail alike. The secret is compared by
+   * looking up its SHA-256, so no timing difference depends on how much of it matched.
+   */
+  async authenticate(secret: string | null | undefined): Promise<Principal> {
+    if (!secret || secret.length > 200) throw new UnauthenticatedError();
+    const em = this.deps.db.em();
+    const row = await em.findOne(ApiKeyEntity, { secretHash: hashSecret(secret) });
+    if (!row || row.revokedAt) throw new UnauthenticatedError();
+    const now = this.deps.clock.now();
+    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
+      // Conditional: of concurrent requests only one writes; losing that race is fine.
+      await em.nativeUpdate(
+        ApiKeyEntity,
+        { id: row.id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: new Date(now.getTime() - TOUCH_EVERY_MS) } }] },
+        { lastUsedAt: now },
+      );
+    }
+    return { accountId: row.accountId, keyId: row.id, keyProjectId: row.projectId, scopes: row.scopes };
+  }
+
+  /** Creates a key without a caller (first start, `tock keys create`). */
+  async createUnchecked(input: { accountId: string; projectId?: string | null; name?: string; scopes?: Scope[] }): Promise<{ key: ApiKey; secret: string }> {
+    const secret = newApiKeySecret();
+    const row: ApiKeyRow = {
+      id: newId('key'),
+      accountId: input.accountId,
+      projectId: input.projectId ?? null,
+      name: input.name ?? 'key',
+      prefix: secretPrefix(secret),
+      secretHash: hashSecret(secret),
+      scopes: input.scopes && input.scopes.length ? input.scopes : ['*'],
+      createdAt: this.deps.clock.now(),
+      lastUsedAt: null,
+      revokedAt: null,
+    };
+    await this.deps.db.em().insert(ApiKeyEntity, row);
+    return { key: toApiKey(row), secret };
+  }
+
+  /** A key can only hand out what it has: its own project limit and a subset of its scopes. */
+  async create(principal: Principal, input: KeyInput): Promise<{ key: ApiKey; secret: string }> {
+    requireScope(principal.scopes, 'write:projects');
+    const p = parse(keyInput, input);
+    const scopes = parseScopes(p.scopes);
+    for (const s of scopes) {
+      if (!hasScope(principal.scopes, s)) throw new PermissionDeniedError(s, `Cannot grant scope '${s}': the calling key does not have it`);
+    }
+    let projectId = p.projectId ?? null;
+    if (principal.keyProjectId) {
+      if (projectId && projectId !== principal.keyProjectId) throw new NotFoundError('project', projectId);
+      projectId = principal.keyProjectId;
+    }
+    if (projectId) {
+      const owned = isId('project', projectId) && (await this.deps.db.em().count(ProjectEntity, { id: projectId, accountId: principal.accountId }));
+      if (!owned) throw new NotFoundError('project', projectId);
+    }
+    return this.createUnchecked({ accountId: principal.accountId, projectId, name: p.name, scopes });
+  }
+
+  async list(principal: Principal, page: PageRequest = {}): Promise<Page<ApiKey>> {
+    requireScope(principal.scopes, 'read:projects');
+    const limit = pageSize(page.pageSize);
+    const after = decodePageToken(page.pageToken);
+    const rows = await this.deps.db.em().find(
+      ApiKeyEntity,
+      {
+        accountId: principal.accountId,
+        ...(principal.keyProjectId ? { projectId: principal.keyProjectId } : {}),
+        ...(after ? { id: { $gt: after } } : {}),
+      },
+      { orderBy: { id: 'asc' }, limit: limit + 1 },
+    );
+    return pageOf(rows.map(toApiKey), limit);
+  }
+
+  /** Revoking is permanent and idempotent; the key stops working at once. */
+  async revoke(principal: Principal, id: string): Promise<ApiKey> {
+    requireScope(principal.scopes, 'write:projects');
+    const em = this.deps.db.em();
+    const row = isId('key', id) ? await em.findOne(ApiKeyEntity, { id, accountId: principal.accountId }) : null;
+    if (!row || (principal.keyProjectId && row.projectId !== principal.keyProjectId)) throw new NotFoundError('key', id);
+    if (!row.revokedAt) {
+      const now = this.deps.clock.now();
+      await em.nativeUpdate(ApiKeyEntity, { id, revokedAt: null }, { revokedAt: now });
+      row.revokedAt = now;
+    }
+    return toApiKey(row);
+  }
+
+  async countAll(): Promise<number> {
+    return this.deps.db.em().count(ApiKeyEntity, {});
+  }
+}

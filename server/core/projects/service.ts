@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { AccountEntity, ApiKeyEntity, ProjectEntity, type ProjectRow } from '../../store/entities.js';
+import { newSigningSecret } from '../auth/secrets.js';
+import { requireScope } from '../auth/scopes.js';
+import type { CoreDeps } from '../deps.js';
+import { FailedPreconditionError, NotFoundError, PermissionDeniedError } from '../errors.js';
+import { isId, newId } from '../ids.js';
+import type { Account, Page, PageRequest, Principal, Project } from '../types.js';
+import { decodePageToken, pageOf, pageSize } from '../paging.js';
+import { name, parse } from '../validation.js';
+
+export const projectInput = z.object({ name }).strict();
+export const projectPatch = z.object({ name: name.optional() }).strict();
+export type ProjectInput = z.input<typeof projectInput>;
+export type ProjectPatch = z.input<typeof projectPatch>;
+
+export function toProject(row: ProjectRow): Project {
+  return { id: row.id, accountId: row.accountId, name: row.name, createdAt: row.createdAt, updatedAt: row.updatedAt };
+}
+
+export class ProjectService {
+  constructor(private readonly deps: CoreDeps) {}
+
+  /** Creates an account with its first project (used by bootstrap and sign-up). */
+  async createAccount(input: { name: string; email?: string | null; projectName?: string }): Promise<{ account: Account; project: Project }> {
+    const now = this.deps.clock.now();
+    const account: Account = { id: newId('account'), email: input.email ?? null, name: input.name, createdAt: now };
+    const project: ProjectRow = {
+      id: newId('project'),
+      accountId: account.id,
+      name: input.projectName ?? 'Default',
+      signingSecret: newSigningSecret(),
+      previousSigningSecret: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.deps.db.em().transactional(async (em) => {
+      await em.insert(AccountEntity, account);
+      await em.insert(ProjectEntity, project);
+    });
+    return { account, project: toProject(project) };
+  }
+
+  async create(principal: Principal, input: ProjectInput): Promise<Project> {
+    requireScope(principal.scopes, 'write:projects');
+    if (principal.keyProjectId) {
+      throw new PermissionDeniedError('write:projects', 'A key limited to one project cannot create projects');
+    }
+    const { name } = parse(projectInput, input);
+    const now = this.deps.clock.now();
+    const row: ProjectRow = {
+      id: newId('project'),
+      accountId: principal.accountId,
+      name,
+      signingSecret: newSigningSecret(),
+      previousSigningSecret: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.deps.db.em().insert(ProjectEntity, row);
+    return toProject(row);
+  }
+
+  /** The project row including its signing secrets; only for the core and the timer. */
+  async getRow(principal: Principal, id: string): Promise<ProjectRow> {
+    if (!isId('project', id) || (principal.keyProjectId && principal.keyProjectId !== id)) throw new NotFoundError('project', id);
+    const row = await this.deps.db.em().findOne(ProjectEntity, { id, accountId: principal.accountId });
+    if (!row) throw new NotFoundError('project', id);
+    return row;
+  }
+
+  async get(principal: Principal, id: string): Promise<Project> {
+    requireScope(principal.scopes, 'read:projects');
+    return toProject(await this.getRow(principal, id));
+  }
+
+  async list(principal: Principal, page: PageRequest = {}): Promise<Page<Project>> {
+    requireScope(principal.scopes, 'read:projects');
+    const limit = pageSize(page.pageSize);
+    const after = decodePageToken(page.pageToken);
+    const rows = await this.deps.db.em().find(
+      ProjectEntity,
+      {
+        accountId: principal.accountId,
+        ...(principal.keyProjectId ? { id: principal.keyProjectId } : {}),
+        ...(after ? { id: { $gt: after } } : {}),
+      },
+      { orderBy: { id: 'asc' }, limit: limit + 1 },
+    );
+    return pageOf(rows.map(toProject), limit);
+  }
+
+  async update(principal: Principal, id: string, patch: ProjectPatch): Promise<Project> {
+    requireScope(principal.scopes, 'write:projects');
+    const p = parse(projectPatch, patch);
+    const row = await this.getRow(principal, id);
+    const now = this.deps.clock.now();
+    if (p.name !== undefined) {
+      await this.deps.db.em().nativeUpdate(ProjectEntity, { id }, { name: p.name, updatedAt: now });
+      row.name = p.name;
+      row.updatedAt = now;
+    }
+    return toProject(row);
+  }
+
+  /** Deletes the project and everything in it. The account keeps at least one project. */
+  async delete(principal: Principal, id: string): Promise<void> {
+    requireScope(principal.scopes, 'write:projects');
+    await this.getRow(principal, id);
+    const em = this.deps.db.em();
+    const count = await em.count(ProjectEntity, { accountId: principal.accountId });
+    if (count <= 1) throw new FailedPreconditionError(`Project '${id}' is the account's last project; create another before deleting it`);
+    await em.transactional(async (tx) => {
+      await tx.nativeDelete(ApiKeyEntity, { projectId: id });
+      await tx.nativeDelete(ProjectEntity, { id, accountId: principal.accountId });
+    });
+  }
+
+  /** The project a request acts on: the key's own project, the one asked for, or the account's oldest. */
+  async resolve(principal: Principal, requested: string | null | undefined): Promise<ProjectRow> {
+    if (requested) return this.getRow(principal, requested);
+    if (principal.keyProjectId) return this.getRow(principal, principal.keyProjectId);
+    const row = await this.deps.db.em().findOne(ProjectEntity, { accountId: principal.accountId }, { orderBy: { id: 'asc' } });
+    if (!row) throw new FailedPreconditionError('This account has no project; create one first');
+    return row;
+  }
+}
