@@ -1,0 +1,37 @@
+import { createCore, type Core } from '../../server/core/index.js';
+import type { Clock } from '../../server/core/clock.js';
+import type { Actor, Principal } from '../../server/core/types.js';
+import type { Waker } from '../../server/core/wake.js';
+import { createTestDatabase, type TestDatabase } from './db.js';
+
+export interface TestTenant {
+  principal: Principal;
+  actor: Actor;
+  secret: string;
+  projectId: string;
+}
+
+export interface TestCore {
+  core: Core;
+  database: TestDatabase;
+  /** A new account with its default project and an all-scopes key. */
+  tenant(name?: string): Promise<TestTenant>;
+  close(): Promise<void>;
+}
+
+export async function createTestCore(opts: { clock?: Clock; waker?: Waker; publicUrl?: string } = {}): Promise<TestCore> {
+  const database = await createTestDatabase();
+  const core = createCore({ db: database.db, clock: opts.clock, waker: opts.waker, publicUrl: opts.publicUrl ?? 'http://tock.test' });
+  return {
+    core,
+    database,
+    async tenant(name = 'tenant') {
+      const { account, project } = await core.projects.createAccount({ name });
+      const { secret } = await core.keys.createUnchecked({ accountId: account.id, name, scopes: ['*'] });
+      const principal = await core.authenticate(secret);
+      const actor = await core.actor(principal);
+      return { principal, actor, secret, projectId: project.id };
+    },
+    close: () => database.close(),
+  };
+}
