@@ -1,0 +1,70 @@
+import { hostname } from 'node:os';
+import type { Config } from './config.js';
+import { createCore, type Core } from './core/index.js';
+import { createLogger, type Logger } from './logger.js';
+import { Database } from './store/database.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.js';
+import { startHttpServer, type RunningHttpServer } from './surfaces/http/server.js';
+
+export interface RunningTock {
+  core: Core;
+  db: Database;
+  http: RunningHttpServer;
+  logger: Logger;
+  /** The admin key created on this start (first start only), else null. */
+  bootstrapSecret: string | null;
+  stop(): Promise<void>;
+}
+
+/** Opens the configured database: PostgreSQL at DATABASE_URL, or the embedded PGlite under DATA_DIR. */
+export async function openDatabase(
+  config: Config,
+  logger: Logger,
+): Promise<{ db: Database; embedded: EmbeddedDatabase | null; mode: 'embedded' | 'postgres' }> {
+  if (config.databaseUrl) {
+    const db = await Database.connect({ url: config.databaseUrl, poolSize: config.dbPoolSize });
+    return { db, embedded: null, mode: 'postgres' };
+  }
+  const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir });
+  logger.info(
+    { dataDir: config.dataDir, port: embedded.port },
+    'embedded database (PGlite): single node only; set DATABASE_URL to a PostgreSQL server for production and several nodes',
+  );
+  // PGlite serialises statements; a small pool avoids queueing many connections on it.
+  const db = await Database.connect({ url: embedded.url, poolSize: Math.min(config.dbPoolSize, 4) });
+  return { db, embedded, mode: 'embedded' };
+}
+
+/**
+ * The composition root: config -> database (migrated) -> core -> surfaces -> timer.
+ * Stopping reverses it: stop accepting, let in-flight work finish, close the database last.
+ */
+export async function startTock(config: Config, opts: { logger?: Logger } = {}): Promise<RunningTock> {
+  const logger = opts.logger ?? createLogger(config.logLevel, { node: hostname() });
+  const { db, embedded, mode } = await openDatabase(config, logger);
+  const applied = await db.migrate();
+  if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
+
+  const core = createCore({ db, publicUrl: config.publicUrl });
+  const boot = await core.bootstrap();
+
+  const http = await startHttpServer({ core, db, logger, port: config.port, host: config.host, mode });
+  logger.info({ port: http.port, mode }, 'HTTP listening (REST, tRPC, health)');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    core,
+    db,
+    http,
+    logger,
+    bootstrapSecret: boot?.secret ?? null,
+    stop() {
+      stopping ??= (async () => {
+        await http.close();
+        await db.close();
+        await embedded?.stop();
+      })();
+      return stopping;
+    },
+  };
+}
