@@ -23,6 +23,7 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
     throw new InvalidArgumentError(`Unknown field${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}`, keys[0]);
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) message = 'is required';
+  if ((issue.code === 'invalid_key' || issue.code === 'invalid_element') && issue.issues[0]) message = issue.issues[0].message;
   throw new InvalidArgumentError(field ? `${field}: ${message}` : message, field);
 }
 

@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../server/core/clock.js';
+import { IdempotencyConflictError, JobAlreadyExecutedError, NotFoundError } from '../../../server/core/errors.js';
+import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
+
+let t: TestCore;
+let a: TestTenant;
+const clock = new ManualClock(new Date('2026-05-01T10:00:00Z'));
+
+beforeAll(async () => {
+  t = await createTestCore({ clock });
+  a = await t.tenant('a');
+});
+afterAll(() => t.close());
+
+const call = { url: 'https://example.com/run' };
+
+async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string; field?: string | null }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { code: string; message: string; field?: string | null };
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('one-time jobs', () => {
+  it('are scheduled at the given time, with defaults for the rest', async () => {
+    const job = await t.core.jobs.create(a.actor, { ...call, scheduledAt: '2026-05-01T10:05:00Z', headers: { a: 'b' } });
+    expect(job).toMatchObject({ status: 'scheduled', source: 'api', attempts: 0, method: 'POST', scheduleId: null, headers: { a: 'b' } });
+    expect(job.id).toMatch(/^job_/);
+    expect(job.scheduledAt.toISOString()).toBe('2026-05-01T10:05:00.000Z');
+    expect(job.nextAttemptAt?.toISOString()).toBe('2026-05-01T10:05:00.000Z');
+    const got = await t.core.jobs.get(a.actor, job.id);
+    expect(got.scheduledAt.toISOString()).toBe('2026-05-01T10:05:00.000Z');
+  });
+
+  it('default to now when no time is given', async () => {
+    const job = await t.core.jobs.create(a.actor, call);
+    expect(job.scheduledAt.getTime()).toBe(clock.now().getTime());
+  });
+
+  it.each([
+    [{ url: 'https://e.com', scheduledAt: 'tomorrow' }, 'invalid_argument', 'scheduled_at', "scheduled_at: 'tomorrow' is not a date"],
+    [{ url: 'https://e.com', scheduledAt: '2040-01-01T00:00:00Z' }, 'invalid_argument', 'scheduled_at', 'within 5 years'],
+    [{ url: 'gopher://e.com' }, 'invalid_url', 'url', "scheme 'gopher' is not allowed"],
+    [{ url: 'https://e.com', webhookUrl: 'nope' }, 'invalid_url', 'webhook_url', "Invalid URL 'nope'"],
+    [{ url: 'https://e.com', idempotencyKey: '' }, 'invalid_argument', 'idempotency_key', 'must not be empty'],
+    [{ url: 'https://e.com', expectedStatus: [200, 700] }, 'invalid_argument', 'expected_status[1]', 'status codes are 100-599'],
+    [{}, 'invalid_argument', 'url', 'url: is required'],
+  ])('reject %j with %s on %s', async (input, code, field, message) => {
+    const err = await rejection(t.core.jobs.create(a.actor, input as never));
+    expect(err.code).toBe(code);
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(message);
+  });
+});
+
+describe('idempotency keys', () => {
+  it('return the first job when the same call is made again with the same key', async () => {
+    const first = await t.core.jobs.createOrGet(a.actor, { ...call, idempotencyKey: 'order-1' });
+    const again = await t.core.jobs.createOrGet(a.actor, { ...call, idempotencyKey: 'order-1' });
+    expect(first.created).toBe(true);
+    expect(again.created).toBe(false);
+    expect(again.job.id).toBe(first.job.id);
+  });
+
+  it('refuse the same key for a different call', async () => {
+    await t.core.jobs.create(a.actor, { ...call, idempotencyKey: 'order-2' });
+    const err = await rejection(t.core.jobs.create(a.actor, { url: 'https://example.com/other', idempotencyKey: 'order-2' }));
+    expect(err).toBeInstanceOf(IdempotencyConflictError);
+    expect(err.code).toBe('idempotency_conflict');
+  });
+
+  it('are scoped to a project', async () => {
+    const b = await t.tenant('b');
+    const mine = await t.core.jobs.create(a.actor, { ...call, idempotencyKey: 'shared' });
+    const theirs = await t.core.jobs.create(b.actor, { ...call, idempotencyKey: 'shared' });
+    expect(theirs.id).not.toBe(mine.id);
+  });
+});
+
+describe('cancelling', () => {
+  it('cancels a scheduled job, and cancelling again changes nothing', async () => {
+    const job = await t.core.jobs.create(a.actor, { ...call, scheduledAt: '2026-05-02T00:00:00Z' });
+    const c = await t.core.jobs.cancel(a.actor, job.id);
+    expect(c).toMatchObject({ status: 'cancelled', nextAttemptAt: null });
+    expect((await t.core.jobs.cancel(a.actor, job.id)).status).toBe('cancelled');
+    expect((await t.core.jobs.get(a.actor, job.id)).status).toBe('cancelled');
+  });
+
+  it.each(['running', 'succeeded', 'failed'])('refuses with job_already_executed once the job is %s', async (status) => {
+    const job = await t.core.jobs.create(a.actor, call);
+    await t.database.db.execute('update jobs set status = ? where id = ?', [status, job.id]);
+    const err = await rejection(t.core.jobs.cancel(a.actor, job.id));
+    expect(err).toBeInstanceOf(JobAlreadyExecutedError);
+    expect(err.code).toBe('job_already_executed');
+    expect(err.message).toBe(`Job '${job.id}' cannot be cancelled: it is already ${status}`);
+  });
+
+  it('answers not found for an unknown or malformed id', async () => {
+    await expect(t.core.jobs.cancel(a.actor, 'job_01kmv00000000000000000000x')).rejects.toBeInstanceOf(NotFoundError);
+    await expect(t.core.jobs.cancel(a.actor, "'; drop table jobs; --")).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe('listing jobs', () => {
+  it('lists newest first, filters by status, and pages', async () => {
+    const c = await t.tenant('c');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await t.core.jobs.create(c.actor, call)).id);
+    await t.core.jobs.cancel(c.actor, ids[1]);
+    const p1 = await t.core.jobs.list(c.actor, { pageSize: 2 });
+    const p2 = await t.core.jobs.list(c.actor, { pageSize: 2, pageToken: p1.nextPageToken });
+    const p3 = await t.core.jobs.list(c.actor, { pageSize: 2, pageToken: p2.nextPageToken });
+    expect([...p1.items, ...p2.items, ...p3.items].map((j) => j.id)).toEqual([...ids].reverse());
+    expect(p3.nextPageToken).toBeNull();
+    const cancelled = await t.core.jobs.list(c.actor, { status: 'cancelled' });
+    expect(cancelled.items.map((j) => j.id)).toEqual([ids[1]]);
+    expect((await rejection(t.core.jobs.list(c.actor, { status: 'done' as never }))).field).toBe('status');
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { idTimestamp, isId, newId } from '../../../server/core/ids.js';
+import { shardOf, SHARD_COUNT } from '../../../server/core/shard.js';
+
+describe('ids', () => {
+  it('are prefixed by kind and 26 base32 characters long', () => {
+    expect(newId('job')).toMatch(/^job_[0-7][0-9a-hjkmnp-tv-z]{25}$/);
+    expect(newId('schedule')).toMatch(/^sched_/);
+    expect(newId('monitor')).toMatch(/^mon_/);
+    expect(newId('execution')).toMatch(/^exec_/);
+    expect(newId('project')).toMatch(/^proj_/);
+  });
+
+  it('sort in creation order, even many within one millisecond', () => {
+    const ids = Array.from({ length: 5000 }, () => newId('job', 1_700_000_000_000));
+    expect([...ids].sort()).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    const later = newId('job', 1_700_000_000_001);
+    expect(later > ids[ids.length - 1]).toBe(true);
+  });
+
+  it('carry the millisecond they were made in', () => {
+    const at = Date.now() + 60_000;
+    expect(idTimestamp(newId('job', at))).toBe(at);
+  });
+
+  it('stay ordered when the clock steps back', () => {
+    const first = newId('job', Date.now() + 120_000);
+    const second = newId('job', Date.now());
+    expect(second > first).toBe(true);
+  });
+
+  it('are recognised by kind and shape only', () => {
+    const id = newId('job');
+    expect(isId('job', id)).toBe(true);
+    expect(isId('schedule', id)).toBe(false);
+    expect(isId('job', 'job_123')).toBe(false);
+    expect(isId('job', `${id}x`)).toBe(false);
+  });
+});
+
+describe('shards', () => {
+  it('are stable for an id and spread ids over all 256 shards', () => {
+    expect(shardOf('sched_01jabc')).toBe(shardOf('sched_01jabc'));
+    const counts = new Array(SHARD_COUNT).fill(0);
+    for (let i = 0; i < 256_00; i++) counts[shardOf(newId('schedule'))]++;
+    expect(Math.min(...counts)).toBeGreaterThan(40);
+    expect(Math.max(...counts)).toBeLessThan(200);
+  });
+});
