@@ -53,12 +53,18 @@ export class Database {
     return (await this.orm.em.getConnection().execute(sql, params, 'all')) as T[];
   }
 
-  async isReachable(): Promise<boolean> {
+  /** True when `select 1` answers within the timeout (health checks must not hang on a dead pool). */
+  async isReachable(timeoutMs = 2000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+    });
     try {
-      await this.execute('select 1');
-      return true;
+      return await Promise.race([this.execute('select 1').then(() => true), timeout]);
     } catch {
       return false;
+    } finally {
+      clearTimeout(timer);
     }
   }
 

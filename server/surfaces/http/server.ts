@@ -101,7 +101,8 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
       if (res.headersSent) {
         res.destroy();
       } else if (err instanceof BodyTooLargeError) {
-        sendJson(res, 413, { error: { code: 'payload_too_large', message: err.message } });
+        // The rest of the body is never read, so this connection cannot carry another request.
+        sendJson(res, 413, { error: { code: 'payload_too_large', message: err.message } }, { connection: 'close' });
       } else if (err instanceof NotFoundError) {
         sendJson(res, 404, { error: { code: err.code, message: err.message } });
       } else if (isTockError(err)) {
