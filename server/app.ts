@@ -48,7 +48,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
   const core = createCore({ db, publicUrl: config.publicUrl });
   const boot = await core.bootstrap();
 
-  const http = await startHttpServer({ core, db, logger, port: config.port, host: config.host, mode });
+  const http = await startHttpServer({ core, db, logger, port: config.port, host: config.host, mode, openSignup: config.openSignup });
   logger.info({ port: http.port, mode }, 'HTTP listening (REST, tRPC, health)');
 
   let stopping: Promise<void> | null = null;

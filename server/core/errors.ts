@@ -78,7 +78,7 @@ export class AlreadyExistsError extends TockError {
     readonly field: string,
     readonly value: string,
   ) {
-    super(`A ${resource} with ${field} '${value}' already exists in this project`);
+    super(`${/^[aeiou]/.test(resource) ? 'An' : 'A'} ${resource} with ${field} '${value}' already exists${resource === 'account' ? '' : ' in this project'}`);
   }
 }
 

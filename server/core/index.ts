@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Database } from '../store/database.js';
 import { systemClock, type Clock } from './clock.js';
 import type { CoreDeps } from './deps.js';
@@ -8,6 +9,12 @@ import { ProjectService } from './projects/service.js';
 import { ScheduleService } from './schedules/service.js';
 import type { Actor, ApiKey, Principal, Project } from './types.js';
 import { noopWaker, type Waker } from './wake.js';
+import { email, name, parse } from './validation.js';
+import { AlreadyExistsError } from './errors.js';
+import { isUniqueViolation } from '../store/errors.js';
+import type { Account } from './types.js';
+
+export const signUpInput = z.object({ email, name: name.optional() }).strict();
 
 /**
  * The domain core: every operation of every surface goes through one of these services.
@@ -36,6 +43,19 @@ export class Core {
   async actor(principal: Principal, projectId?: string | null): Promise<Actor> {
     const project = await this.projects.resolve(principal, projectId);
     return { accountId: principal.accountId, keyId: principal.keyId, projectId: project.id, scopes: principal.scopes };
+  }
+
+  /** Self-service sign-up: a new account with its first project and an all-scopes key. */
+  async signUp(input: unknown): Promise<{ account: Account; project: Project; secret: string }> {
+    const p = parse(signUpInput, input);
+    try {
+      const { account, project } = await this.projects.createAccount({ name: p.name ?? p.email, email: p.email });
+      const { secret } = await this.keys.createUnchecked({ accountId: account.id, name: 'signup', scopes: ['*'] });
+      return { account, project, secret };
+    } catch (err) {
+      if (isUniqueViolation(err, 'accounts_email_uq')) throw new AlreadyExistsError('account', 'email', p.email);
+      throw err;
+    }
   }
 
   /**

@@ -15,6 +15,8 @@ export interface HttpServerOptions {
   host?: string;
   /** What `/healthz` reports as the storage mode. */
   mode: 'embedded' | 'postgres';
+  /** TOCK_OPEN_SIGNUP: whether POST /signup creates accounts. */
+  openSignup?: boolean;
   /** Extra mounts (tRPC at /trpc, REST dialects) registered by the composition root. */
   mounts?: { prefix: string; handler: Handler }[];
 }
@@ -75,6 +77,24 @@ export async function startHttpServer(opts: HttpServerOptions): Promise<RunningH
   router.on(['GET', 'POST'], '/ping/:token', ping('success'));
   router.on(['GET', 'POST'], '/ping/:token/start', ping('start'));
   router.on(['GET', 'POST'], '/ping/:token/fail', ping('fail'));
+
+  // Self-service accounts, only when TOCK_OPEN_SIGNUP is on: a new account, its first project and an all-scopes key.
+  router.on('POST', '/signup', async (req, res) => {
+    if (!opts.openSignup) {
+      sendJson(res, 403, { error: { code: 'signup_closed', message: 'Sign-up is closed on this server; ask an admin for a key' } });
+      return;
+    }
+    const raw = await readBody(req, 10_000);
+    let input: unknown;
+    try {
+      input = JSON.parse(raw || '{}');
+    } catch {
+      sendJson(res, 400, { error: { code: 'invalid_argument', message: 'Body must be JSON: {"email": "...", "name": "..."}' } });
+      return;
+    }
+    const { account, project, secret } = await core.signUp(input);
+    sendJson(res, 201, { account_id: account.id, project_id: project.id, api_key: secret });
+  });
 
   for (const m of opts.mounts ?? []) router.mount(m.prefix, m.handler);
 

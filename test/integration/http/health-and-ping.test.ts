@@ -60,3 +60,37 @@ describe('health without a database', () => {
     expect(await res.json()).toMatchObject({ status: 'unavailable', database: 'unreachable' });
   });
 });
+
+describe('sign-up', () => {
+  it('is closed unless TOCK_OPEN_SIGNUP is on, and then makes a working account once per email', async () => {
+    const core = await createTestCore();
+    const closed = await startHttpServer({ core: core.core, db: core.database.db, logger: createLogger('silent'), port: 0, host: '127.0.0.1', mode: 'postgres' });
+    const open = await startHttpServer({ core: core.core, db: core.database.db, logger: createLogger('silent'), port: 0, host: '127.0.0.1', mode: 'postgres', openSignup: true });
+    try {
+      const post = (port: number, body: string) =>
+        fetch(`http://127.0.0.1:${port}/signup`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+      const refused = await post(closed.port, JSON.stringify({ email: 'a@example.com' }));
+      expect(refused.status).toBe(403);
+      expect((await refused.json()).error.code).toBe('signup_closed');
+
+      const made = await post(open.port, JSON.stringify({ email: 'a@example.com', name: 'A' }));
+      expect(made.status).toBe(201);
+      const body = (await made.json()) as { api_key: string; project_id: string };
+      const principal = await core.core.authenticate(body.api_key);
+      expect((await core.core.actor(principal)).projectId).toBe(body.project_id);
+
+      const again = await post(open.port, JSON.stringify({ email: 'A@example.com' }));
+      expect(again.status).toBe(409);
+      expect((await again.json()).error.message).toBe("An account with email 'A@example.com' already exists");
+
+      const bad = await post(open.port, '{"email": "nope"}');
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error.message).toBe('email: must be an email address');
+      expect((await post(open.port, '{not json')).status).toBe(400);
+    } finally {
+      await closed.close();
+      await open.close();
+      await core.close();
+    }
+  });
+});
