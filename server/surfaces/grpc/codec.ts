@@ -1,0 +1,292 @@
+/**
+ * Proto <-> core translation for the tock.v1 gRPC surface. No business rule lives here: values
+ * are renamed and re-shaped, and the core validates them.
+ *
+ * Conventions
+ * - To proto: a null core string becomes "" for plain proto strings and unset for `optional`
+ *   ones (where presence is the proto's null); a null date becomes an unset Timestamp.
+ * - Create: "" and unset mean "absent" (the core applies its default).
+ * - Update: only the paths of `update_mask` (snake_case proto names) are applied; a masked field
+ *   that is unset or "" is cleared (null) or reset to the core's default. An empty mask means
+ *   every updatable field that is set to a non-default value in the message (AIP-134); `*`
+ *   means every updatable field.
+ */
+import { InvalidArgumentError } from '../../core/errors.js';
+import type { JobInput } from '../../core/jobs/service.js';
+import type { KeyInput } from '../../core/keys/service.js';
+import { DEFAULT_GRACE_SECONDS, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
+import type { ProjectInput, ProjectPatch } from '../../core/projects/service.js';
+import { SCHEDULE_DEFAULTS, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
+import type { ApiKey, Execution, Job, Monitor, Page, PageRequest, PingKind, Project, Schedule } from '../../core/types.js';
+import type { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
+import { Job as ProtoJob } from '../../gen/tock/v1/job.js';
+import { PingKind as ProtoPingKind, Monitor as ProtoMonitor } from '../../gen/tock/v1/monitor.js';
+import { Key as ProtoKey, Project as ProtoProject } from '../../gen/tock/v1/project.js';
+import { Schedule as ProtoSchedule } from '../../gen/tock/v1/schedule.js';
+
+/** "" and unset are the same in proto3 for plain strings: both mean "not given". */
+const given = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
+const nonEmpty = <T>(xs: T[] | undefined): T[] | undefined => (xs && xs.length > 0 ? xs : undefined);
+const nonEmptyMap = (m: Record<string, string> | undefined) => (m && Object.keys(m).length > 0 ? m : undefined);
+
+// ---- Schedules ----
+
+export function scheduleToProto(s: Schedule): ProtoSchedule {
+  return {
+    id: s.id,
+    key: s.key ?? '',
+    name: s.name,
+    url: s.url,
+    method: s.method,
+    headers: s.headers,
+    body: s.body ?? undefined,
+    cron: s.cron ?? undefined,
+    timezone: s.timezone,
+    intervalSeconds: s.intervalSeconds ?? undefined,
+    timeoutMs: s.timeoutMs,
+    maxRetries: s.maxRetries,
+    expectedStatus: s.expectedStatus,
+    overlap: s.overlap,
+    misfire: s.misfire,
+    state: s.state,
+    nextRunAt: s.nextRunAt ?? undefined,
+    lastRunAt: s.lastRunAt ?? undefined,
+    lastStatus: s.lastStatus ?? '',
+    createdAt: s.createdAt,
+    updatedAt: s.updatedAt,
+  };
+}
+
+export function scheduleFromProto(msg: ProtoSchedule | undefined): ScheduleInput {
+  const s = msg ?? ProtoSchedule.fromPartial({});
+  return {
+    key: given(s.key),
+    name: given(s.name),
+    url: s.url,
+    method: given(s.method),
+    headers: nonEmptyMap(s.headers),
+    body: s.body,
+    cron: given(s.cron),
+    timezone: given(s.timezone),
+    intervalSeconds: s.intervalSeconds,
+    timeoutMs: s.timeoutMs,
+    maxRetries: s.maxRetries,
+    expectedStatus: nonEmpty(s.expectedStatus),
+    // Enum-like strings are passed as sent; the core rejects values it does not know.
+    overlap: given(s.overlap) as ScheduleInput['overlap'],
+    misfire: given(s.misfire) as ScheduleInput['misfire'],
+  };
+}
+
+/**
+ * Updatable schedule fields and the value a masked-but-empty field sends to the core. `name` and
+ * `url` cannot be cleared: their empty value goes to the core, which rejects it.
+ */
+const SCHEDULE_UPDATABLE: Record<string, unknown> = {
+  key: null,
+  name: '',
+  url: '',
+  method: SCHEDULE_DEFAULTS.method,
+  headers: {},
+  body: null,
+  cron: null,
+  timezone: null,
+  interval_seconds: null,
+  timeout_ms: SCHEDULE_DEFAULTS.timeoutMs,
+  max_retries: SCHEDULE_DEFAULTS.maxRetries,
+  expected_status: [],
+  overlap: SCHEDULE_DEFAULTS.overlap,
+  misfire: SCHEDULE_DEFAULTS.misfire,
+};
+
+export function schedulePatchFromProto(msg: ProtoSchedule | undefined, updateMask: string[] | undefined): SchedulePatch {
+  return patchFromProto(msg, updateMask, SCHEDULE_UPDATABLE, 'Schedule') as SchedulePatch;
+}
+
+// ---- Jobs and executions ----
+
+export function jobToProto(j: Job): ProtoJob {
+  return {
+    id: j.id,
+    scheduleId: j.scheduleId ?? '',
+    url: j.url,
+    method: j.method,
+    headers: j.headers,
+    body: j.body ?? undefined,
+    scheduledAt: j.scheduledAt,
+    timeoutMs: j.timeoutMs,
+    maxRetries: j.maxRetries,
+    idempotencyKey: j.idempotencyKey ?? '',
+    webhookUrl: j.webhookUrl ?? '',
+    status: j.status,
+    attempts: j.attempts,
+    createdAt: j.createdAt,
+    updatedAt: j.updatedAt,
+    finishedAt: j.finishedAt ?? undefined,
+  };
+}
+
+export function jobFromProto(msg: ProtoJob | undefined): JobInput {
+  const j = msg ?? ProtoJob.fromPartial({});
+  return {
+    url: j.url,
+    method: given(j.method),
+    headers: nonEmptyMap(j.headers),
+    body: j.body,
+    scheduledAt: j.scheduledAt,
+    timeoutMs: j.timeoutMs,
+    maxRetries: j.maxRetries,
+    idempotencyKey: given(j.idempotencyKey),
+    webhookUrl: given(j.webhookUrl),
+  };
+}
+
+export function executionToProto(e: Execution): ProtoExecution {
+  return {
+    id: e.id,
+    jobId: e.jobId,
+    attempt: e.attempt,
+    status: e.status,
+    statusCode: e.statusCode ?? undefined,
+    durationMs: e.durationMs,
+    responseBody: e.responseBody ?? '',
+    error: e.error ?? '',
+    startedAt: e.startedAt,
+    finishedAt: e.finishedAt,
+  };
+}
+
+// ---- Monitors ----
+
+/** `pingUrl` is the core's (`core.monitors.pingUrl(m)`): the codec does not know the public URL. */
+export function monitorToProto(m: Monitor, pingUrl: string): ProtoMonitor {
+  return {
+    id: m.id,
+    name: m.name,
+    periodSeconds: m.periodSeconds ?? undefined,
+    cron: m.cron ?? undefined,
+    timezone: m.timezone,
+    graceSeconds: m.graceSeconds,
+    status: m.status,
+    pingUrl,
+    lastPingAt: m.lastPingAt ?? undefined,
+    pingCount: m.pingCount,
+    alertEmail: m.alertEmail ?? '',
+    alertWebhook: m.alertWebhook ?? '',
+    createdAt: m.createdAt,
+    updatedAt: m.updatedAt,
+  };
+}
+
+export function monitorFromProto(msg: ProtoMonitor | undefined): MonitorInput {
+  const m = msg ?? ProtoMonitor.fromPartial({});
+  return {
+    name: given(m.name),
+    periodSeconds: m.periodSeconds,
+    cron: given(m.cron),
+    timezone: given(m.timezone),
+    graceSeconds: m.graceSeconds,
+    alertEmail: given(m.alertEmail),
+    alertWebhook: given(m.alertWebhook),
+  };
+}
+
+const MONITOR_UPDATABLE: Record<string, unknown> = {
+  name: '',
+  period_seconds: null,
+  cron: null,
+  timezone: null,
+  grace_seconds: DEFAULT_GRACE_SECONDS,
+  alert_email: null,
+  alert_webhook: null,
+};
+
+export function monitorPatchFromProto(msg: ProtoMonitor | undefined, updateMask: string[] | undefined): MonitorPatch {
+  return patchFromProto(msg, updateMask, MONITOR_UPDATABLE, 'Monitor') as MonitorPatch;
+}
+
+const PING_KINDS: Partial<Record<ProtoPingKind, PingKind>> = {
+  [ProtoPingKind.PING_KIND_UNSPECIFIED]: 'success',
+  [ProtoPingKind.PING_KIND_SUCCESS]: 'success',
+  [ProtoPingKind.PING_KIND_START]: 'start',
+  [ProtoPingKind.PING_KIND_FAIL]: 'fail',
+};
+
+export function pingKindFromProto(kind: ProtoPingKind): PingKind {
+  const out = PING_KINDS[kind];
+  if (!out) throw new InvalidArgumentError(`kind: unknown PingKind value ${kind}`, 'kind');
+  return out;
+}
+
+// ---- Projects and keys ----
+
+export function projectToProto(p: Project): ProtoProject {
+  return { id: p.id, name: p.name, createdAt: p.createdAt, updatedAt: p.updatedAt };
+}
+
+export function projectFromProto(msg: ProtoProject | undefined): ProjectInput {
+  return { name: msg?.name ?? '' };
+}
+
+export function projectPatchFromProto(msg: ProtoProject | undefined, updateMask: string[] | undefined): ProjectPatch {
+  return patchFromProto(msg, updateMask, { name: '' }, 'Project') as ProjectPatch;
+}
+
+export function keyToProto(k: ApiKey): ProtoKey {
+  return {
+    id: k.id,
+    name: k.name,
+    projectId: k.projectId ?? '',
+    scopes: k.scopes,
+    prefix: k.prefix,
+    createdAt: k.createdAt,
+    lastUsedAt: k.lastUsedAt ?? undefined,
+    revokedAt: k.revokedAt ?? undefined,
+  };
+}
+
+export function keyFromProto(msg: ProtoKey | undefined): KeyInput {
+  const k = msg ?? ProtoKey.fromPartial({});
+  return { name: given(k.name), projectId: given(k.projectId), scopes: nonEmpty(k.scopes) };
+}
+
+// ---- Paging ----
+
+export function pageFromProto(req: { pageSize: number; pageToken: string }): PageRequest {
+  return { pageSize: req.pageSize, pageToken: given(req.pageToken) ?? null };
+}
+
+/** A list response: `{ [key]: items, nextPageToken }`, with "" on the last page. */
+export function pageToProto<K extends string, T, P>(key: K, page: Page<T>, toProto: (item: T) => P): Record<K, P[]> & { nextPageToken: string } {
+  return { [key]: page.items.map(toProto), nextPageToken: page.nextPageToken ?? '' } as Record<K, P[]> & { nextPageToken: string };
+}
+
+// ---- Field masks ----
+
+const camel = (path: string) => path.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+const unset = (v: unknown) => v === undefined || v === '';
+const isDefault = (v: unknown) =>
+  unset(v) || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !(v instanceof Date) && Object.keys(v).length === 0);
+
+/**
+ * A core patch from a proto message and its update mask. `updatable` maps each updatable path to
+ * the value sent when the path is masked but the field is empty; any other path (unknown or
+ * output only) is an INVALID_ARGUMENT naming it. Proto field names map 1:1 to core property names.
+ */
+function patchFromProto(msg: object | undefined, mask: string[] | undefined, updatable: Record<string, unknown>, resource: string): Record<string, unknown> {
+  const fields = (msg ?? {}) as Record<string, unknown>;
+  const all = Object.keys(updatable);
+  const paths = !mask || mask.length === 0 ? all.filter((p) => !isDefault(fields[camel(p)])) : mask.length === 1 && mask[0] === '*' ? all : mask;
+  const patch: Record<string, unknown> = {};
+  for (const path of paths) {
+    if (!Object.hasOwn(updatable, path)) {
+      throw new InvalidArgumentError(
+        `update_mask: '${path}' is not an updatable field of ${resource} (updatable: ${all.join(', ')})`,
+        'update_mask',
+      );
+    }
+    const value = fields[camel(path)];
+    patch[camel(path)] = unset(value) ? updatable[path] : value;
+  }
+  return patch;
+}

@@ -1,0 +1,12 @@
+import { loadServedProtos } from './protos.js';
+import { createRequire } from 'node:module';
+import { writeFileSync } from 'node:fs';
+const require = createRequire(import.meta.url);
+const descriptor = require('protobufjs/ext/descriptor');
+const d = loadServedProtos();
+const fds = (d['tock.v1.Schedule'] as any).fileDescriptorProtos as Buffer[];
+const files = fds.map((b) => descriptor.FileDescriptorProto.decode(b));
+const which = process.argv[2] ?? 'grpc_health_v1.proto';
+const set = descriptor.FileDescriptorSet.create({ file: files.filter((f: any) => which === 'all' || f.name === which) });
+writeFileSync('/tmp/dbg/set.binpb', descriptor.FileDescriptorSet.encode(set).finish());
+console.log(JSON.stringify(files.find((f: any) => f.name === 'grpc_health_v1.proto').toJSON(), null, 0).slice(0, 3000));
