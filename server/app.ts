@@ -4,12 +4,14 @@ import { createCore, type Core } from './core/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { Database } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.js';
+import { startGrpcServer, type GrpcServer } from './surfaces/grpc/server.js';
 import { startHttpServer, type RunningHttpServer } from './surfaces/http/server.js';
 
 export interface RunningTock {
   core: Core;
   db: Database;
   http: RunningHttpServer;
+  grpc: GrpcServer;
   logger: Logger;
   /** The admin key created on this start (first start only), else null. */
   bootstrapSecret: string | null;
@@ -50,17 +52,19 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
 
   const http = await startHttpServer({ core, db, logger, port: config.port, host: config.host, mode, openSignup: config.openSignup });
   logger.info({ port: http.port, mode }, 'HTTP listening (REST, tRPC, health)');
+  const grpc = await startGrpcServer({ core, port: config.grpcPort, host: config.host, logger });
 
   let stopping: Promise<void> | null = null;
   return {
     core,
     db,
     http,
+    grpc,
     logger,
     bootstrapSecret: boot?.secret ?? null,
     stop() {
       stopping ??= (async () => {
-        await http.close();
+        await Promise.all([http.close(), grpc.close(5_000)]);
         await db.close();
         await embedded?.stop();
       })();

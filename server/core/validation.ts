@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { InvalidArgumentError, InvalidUrlError } from './errors.js';
 import { HTTP_METHODS } from './types.js';
 
-const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+// Only camelCase property names are translated; record keys (header names) stay as sent.
+const snake = (s: string) => (/^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$/.test(s) ? s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : s);
 
 /** Field path as callers of every surface spell it: snake_case, dotted, with indexes. */
 export function fieldPath(path: readonly PropertyKey[]): string {

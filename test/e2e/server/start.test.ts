@@ -33,6 +33,8 @@ describe('starting on the embedded database', () => {
       expect(await health.json()).toMatchObject({ status: 'ok', mode: 'embedded' });
       expect(first.stdout()).toContain('"msg":"embedded database (PGlite): single node only');
       expect(adminKey(first.stdout())).not.toBeNull();
+      const grpcPort = await first.waitFor((l) => (typeof l === 'object' && l.msg === 'gRPC server listening' ? Number(l.port) : undefined));
+      expect(grpcPort).toBeGreaterThan(0);
 
       // The CLI reaches the embedded database through the running server.
       const created = await run(process.execPath, ['bin/tock.js', 'keys', 'create', '--scopes', 'read:jobs'], env());
