@@ -1,0 +1,294 @@
+import { createTRPCUntypedClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import { ConnectionError, errorFromResponse, type TockError } from './errors.js';
+import type {
+  ApiKey,
+  CreatedKey,
+  Execution,
+  IterateOptions,
+  Job,
+  JobInput,
+  JobListRequest,
+  KeyInput,
+  Monitor,
+  MonitorInput,
+  MonitorPatch,
+  Page,
+  PageRequest,
+  PingKind,
+  Project,
+  ProjectInput,
+  ProjectPatch,
+  Schedule,
+  ScheduleInput,
+  SchedulePatch,
+} from './types.js';
+import {
+  decodeApiKey,
+  decodeCreatedKey,
+  decodeExecution,
+  decodeJob,
+  decodeMonitor,
+  decodePage,
+  decodeProject,
+  decodeSchedule,
+  PROCEDURE_TYPES,
+  type ProcedurePath,
+  type Procedures,
+} from './wire.js';
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /** Base URL of the Tock server, e.g. `http://localhost:8080`; the client calls `${url}/trpc`. */
+  url: string;
+  /** API key (`tock_...`), sent as `Authorization: Bearer <key>`. */
+  apiKey: string;
+  /** Project to act on (`X-Tock-Project`); default: the key's own project, or the account's first. */
+  project?: string;
+  /** fetch implementation; default the global `fetch`. */
+  fetch?: typeof globalThis.fetch;
+  /** Extra headers sent with every request. */
+  headers?: Record<string, string>;
+}
+
+/** Schedules of the project: recurring HTTP calls. */
+export interface SchedulesClient {
+  /** Creates a schedule. @throws ValidationError (e.g. `field: 'cron'`), ConflictError when `key` is taken. */
+  create(input: ScheduleInput): Promise<Schedule>;
+  /** @throws NotFoundError */
+  get(id: string): Promise<Schedule>;
+  /** One page, oldest first. */
+  list(page?: PageRequest): Promise<Page<Schedule>>;
+  /** Every schedule, fetching pages as the loop goes. */
+  iterate(options?: IterateOptions): AsyncIterableIterator<Schedule>;
+  /** Absent fields stay unchanged; `null` clears. */
+  update(id: string, patch: SchedulePatch): Promise<Schedule>;
+  /** Deletes the schedule; its jobs that have not started are cancelled, history stays. */
+  delete(id: string): Promise<void>;
+  /** Stops ticking (idempotent). */
+  pause(id: string): Promise<Schedule>;
+  /** Ticks again from now on; ticks missed while paused are not caught up. */
+  resume(id: string): Promise<Schedule>;
+  /** Runs the schedule's call now as a job of its own; the next run does not move. */
+  trigger(id: string): Promise<Job>;
+  /** One page of the executions of every job of the schedule, newest first. */
+  listExecutions(id: string, page?: PageRequest): Promise<Page<Execution>>;
+  /** Every execution of the schedule, newest first. */
+  iterateExecutions(id: string, options?: IterateOptions): AsyncIterableIterator<Execution>;
+}
+
+/** Jobs of the project: one-time calls and the jobs spawned by schedules. */
+export interface JobsClient {
+  /** Creates a one-time job. @throws ConflictError when `idempotencyKey` was used for a different call. */
+  create(input: JobInput): Promise<Job>;
+  /** @throws NotFoundError */
+  get(id: string): Promise<Job>;
+  /** One page, newest first, optionally filtered by status or schedule. */
+  list(request?: JobListRequest): Promise<Page<Job>>;
+  /** Every matching job, newest first. */
+  iterate(filter?: Omit<JobListRequest, 'pageToken' | 'pageSize'> & IterateOptions): AsyncIterableIterator<Job>;
+  /** Cancels a job that has not started (cancelling twice is fine). @throws ConflictError when it already ran. */
+  cancel(id: string): Promise<Job>;
+  /** One page of the job's attempts, newest first. */
+  listExecutions(id: string, page?: PageRequest): Promise<Page<Execution>>;
+  /** Every attempt of the job, newest first. */
+  iterateExecutions(id: string, options?: IterateOptions): AsyncIterableIterator<Execution>;
+}
+
+/** Heartbeat monitors of the project. */
+export interface MonitorsClient {
+  /** Creates a monitor; ping it at `monitor.pingUrl` (see `ping()`). */
+  create(input: MonitorInput): Promise<Monitor>;
+  /** @throws NotFoundError */
+  get(id: string): Promise<Monitor>;
+  /** One page, oldest first. */
+  list(page?: PageRequest): Promise<Page<Monitor>>;
+  /** Every monitor. */
+  iterate(options?: IterateOptions): AsyncIterableIterator<Monitor>;
+  /** Absent fields stay unchanged; `null` clears. */
+  update(id: string, patch: MonitorPatch): Promise<Monitor>;
+  /** Deletes the monitor and its pings. */
+  delete(id: string): Promise<void>;
+  /** Ignores deadlines until resumed. */
+  pause(id: string): Promise<Monitor>;
+  /** Back to `new`: waits for the next ping. */
+  resume(id: string): Promise<Monitor>;
+  /** Records a ping through the API (needs a key; the ping URL does not). */
+  recordPing(id: string, kind?: PingKind, options?: { body?: string }): Promise<Monitor>;
+}
+
+/** Projects and API keys of the key's account. */
+export interface ProjectsClient {
+  /** @throws PermissionError for keys limited to one project. */
+  create(input: ProjectInput): Promise<Project>;
+  /** @throws NotFoundError */
+  get(id: string): Promise<Project>;
+  /** One page, oldest first. */
+  list(page?: PageRequest): Promise<Page<Project>>;
+  /** Every project the key reaches. */
+  iterate(options?: IterateOptions): AsyncIterableIterator<Project>;
+  /** Renames the project; absent fields stay unchanged. */
+  update(id: string, patch: ProjectPatch): Promise<Project>;
+  /** Deletes the project and everything in it. @throws ConflictError for the account's last project. */
+  delete(id: string): Promise<void>;
+  /** Creates a key; `secret` is returned only here. */
+  createKey(input?: KeyInput): Promise<CreatedKey>;
+  /** One page of keys (revoked ones included), oldest first. */
+  listKeys(page?: PageRequest): Promise<Page<ApiKey>>;
+  /** Every key. */
+  iterateKeys(options?: IterateOptions): AsyncIterableIterator<ApiKey>;
+  /** Revokes the key at once (idempotent). */
+  revokeKey(id: string): Promise<ApiKey>;
+}
+
+/** A Tock API client: see `createClient`. */
+export interface TockClient {
+  schedules: SchedulesClient;
+  jobs: JobsClient;
+  monitors: MonitorsClient;
+  projects: ProjectsClient;
+}
+
+/** Most calls per batched request; the server accepts up to 50. */
+const MAX_BATCH_ITEMS = 50;
+/** Keeps batched GET URLs short enough for proxies. */
+const MAX_URL_LENGTH = 4000;
+
+interface ErrorData {
+  code?: unknown;
+  httpStatus?: unknown;
+  tockCode?: unknown;
+  field?: unknown;
+  retryAfterMs?: unknown;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** Rebuilds the typed error from what the tRPC client reports. */
+function toTockError(err: unknown): unknown {
+  if (!(err instanceof TRPCClientError)) return err;
+  const data = (err.data ?? undefined) as ErrorData | undefined;
+  const status = num(data?.httpStatus) ?? num((err.meta?.response as { status?: unknown } | undefined)?.status);
+  if (status === null) {
+    return new ConnectionError(`Could not reach Tock: ${err.message}`, { code: 'connection_failed', status: 0, cause: err });
+  }
+  const trpcCode = str(data?.code);
+  return errorFromResponse({
+    message: err.message,
+    status,
+    code: str(data?.tockCode) ?? (trpcCode ? trpcCode.toLowerCase() : null),
+    field: str(data?.field),
+    retryAfterMs: num(data?.retryAfterMs),
+    cause: err,
+  });
+}
+
+async function* paginate<T>(fetchPage: (pageToken: string | null) => Promise<Page<T>>): AsyncGenerator<T, void, undefined> {
+  let token: string | null = null;
+  do {
+    const page: Page<T> = await fetchPage(token);
+    yield* page.items;
+    token = page.nextPageToken;
+  } while (token);
+}
+
+/**
+ * Creates a client of a Tock server's tRPC API. Calls made in the same tick are batched into
+ * one HTTP request. Every failure is thrown as a `TockError` subclass (`NotFoundError`,
+ * `ValidationError`, ...); every date is a `Date`.
+ *
+ * @example
+ * const tock = createClient({ url: 'http://localhost:8080', apiKey: process.env.TOCK_API_KEY! });
+ * const schedule = await tock.schedules.create({ url: 'https://example.com/hook', cron: '0 9 * * *' });
+ */
+export function createClient(options: ClientOptions): TockClient {
+  if (!options.url) throw new TypeError('createClient: `url` is required (e.g. http://localhost:8080)');
+  if (!options.apiKey) throw new TypeError('createClient: `apiKey` is required');
+  const headers: Record<string, string> = { ...options.headers, authorization: `Bearer ${options.apiKey}` };
+  if (options.project) headers['x-tock-project'] = options.project;
+  const trpc = createTRPCUntypedClient({
+    links: [
+      httpBatchLink({
+        url: `${options.url.replace(/\/+$/, '')}/trpc`,
+        headers: () => headers,
+        fetch: options.fetch,
+        maxItems: MAX_BATCH_ITEMS,
+        maxURLLength: MAX_URL_LENGTH,
+      }),
+    ],
+  });
+
+  async function call<P extends ProcedurePath>(path: P, input: Procedures[P]['input']): Promise<Procedures[P]['output']> {
+    try {
+      const result = PROCEDURE_TYPES[path] === 'query' ? await trpc.query(path, input) : await trpc.mutation(path, input);
+      return result as Procedures[P]['output'];
+    } catch (err) {
+      throw toTockError(err) as TockError;
+    }
+  }
+
+  const pageOf = (page: PageRequest | undefined): PageRequest => ({ pageSize: page?.pageSize, pageToken: page?.pageToken });
+
+  const schedules: SchedulesClient = {
+    create: async (input) => decodeSchedule(await call('schedules.create', input)),
+    get: async (id) => decodeSchedule(await call('schedules.get', { id })),
+    list: async (page) => decodePage(await call('schedules.list', pageOf(page)), decodeSchedule),
+    iterate: (opts) => paginate((pageToken) => schedules.list({ pageSize: opts?.pageSize, pageToken })),
+    update: async (id, patch) => decodeSchedule(await call('schedules.update', { id, patch })),
+    delete: async (id) => {
+      await call('schedules.delete', { id });
+    },
+    pause: async (id) => decodeSchedule(await call('schedules.pause', { id })),
+    resume: async (id) => decodeSchedule(await call('schedules.resume', { id })),
+    trigger: async (id) => decodeJob(await call('schedules.trigger', { id })),
+    listExecutions: async (id, page) => decodePage(await call('schedules.listExecutions', { id, ...pageOf(page) }), decodeExecution),
+    iterateExecutions: (id, opts) => paginate((pageToken) => schedules.listExecutions(id, { pageSize: opts?.pageSize, pageToken })),
+  };
+
+  const jobs: JobsClient = {
+    create: async (input) => decodeJob(await call('jobs.create', input)),
+    get: async (id) => decodeJob(await call('jobs.get', { id })),
+    list: async (request) =>
+      decodePage(
+        await call('jobs.list', { ...pageOf(request), status: request?.status, scheduleId: request?.scheduleId }),
+        decodeJob,
+      ),
+    iterate: (filter) =>
+      paginate((pageToken) => jobs.list({ status: filter?.status, scheduleId: filter?.scheduleId, pageSize: filter?.pageSize, pageToken })),
+    cancel: async (id) => decodeJob(await call('jobs.cancel', { id })),
+    listExecutions: async (id, page) => decodePage(await call('jobs.listExecutions', { id, ...pageOf(page) }), decodeExecution),
+    iterateExecutions: (id, opts) => paginate((pageToken) => jobs.listExecutions(id, { pageSize: opts?.pageSize, pageToken })),
+  };
+
+  const monitors: MonitorsClient = {
+    create: async (input) => decodeMonitor(await call('monitors.create', input)),
+    get: async (id) => decodeMonitor(await call('monitors.get', { id })),
+    list: async (page) => decodePage(await call('monitors.list', pageOf(page)), decodeMonitor),
+    iterate: (opts) => paginate((pageToken) => monitors.list({ pageSize: opts?.pageSize, pageToken })),
+    update: async (id, patch) => decodeMonitor(await call('monitors.update', { id, patch })),
+    delete: async (id) => {
+      await call('monitors.delete', { id });
+    },
+    pause: async (id) => decodeMonitor(await call('monitors.pause', { id })),
+    resume: async (id) => decodeMonitor(await call('monitors.resume', { id })),
+    recordPing: async (id, kind = 'success', opts) =>
+      decodeMonitor(await call('monitors.recordPing', { id, kind, ...(opts?.body === undefined ? {} : { body: opts.body }) })),
+  };
+
+  const projects: ProjectsClient = {
+    create: async (input) => decodeProject(await call('projects.create', input)),
+    get: async (id) => decodeProject(await call('projects.get', { id })),
+    list: async (page) => decodePage(await call('projects.list', pageOf(page)), decodeProject),
+    iterate: (opts) => paginate((pageToken) => projects.list({ pageSize: opts?.pageSize, pageToken })),
+    update: async (id, patch) => decodeProject(await call('projects.update', { id, patch })),
+    delete: async (id) => {
+      await call('projects.delete', { id });
+    },
+    createKey: async (input) => decodeCreatedKey(await call('projects.createKey', input ?? {})),
+    listKeys: async (page) => decodePage(await call('projects.listKeys', pageOf(page)), decodeApiKey),
+    iterateKeys: (opts) => paginate((pageToken) => projects.listKeys({ pageSize: opts?.pageSize, pageToken })),
+    revokeKey: async (id) => decodeApiKey(await call('projects.revokeKey', { id })),
+  };
+
+  return { schedules, jobs, monitors, projects };
+}

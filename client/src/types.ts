@@ -1,0 +1,290 @@
+/**
+ * Public types of `@tock/client`: the objects the API returns (dates as `Date`) and the inputs
+ * it takes. They mirror the server's tRPC router exactly; a type test in the Tock repository
+ * (test/e2e/trpc/wire-types.test.ts) fails when the two drift apart.
+ */
+
+/** What an API key may do. `*` grants everything; `write:x` includes `read:x`. */
+export type Scope = 'read:projects' | 'write:projects' | 'read:jobs' | 'write:jobs' | 'read:monitors' | 'write:monitors' | '*';
+
+/** HTTP method of an outbound call. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
+
+/** Whether a schedule fires. */
+export type ScheduleState = 'active' | 'paused';
+/** `forbid`: skip a tick while the previous run of the schedule is still going. */
+export type Overlap = 'allow' | 'forbid';
+/** What to do with ticks missed while Tock was down: run once on recovery, or skip them. */
+export type Misfire = 'fire_once' | 'skip';
+/** Life of a job: `scheduled` -> `running` -> `succeeded` | `failed`, or `cancelled` before it runs. */
+export type JobStatus = 'scheduled' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** How a job came to be: created directly, spawned by a schedule tick, or a manual trigger of a schedule. */
+export type JobSource = 'api' | 'schedule' | 'manual';
+/** Outcome of one HTTP attempt. */
+export type ExecutionStatus = 'succeeded' | 'failed' | 'timeout' | 'refused' | 'skipped';
+/** `new` until the first ping; `up` while pings arrive in time; `down` when late or failed. */
+export type MonitorStatus = 'new' | 'up' | 'down' | 'paused';
+/** `success` (the job ran), `start` (it started; not a heartbeat by itself), `fail` (it failed: the monitor goes down). */
+export type PingKind = 'success' | 'start' | 'fail';
+
+/** A recurring HTTP call: cron in a time zone, or every N seconds. Each tick spawns a Job. */
+export interface Schedule {
+  id: string;
+  projectId: string;
+  /** Caller's own unique name inside the project; null if none. */
+  key: string | null;
+  name: string;
+  description: string | null;
+  url: string;
+  method: HttpMethod;
+  headers: Record<string, string>;
+  body: string | null;
+  /** Cron expression (5 fields, or 6 with seconds first); null for interval schedules. */
+  cron: string | null;
+  /** IANA time zone the cron expression is read in. */
+  timezone: string;
+  /** Interval between runs; null for cron schedules. */
+  intervalSeconds: number | null;
+  timeoutMs: number;
+  maxRetries: number;
+  /** Base of the exponential backoff between retries. */
+  retryBackoffMs: number;
+  /** Cap of one backoff delay. */
+  retryBackoffMaxMs: number;
+  /** Status codes that count as success; empty = any 2xx. */
+  expectedStatus: number[];
+  overlap: Overlap;
+  misfire: Misfire;
+  state: ScheduleState;
+  /** Next tick; null while paused. */
+  nextRunAt: Date | null;
+  lastRunAt: Date | null;
+  /** Final status of the most recent finished job. */
+  lastStatus: JobStatus | null;
+  alertEmail: string | null;
+  alertWebhook: string | null;
+  /** Alert on a failed run (after the last retry). */
+  alertOnFailure: boolean;
+  /** Alert when a run succeeds after a failed one. */
+  alertOnRecovery: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** One HTTP call due at `scheduledAt`: one-time, or spawned by a schedule. */
+export interface Job {
+  id: string;
+  projectId: string;
+  scheduleId: string | null;
+  source: JobSource;
+  url: string;
+  method: HttpMethod;
+  headers: Record<string, string>;
+  body: string | null;
+  scheduledAt: Date;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  expectedStatus: number[];
+  idempotencyKey: string | null;
+  /** Receives a `job.completed` / `job.failed` call when the job reaches a terminal state. */
+  webhookUrl: string | null;
+  status: JobStatus;
+  attempts: number;
+  /** When the next attempt is due; null once terminal. */
+  nextAttemptAt: Date | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** One HTTP attempt of a job. */
+export interface Execution {
+  id: string;
+  jobId: string;
+  projectId: string;
+  scheduleId: string | null;
+  /** 1 for the first attempt. */
+  attempt: number;
+  status: ExecutionStatus;
+  statusCode: number | null;
+  durationMs: number;
+  /** The start of the response body, as far as Tock keeps it. */
+  responseBody: string | null;
+  error: string | null;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+/** A heartbeat check that expects pings within period (or cron) + grace. */
+export interface Monitor {
+  id: string;
+  projectId: string;
+  key: string | null;
+  name: string;
+  periodSeconds: number | null;
+  cron: string | null;
+  timezone: string;
+  graceSeconds: number;
+  status: MonitorStatus;
+  /** Where the watched job pings (no key needed: the URL is the credential). Use with `ping()`. */
+  pingUrl: string;
+  lastPingAt: Date | null;
+  lastStartAt: Date | null;
+  pingCount: number;
+  /** When the monitor goes down if no ping arrives. */
+  nextDeadlineAt: Date | null;
+  lastAlertAt: Date | null;
+  alertEmail: string | null;
+  alertWebhook: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The tenant boundary: every schedule, job and monitor belongs to one project. */
+export interface Project {
+  id: string;
+  accountId: string;
+  name: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An API key of the account. The secret itself is only returned once, by `projects.createKey`. */
+export interface ApiKey {
+  id: string;
+  accountId: string;
+  /** null: the key reaches every project of its account. */
+  projectId: string | null;
+  name: string;
+  /** The first characters of the secret, to tell keys apart. */
+  prefix: string;
+  scopes: Scope[];
+  createdAt: Date;
+  lastUsedAt: Date | null;
+  revokedAt: Date | null;
+}
+
+/** A new key and its secret (shown only here). */
+export interface CreatedKey {
+  key: ApiKey;
+  secret: string;
+}
+
+/** One page of a list. `nextPageToken` is null on the last page. */
+export interface Page<T> {
+  items: T[];
+  nextPageToken: string | null;
+}
+
+/** Which page of a list to get. */
+export interface PageRequest {
+  /** 0 or absent: the server default (50); larger values are capped by the server (200). */
+  pageSize?: number | null;
+  /** `nextPageToken` of the previous page, unchanged; absent for the first page. */
+  pageToken?: string | null;
+}
+
+/** Filters of `jobs.list` / `jobs.iterate`. */
+export interface JobListRequest extends PageRequest {
+  status?: JobStatus | null;
+  scheduleId?: string | null;
+}
+
+/** Options of the `iterate*` helpers. */
+export interface IterateOptions {
+  /** Items fetched per request. */
+  pageSize?: number;
+}
+
+/**
+ * A new schedule. Set exactly one of `cron` and `intervalSeconds`. Defaults: method POST,
+ * timezone UTC, timeout 30 s, no retries, overlap `allow`, misfire `fire_once`, state `active`.
+ */
+export interface ScheduleInput {
+  key?: string | null;
+  name?: string;
+  description?: string | null;
+  url: string;
+  /** Case-insensitive. */
+  method?: HttpMethod | Lowercase<HttpMethod>;
+  headers?: Record<string, string>;
+  body?: string | null;
+  cron?: string | null;
+  timezone?: string | null;
+  intervalSeconds?: number | null;
+  timeoutMs?: number;
+  maxRetries?: number;
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  expectedStatus?: number[];
+  overlap?: Overlap;
+  misfire?: Misfire;
+  state?: ScheduleState;
+  alertEmail?: string | null;
+  alertWebhook?: string | null;
+  alertOnFailure?: boolean;
+  alertOnRecovery?: boolean;
+}
+
+/**
+ * Changes to a schedule: absent fields stay unchanged, `null` clears a nullable field. Setting
+ * `cron` clears `intervalSeconds` and the reverse.
+ */
+export type SchedulePatch = Partial<ScheduleInput>;
+
+/** A one-time job. */
+export interface JobInput {
+  url: string;
+  /** Case-insensitive; default POST. */
+  method?: HttpMethod | Lowercase<HttpMethod>;
+  headers?: Record<string, string>;
+  body?: string | null;
+  /** When to run (a Date, an RFC 3339 string or epoch milliseconds); absent: now. */
+  scheduledAt?: Date | string | number | null;
+  timeoutMs?: number;
+  maxRetries?: number;
+  retryBackoffMs?: number;
+  retryBackoffMaxMs?: number;
+  expectedStatus?: number[];
+  /** Creating again with the same key and the same call returns the first job; a different call fails with ConflictError. */
+  idempotencyKey?: string | null;
+  webhookUrl?: string | null;
+}
+
+/** A new monitor. Set exactly one of `periodSeconds` and `cron`. Default grace: 60 s. */
+export interface MonitorInput {
+  key?: string | null;
+  name?: string;
+  periodSeconds?: number | null;
+  cron?: string | null;
+  timezone?: string | null;
+  graceSeconds?: number;
+  alertEmail?: string | null;
+  alertWebhook?: string | null;
+}
+
+/** Changes to a monitor: absent fields stay unchanged, `null` clears a nullable field. */
+export type MonitorPatch = MonitorInput;
+
+/** A new project of the calling key's account. */
+export interface ProjectInput {
+  name: string;
+}
+
+/** Changes to a project; absent fields stay unchanged. */
+export interface ProjectPatch {
+  name?: string;
+}
+
+/** A new API key: it can only get scopes (and a project limit) the calling key has. */
+export interface KeyInput {
+  name?: string;
+  /** Limit the key to one project; absent: every project of the account (if the calling key has that reach). */
+  projectId?: string | null;
+  /** Absent or empty: `['*']`, which only a key with `*` can grant. */
+  scopes?: Scope[] | null;
+}

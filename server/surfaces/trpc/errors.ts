@@ -1,0 +1,162 @@
+import { TRPCError } from '@trpc/server';
+import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
+import {
+  AlreadyExistsError,
+  FailedPreconditionError,
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  JobAlreadyExecutedError,
+  NotFoundError,
+  PermissionDeniedError,
+  RateLimitedError,
+  TockError,
+  UnauthenticatedError,
+  UnavailableError,
+} from '../../core/errors.js';
+import { fieldPath } from '../../core/validation.js';
+
+/**
+ * The one place where core errors become tRPC errors. Known core errors keep their message and
+ * ride along as `cause`, so the error formatter can put the core's stable `code` (and `field`)
+ * into `shape.data`; anything else is logged here and answered as a bare "internal error".
+ */
+
+/** What the tRPC surface needs of a logger (a pino `Logger` fits). */
+export interface TrpcLogger {
+  error(obj: object, msg: string): void;
+}
+
+/** Extra fields of `shape.data` in every error response of the tRPC surface. */
+export interface TockErrorData {
+  /** The core's stable error code (`not_found`, `invalid_cron`, ...); derived from the tRPC code for tRPC's own errors. */
+  tockCode: string;
+  /** snake_case path of the offending input field, when the error is about one. */
+  field: string | null;
+  /** For `rate_limited`: how long to wait before retrying. */
+  retryAfterMs: number | null;
+}
+
+const INTERNAL_MESSAGE = 'internal error';
+
+function trpcCodeOf(err: TockError): TRPC_ERROR_CODE_KEY | null {
+  if (err instanceof NotFoundError) return 'NOT_FOUND';
+  if (err instanceof InvalidArgumentError) return 'BAD_REQUEST';
+  if (err instanceof UnauthenticatedError) return 'UNAUTHORIZED';
+  if (err instanceof PermissionDeniedError) return 'FORBIDDEN';
+  if (
+    err instanceof AlreadyExistsError ||
+    err instanceof JobAlreadyExecutedError ||
+    err instanceof IdempotencyConflictError ||
+    err instanceof FailedPreconditionError
+  ) {
+    return 'CONFLICT';
+  }
+  if (err instanceof RateLimitedError) return 'TOO_MANY_REQUESTS';
+  if (err instanceof UnavailableError) return 'SERVICE_UNAVAILABLE';
+  return null;
+}
+
+/** A schema failure (zod, or any Standard Schema) as thrown by tRPC's input parsing. */
+interface SchemaIssue {
+  code?: string;
+  message: string;
+  path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
+  keys?: string[];
+}
+
+function schemaIssues(cause: unknown): SchemaIssue[] | null {
+  if (typeof cause !== 'object' || cause === null) return null;
+  const issues = (cause as { issues?: unknown }).issues;
+  return Array.isArray(issues) && issues.length > 0 ? (issues as SchemaIssue[]) : null;
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v = input;
+  for (const p of path) {
+    if (typeof v !== 'object' || v === null) return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+/**
+ * Turns the first issue of a failed input parse into the core's InvalidArgumentError, spelled as
+ * the core's own `parse` spells it: `field: problem`, snake_case, dotted. The `patch` wrapper of
+ * update inputs is not part of the field name, so a bad `patch.cron` is reported as `cron` just
+ * like the core's own checks report it.
+ */
+export function invalidArgumentFromIssues(issues: SchemaIssue[], rawInput: unknown): InvalidArgumentError {
+  const issue = issues[0];
+  const fullPath = (issue.path ?? []).map((p) => (typeof p === 'object' && p !== null ? p.key : p));
+  const namePath = fullPath[0] === 'patch' ? fullPath.slice(1) : fullPath;
+  if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
+    const keys = issue.keys.map((k) => fieldPath([...namePath, k]));
+    return new InvalidArgumentError(`Unknown field${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}`, keys[0]);
+  }
+  const field = namePath.length ? fieldPath(namePath) : null;
+  let message = issue.message;
+  if (issue.code === 'invalid_type' && valueAt(rawInput, fullPath) === undefined) message = 'is required';
+  if (!field) return new InvalidArgumentError(`input: ${message}`, null);
+  return new InvalidArgumentError(`${field}: ${message}`, field);
+}
+
+/**
+ * Maps anything a procedure threw to the TRPCError the caller sees. `rawInput` is only read to
+ * tell a missing field from a wrong one.
+ */
+export function toTRPCError(err: unknown, logger: TrpcLogger, context: { path: string; rawInput?: unknown }): TRPCError {
+  // tRPC wraps what a resolver throws: unwrap to judge the original.
+  const original = err instanceof TRPCError && err.cause !== undefined ? err.cause : err;
+  if (original instanceof TockError) {
+    const code = trpcCodeOf(original);
+    if (code) return new TRPCError({ code, message: original.message, cause: original });
+  }
+  if (err instanceof TRPCError && err.code === 'BAD_REQUEST') {
+    const issues = schemaIssues(err.cause);
+    if (issues) {
+      const invalid = invalidArgumentFromIssues(issues, context.rawInput);
+      return new TRPCError({ code: 'BAD_REQUEST', message: invalid.message, cause: invalid });
+    }
+  }
+  // tRPC's own deliberate errors (bad request shapes, unknown procedures) pass through.
+  if (err instanceof TRPCError && err.code !== 'INTERNAL_SERVER_ERROR') return err;
+  logger.error({ err: original, path: context.path }, 'unhandled error in tRPC procedure');
+  return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: INTERNAL_MESSAGE });
+}
+
+const TOCK_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, string>> = {
+  PARSE_ERROR: 'invalid_argument',
+  BAD_REQUEST: 'invalid_argument',
+  PAYLOAD_TOO_LARGE: 'invalid_argument',
+  UNSUPPORTED_MEDIA_TYPE: 'invalid_argument',
+  METHOD_NOT_SUPPORTED: 'invalid_argument',
+  UNPROCESSABLE_CONTENT: 'invalid_argument',
+  NOT_FOUND: 'not_found',
+  UNAUTHORIZED: 'unauthenticated',
+  FORBIDDEN: 'permission_denied',
+  CONFLICT: 'failed_precondition',
+  PRECONDITION_FAILED: 'failed_precondition',
+  TOO_MANY_REQUESTS: 'rate_limited',
+  SERVICE_UNAVAILABLE: 'unavailable',
+};
+
+/** The extra `shape.data` fields for an error (see TockErrorData). */
+export function tockErrorData(error: TRPCError): TockErrorData {
+  const cause = error.cause;
+  if (cause instanceof TockError) {
+    return {
+      tockCode: cause.code,
+      field: cause instanceof InvalidArgumentError ? cause.field : null,
+      retryAfterMs: cause instanceof RateLimitedError ? cause.retryAfterMs : null,
+    };
+  }
+  return { tockCode: TOCK_CODE_BY_TRPC_CODE[error.code] ?? 'internal', field: null, retryAfterMs: null };
+}
+
+/** Whether an error reaching tRPC's `onError` still needs a log line (the mapper logs the rest). */
+export function needsLogging(error: TRPCError): boolean {
+  return error.code === 'INTERNAL_SERVER_ERROR' && error.cause !== undefined;
+}
+
+/** The whole message of an internal error on the wire. */
+export { INTERNAL_MESSAGE };

@@ -1,0 +1,19 @@
+import { jobsRouter } from './routers/jobs.js';
+import { monitorsRouter } from './routers/monitors.js';
+import { projectsRouter } from './routers/projects.js';
+import { schedulesRouter } from './routers/schedules.js';
+import { router } from './trpc.js';
+
+/**
+ * The tRPC surface: the operations of the gRPC contract (proto/tock/v1), same names in
+ * camelCase, grouped by service. Queries: get, list*, listExecutions; everything else is a mutation.
+ */
+export const appRouter = router({
+  schedules: schedulesRouter,
+  jobs: jobsRouter,
+  monitors: monitorsRouter,
+  projects: projectsRouter,
+});
+
+/** Type of the tRPC router, for `@trpc/client` and for checking `@tock/client`'s wire types. */
+export type AppRouter = typeof appRouter;

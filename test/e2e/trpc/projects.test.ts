@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuthenticationError, ConflictError, NotFoundError, PermissionError, ValidationError, type TockClient } from '../../../client/src/index.js';
+import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
+import { startTrpcServer, type TrpcServer } from './harness.js';
+
+let t: TestCore;
+let a: TestTenant;
+let b: TestTenant;
+let srv: TrpcServer;
+let tock: TockClient;
+
+beforeAll(async () => {
+  t = await createTestCore();
+  a = await t.tenant('a');
+  b = await t.tenant('b');
+  srv = await startTrpcServer(t);
+  tock = srv.client(a.secret);
+});
+afterAll(async () => {
+  await srv?.close();
+  await t?.close();
+});
+
+describe('projects over tRPC', () => {
+  it('creates, gets, renames, lists and deletes a project', async () => {
+    const p = await tock.projects.create({ name: 'Staging' });
+    expect(p).toMatchObject({ name: 'Staging', accountId: a.principal.accountId });
+    expect(p.createdAt).toBeInstanceOf(Date);
+    expect(await tock.projects.get(p.id)).toEqual(p);
+    const renamed = await tock.projects.update(p.id, { name: 'Pre-prod' });
+    expect(renamed.name).toBe('Pre-prod');
+    const names: string[] = [];
+    for await (const x of tock.projects.iterate({ pageSize: 1 })) names.push(x.name);
+    expect(names).toEqual(['Default', 'Pre-prod']);
+    await tock.projects.delete(p.id);
+    await expect(tock.projects.get(p.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('refuses to delete the account’s last project with a ConflictError', async () => {
+    const err = await tock.projects.delete(a.projectId).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConflictError);
+    expect(err).toMatchObject({ code: 'failed_precondition', status: 409 });
+  });
+
+  it('rejects an empty project name with the name field named', async () => {
+    await expect(tock.projects.create({ name: '  ' })).rejects.toMatchObject({ field: 'name', status: 400 });
+    await expect(tock.projects.create({ name: '  ' })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('acts on the project chosen with the project option (X-Tock-Project)', async () => {
+    const second = await tock.projects.create({ name: 'Second' });
+    const inSecond = srv.client(a.secret, { project: second.id });
+    const s = await inSecond.schedules.create({ url: 'https://example.com/x', intervalSeconds: 60 });
+    expect(s.projectId).toBe(second.id);
+    expect((await inSecond.schedules.get(s.id)).id).toBe(s.id);
+    await expect(tock.schedules.get(s.id)).rejects.toBeInstanceOf(NotFoundError);
+    await tock.projects.delete(second.id);
+  });
+
+  it('answers NotFoundError when the chosen project belongs to another account', async () => {
+    const err = await srv.client(a.secret, { project: b.projectId }).schedules.list().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+    expect((err as Error).message).toBe(`No project with id '${b.projectId}'`);
+    await expect(tock.projects.get(b.projectId)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('creates a key whose secret works, lists it, and revokes it so it fails to authenticate', async () => {
+    const { key, secret } = await tock.projects.createKey({ name: 'ci', scopes: ['read:jobs'], projectId: a.projectId });
+    expect(key).toMatchObject({ name: 'ci', scopes: ['read:jobs'], projectId: a.projectId, revokedAt: null });
+    expect(secret.startsWith(key.prefix)).toBe(true);
+    const ci = srv.client(secret);
+    await expect(ci.schedules.list()).resolves.toMatchObject({ items: expect.any(Array) });
+    const listed = [];
+    for await (const k of tock.projects.iterateKeys()) listed.push(k.id);
+    expect(listed).toContain(key.id);
+    const revoked = await tock.projects.revokeKey(key.id);
+    expect(revoked.revokedAt).toBeInstanceOf(Date);
+    const err = await ci.schedules.list().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthenticationError);
+    expect(err).toMatchObject({ code: 'unauthenticated', status: 401 });
+  });
+
+  it('does not let a key limited to one project create projects', async () => {
+    const { secret } = await tock.projects.createKey({ projectId: a.projectId });
+    const err = await srv.client(secret).projects.create({ name: 'Escape' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermissionError);
+    expect(err).toMatchObject({ code: 'permission_denied', status: 403 });
+  });
+
+  it('does not let a key grant a scope it lacks', async () => {
+    const { secret } = await tock.projects.createKey({ scopes: ['write:projects'] });
+    await expect(srv.client(secret).projects.createKey({ scopes: ['write:jobs'] })).rejects.toBeInstanceOf(PermissionError);
+  });
+
+  it('rejects an unknown scope with the scopes field named', async () => {
+    await expect(tock.projects.createKey({ scopes: ['admin' as never] })).rejects.toMatchObject({ field: 'scopes', status: 400 });
+  });
+
+  it('answers NotFoundError when revoking another account’s key', async () => {
+    const { key } = await t.core.keys.createUnchecked({ accountId: b.principal.accountId });
+    await expect(tock.projects.revokeKey(key.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
