@@ -6,6 +6,7 @@ import { Database } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.js';
 import { startGrpcServer, type GrpcServer } from './surfaces/grpc/server.js';
 import { startHttpServer, type RunningHttpServer } from './surfaces/http/server.js';
+import { createTrpcHandler } from './surfaces/trpc/index.js';
 
 export interface RunningTock {
   core: Core;
@@ -50,7 +51,16 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
   const core = createCore({ db, publicUrl: config.publicUrl });
   const boot = await core.bootstrap();
 
-  const http = await startHttpServer({ core, db, logger, port: config.port, host: config.host, mode, openSignup: config.openSignup });
+  const http = await startHttpServer({
+    core,
+    db,
+    logger,
+    port: config.port,
+    host: config.host,
+    mode,
+    openSignup: config.openSignup,
+    mounts: [{ prefix: '/trpc', handler: createTrpcHandler({ core, logger }) }],
+  });
   logger.info({ port: http.port, mode }, 'HTTP listening (REST, tRPC, health)');
   const grpc = await startGrpcServer({ core, port: config.grpcPort, host: config.host, logger });
 

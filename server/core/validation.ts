@@ -14,7 +14,7 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 
 /** Parses `input` with `schema`; the first problem becomes an InvalidArgumentError naming the field. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue.path.length ? fieldPath(issue.path) : null;

@@ -116,6 +116,33 @@ export class ProjectService {
     });
   }
 
+  /**
+   * The secrets outbound calls of the project are signed with (Standard Webhooks `whsec_...`).
+   * While `previous` is set, calls carry a signature by each, so receivers can switch over.
+   */
+  async getSigningSecrets(principal: Principal, id: string): Promise<{ current: string; previous: string | null }> {
+    requireScope(principal.scopes, 'write:projects');
+    const row = await this.getRow(principal, id);
+    return { current: row.signingSecret, previous: row.previousSigningSecret };
+  }
+
+  /**
+   * Starts signing with a new secret. The old one keeps signing alongside until the next
+   * rotation, or until `keepPrevious: false` drops it at once.
+   */
+  async rotateSigningSecret(principal: Principal, id: string, opts: { keepPrevious?: boolean } = {}): Promise<{ current: string; previous: string | null }> {
+    requireScope(principal.scopes, 'write:projects');
+    const row = await this.getRow(principal, id);
+    const current = newSigningSecret();
+    const previous = opts.keepPrevious === false ? null : row.signingSecret;
+    // Conditional on the secret read: of two concurrent rotations, one wins and the other retries from what won.
+    const changed = await this.deps.db
+      .em()
+      .nativeUpdate(ProjectEntity, { id, signingSecret: row.signingSecret }, { signingSecret: current, previousSigningSecret: previous, updatedAt: this.deps.clock.now() });
+    if (changed === 0) return this.rotateSigningSecret(principal, id, opts);
+    return { current, previous };
+  }
+
   /** The project a request acts on: the key's own project, the one asked for, or the account's oldest. */
   async resolve(principal: Principal, requested: string | null | undefined): Promise<ProjectRow> {
     if (requested) return this.getRow(principal, requested);

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '../../../client/src/index.js';
 import { run, startTs, type Started } from '../../helpers/process.js';
 
 /**
@@ -26,13 +27,18 @@ describe('starting on the embedded database', () => {
   it('serves health, prints one admin key on the first start only, and keeps data across restarts', async () => {
     const first = startTs('server/main.ts', [], env());
     let port: number;
+    let scheduleId = '';
+    let key: string | null = null;
     try {
       port = await listeningPort(first);
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(health.status).toBe(200);
       expect(await health.json()).toMatchObject({ status: 'ok', mode: 'embedded' });
       expect(first.stdout()).toContain('"msg":"embedded database (PGlite): single node only');
-      expect(adminKey(first.stdout())).not.toBeNull();
+      key = adminKey(first.stdout());
+      expect(key).not.toBeNull();
+      const client = createClient({ url: `http://127.0.0.1:${port}`, apiKey: key! });
+      scheduleId = (await client.schedules.create({ name: 'kept', url: 'https://example.com/hook', cron: '0 3 * * *' })).id;
       const grpcPort = await first.waitFor((l) => (typeof l === 'object' && l.msg === 'gRPC server listening' ? Number(l.port) : undefined));
       expect(grpcPort).toBeGreaterThan(0);
 
@@ -50,6 +56,8 @@ describe('starting on the embedded database', () => {
       port = await listeningPort(second);
       expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
       expect(adminKey(second.stdout())).toBeNull();
+      const client = createClient({ url: `http://127.0.0.1:${port}`, apiKey: key! });
+      expect(await client.schedules.get(scheduleId)).toMatchObject({ id: scheduleId, name: 'kept', cron: '0 3 * * *' });
       expect(second.stdout()).not.toContain('migrations applied');
     } finally {
       await second.stop('SIGTERM');

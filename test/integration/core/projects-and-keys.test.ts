@@ -128,3 +128,19 @@ describe('keys', () => {
     await expect(t.core.monitors.list(reader)).rejects.toBeInstanceOf(PermissionDeniedError);
   });
 });
+
+describe('signing secrets', () => {
+  it('are readable by project writers and rotate keeping the previous one until the next rotation', async () => {
+    const before = await t.core.projects.getSigningSecrets(a.principal, a.projectId);
+    expect(before.current).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(before.previous).toBeNull();
+    const rotated = await t.core.projects.rotateSigningSecret(a.principal, a.projectId);
+    expect(rotated.previous).toBe(before.current);
+    expect(rotated.current).not.toBe(before.current);
+    expect(await t.core.projects.getSigningSecrets(a.principal, a.projectId)).toEqual(rotated);
+    const dropped = await t.core.projects.rotateSigningSecret(a.principal, a.projectId, { keepPrevious: false });
+    expect(dropped.previous).toBeNull();
+    const { secret } = await t.core.keys.create(a.principal, { scopes: ['read:projects'] });
+    await expect(t.core.projects.getSigningSecrets(await t.core.authenticate(secret), a.projectId)).rejects.toBeInstanceOf(PermissionDeniedError);
+  });
+});
