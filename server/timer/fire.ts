@@ -1,0 +1,346 @@
+import type { CallOutcome, OutboundCall } from '../executor/index.js';
+import { newId } from '../core/ids.js';
+import type { JobSource, Overlap } from '../core/types.js';
+import type { Database } from '../store/database.js';
+import { retryDelayMs, shouldRetry } from './backoff.js';
+import type { JobDue, ScheduleDue } from './due-queue.js';
+import type { AttemptRecord } from './executions.js';
+import type { TickPlan } from './misfire.js';
+import { iso, ms } from './sql.js';
+
+/**
+ * Claim-ahead and the fire path's pure parts.
+ *
+ * Work due within `claimAheadMs` is claimed in the database *before* its time, in batches:
+ * - schedule ticks: one statement inserts the tick's job rows (`running`, attempt 1) and moves
+ *   the schedule's `next_run_at`, fenced by the shard lease epoch and conditional on
+ *   `next_run_at` still being what this node read (zero rows = someone else moved it: a lost
+ *   race, not an error). `jobs_schedule_tick_uq` makes a tick at most one job whoever inserts it.
+ * - jobs (one-time, manual, retries, recovery of claims by a dead node): one conditional UPDATE
+ *   to `running` with `lease_epoch = <ours>`.
+ * At the due moment only a timer fires the HTTP call: lateness depends on the event loop, not on
+ * a database round trip.
+ */
+
+/** A claimed job, ready to fire at `dueMs`. */
+export interface FireItem {
+  jobId: string;
+  projectId: string;
+  scheduleId: string | null;
+  shard: number;
+  /** Lease epoch of the claim. */
+  epoch: number;
+  source: JobSource;
+  dueMs: number;
+  scheduledAtMs: number;
+  /** This attempt's number (1 = first). */
+  attempt: number;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | null;
+  timeoutMs: number;
+  maxRetries: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  expectedStatus: number[];
+  /** The schedule's overlap policy ('allow' for jobs without a schedule). */
+  overlap: Overlap;
+}
+
+export interface ScheduleClaim {
+  entry: ScheduleDue;
+  epoch: number;
+  plan: TickPlan;
+}
+
+export interface ScheduleClaimResult {
+  /** Schedules whose `next_run_at` this node moved. */
+  moved: Set<string>;
+  /** Ticks that became jobs (a tick already taken by the unique index is not here). */
+  items: FireItem[];
+}
+
+interface MovedRow {
+  id: string;
+  project_id: string;
+  shard: number;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | null;
+  timeout_ms: number;
+  max_retries: number;
+  retry_backoff_ms: number;
+  retry_backoff_max_ms: number;
+  expected_status: number[];
+  overlap: Overlap;
+  epoch: string;
+  job_id: string | null;
+}
+
+export const CLAIM_SCHEDULES_SQL = `
+with s_in as (
+  select * from jsonb_to_recordset(?::jsonb) as x(
+    id text, epoch bigint, expected numeric, next_run_at timestamptz, cron text, timezone text, interval_seconds int)
+),
+moved as (
+  update schedules s
+     set next_run_at = i.next_run_at
+    from s_in i
+   where s.id = i.id
+     and s.state = 'active'
+     and extract(epoch from s.next_run_at) = i.expected
+     and s.cron is not distinct from i.cron
+     and s.timezone = i.timezone
+     and s.interval_seconds is not distinct from i.interval_seconds
+     and exists (select 1 from shard_leases l
+                  where l.shard = s.shard and l.owner = ? and l.epoch = i.epoch and l.expires_at > now())
+  returning s.id, s.project_id, s.shard, s.url, s.method, s.headers, s.body, s.timeout_ms, s.max_retries,
+            s.retry_backoff_ms, s.retry_backoff_max_ms, s.expected_status, s.overlap, i.epoch
+),
+t_in as (
+  select * from jsonb_to_recordset(?::jsonb) as t(job_id text, schedule_id text, scheduled_at timestamptz)
+),
+ins as (
+  insert into jobs (id, project_id, schedule_id, shard, source, url, method, headers, body, scheduled_at,
+                    timeout_ms, max_retries, retry_backoff_ms, retry_backoff_max_ms, expected_status,
+                    status, attempts, next_attempt_at, lease_epoch)
+  select t.job_id, m.project_id, m.id, m.shard, 'schedule', m.url, m.method, m.headers, m.body, t.scheduled_at,
+         m.timeout_ms, m.max_retries, m.retry_backoff_ms, m.retry_backoff_max_ms, m.expected_status,
+         'running', 1, t.scheduled_at, m.epoch
+    from t_in t join moved m on m.id = t.schedule_id
+  on conflict (schedule_id, scheduled_at) where source = 'schedule' do nothing
+  returning id, schedule_id
+)
+select m.*, ins.id as job_id from moved m left join ins on ins.schedule_id = m.id`;
+
+/** `expected` for the claim: `next_run_at` as epoch seconds with millisecond digits. */
+export function epochText(msValue: number): string {
+  return (msValue / 1000).toFixed(3);
+}
+
+export async function claimSchedules(db: Database, nodeId: string, claims: ScheduleClaim[]): Promise<ScheduleClaimResult> {
+  const schedules = [];
+  const ticks: Array<{ job_id: string; schedule_id: string; scheduled_at: string | null }> = [];
+  const tickAt = new Map<string, number>();
+  for (const c of claims) {
+    const e = c.entry;
+    schedules.push({
+      id: e.id,
+      epoch: c.epoch,
+      expected: e.expectedEpoch,
+      next_run_at: iso(c.plan.nextRunAtMs),
+      cron: e.cron,
+      timezone: e.timezone,
+      interval_seconds: e.intervalSeconds,
+    });
+    for (const at of c.plan.ticks) {
+      const jobId = newId('job');
+      tickAt.set(jobId, at);
+      ticks.push({ job_id: jobId, schedule_id: e.id, scheduled_at: iso(at) });
+    }
+  }
+  const rows = await db.execute<MovedRow>(CLAIM_SCHEDULES_SQL, [JSON.stringify(schedules), nodeId, JSON.stringify(ticks)]);
+  const moved = new Set<string>();
+  const items: FireItem[] = [];
+  for (const r of rows) {
+    moved.add(r.id);
+    if (!r.job_id) continue;
+    const at = tickAt.get(r.job_id)!;
+    items.push({
+      jobId: r.job_id,
+      projectId: r.project_id,
+      scheduleId: r.id,
+      shard: Number(r.shard),
+      epoch: Number(r.epoch),
+      source: 'schedule',
+      dueMs: at,
+      scheduledAtMs: at,
+      attempt: 1,
+      url: r.url,
+      method: r.method,
+      headers: r.headers ?? {},
+      body: r.body,
+      timeoutMs: Number(r.timeout_ms),
+      maxRetries: Number(r.max_retries),
+      retryBackoffMs: Number(r.retry_backoff_ms),
+      retryBackoffMaxMs: Number(r.retry_backoff_max_ms),
+      expectedStatus: r.expected_status ?? [],
+      overlap: r.overlap,
+    });
+  }
+  return { moved, items };
+}
+
+interface ClaimedJobRow {
+  id: string;
+  project_id: string;
+  schedule_id: string | null;
+  shard: number;
+  source: JobSource;
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string | null;
+  scheduled_ms: number;
+  due_ms: number;
+  timeout_ms: number;
+  max_retries: number;
+  retry_backoff_ms: number;
+  retry_backoff_max_ms: number;
+  expected_status: number[];
+  attempts: number;
+  epoch: string;
+  overlap: Overlap | null;
+}
+
+export const CLAIM_JOBS_SQL = `
+with input as (
+  select * from jsonb_to_recordset(?::jsonb) as x(id text, epoch bigint, expect_status text)
+),
+c as (
+  update jobs j
+     set status = 'running',
+         attempts = case when j.status = 'scheduled' then j.attempts + 1 else greatest(j.attempts, 1) end,
+         lease_epoch = i.epoch,
+         updated_at = now()
+    from input i
+   where j.id = i.id
+     and j.status = i.expect_status
+     and (j.status = 'scheduled' or j.lease_epoch is null or j.lease_epoch <= i.epoch)
+     and j.next_attempt_at is not null
+     and exists (select 1 from shard_leases l
+                  where l.shard = j.shard and l.owner = ? and l.epoch = i.epoch and l.expires_at > now())
+  returning j.id, j.project_id, j.schedule_id, j.shard, j.source, j.url, j.method, j.headers, j.body,
+            ${ms('j.scheduled_at')} as scheduled_ms, ${ms('j.next_attempt_at')} as due_ms,
+            j.timeout_ms, j.max_retries, j.retry_backoff_ms, j.retry_backoff_max_ms, j.expected_status,
+            j.attempts, i.epoch
+)
+select c.*, s.overlap from c left join schedules s on s.id = c.schedule_id`;
+
+export async function claimJobs(db: Database, nodeId: string, claims: Array<{ entry: JobDue; epoch: number }>): Promise<FireItem[]> {
+  const input = claims.map((c) => ({ id: c.entry.id, epoch: c.epoch, expect_status: c.entry.status }));
+  const rows = await db.execute<ClaimedJobRow>(CLAIM_JOBS_SQL, [JSON.stringify(input), nodeId]);
+  return rows.map((r) => ({
+    jobId: r.id,
+    projectId: r.project_id,
+    scheduleId: r.schedule_id,
+    shard: Number(r.shard),
+    epoch: Number(r.epoch),
+    source: r.source,
+    dueMs: Number(r.due_ms),
+    scheduledAtMs: Number(r.scheduled_ms),
+    attempt: Number(r.attempts),
+    url: r.url,
+    method: r.method,
+    headers: r.headers ?? {},
+    body: r.body,
+    timeoutMs: Number(r.timeout_ms),
+    maxRetries: Number(r.max_retries),
+    retryBackoffMs: Number(r.retry_backoff_ms),
+    retryBackoffMaxMs: Number(r.retry_backoff_max_ms),
+    expectedStatus: r.expected_status ?? [],
+    overlap: r.source === 'schedule' && r.overlap ? r.overlap : 'allow',
+  }));
+}
+
+export const UNCLAIM_JOBS_SQL = `
+with input as (select * from jsonb_to_recordset(?::jsonb) as x(id text, epoch bigint))
+update jobs j
+   set status = 'scheduled', attempts = greatest(j.attempts - 1, 0), lease_epoch = null, updated_at = now()
+  from input i
+ where j.id = i.id and j.status = 'running' and j.lease_epoch = i.epoch
+returning j.id`;
+
+/**
+ * Hands claimed-but-not-fired jobs back (shutdown): `scheduled` again, so whoever owns the shard
+ * next fires them at their time. The next claim brings `attempts` back to the same number.
+ */
+export async function unclaimJobs(db: Database, items: FireItem[]): Promise<number> {
+  if (items.length === 0) return 0;
+  const rows = await db.execute(UNCLAIM_JOBS_SQL, [JSON.stringify(items.map((i) => ({ id: i.jobId, epoch: i.epoch })))]);
+  return rows.length;
+}
+
+/** The outbound call of an attempt, signed with the project's secrets; `webhook-id` = job id. */
+export function buildCall(item: FireItem, secrets: string[]): OutboundCall {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(item.headers)) {
+    if (!k.toLowerCase().startsWith('x-tock-')) headers[k] = String(v);
+  }
+  headers['x-tock-job-id'] = item.jobId;
+  headers['x-tock-attempt'] = String(item.attempt);
+  headers['x-tock-scheduled-at'] = new Date(item.scheduledAtMs).toISOString();
+  if (item.scheduleId) headers['x-tock-schedule-id'] = item.scheduleId;
+  return {
+    url: item.url,
+    method: item.method,
+    headers,
+    body: item.body,
+    timeoutMs: item.timeoutMs,
+    expectedStatus: item.expectedStatus,
+    signing: { id: item.jobId, secrets },
+  };
+}
+
+/** What an attempt's outcome does: terminal status, or a retry after backoff with full jitter. */
+export function attemptRecord(item: FireItem, outcome: CallOutcome, nowMs: number, random: () => number = Math.random): AttemptRecord {
+  let jobStatus: AttemptRecord['jobStatus'];
+  let nextAttemptAt: Date | null = null;
+  if (outcome.outcome === 'succeeded') {
+    jobStatus = 'succeeded';
+  } else if (shouldRetry(outcome.outcome, item.attempt, item.maxRetries)) {
+    jobStatus = 'scheduled';
+    nextAttemptAt = new Date(nowMs + retryDelayMs(item.attempt, item.retryBackoffMs, item.retryBackoffMaxMs, outcome.retryAfterMs, random));
+  } else {
+    jobStatus = 'failed';
+  }
+  return {
+    executionId: newId('execution'),
+    jobId: item.jobId,
+    projectId: item.projectId,
+    scheduleId: item.scheduleId,
+    attempt: item.attempt,
+    status: outcome.outcome,
+    statusCode: outcome.statusCode,
+    durationMs: outcome.durationMs,
+    responseBody: outcome.responseBody,
+    error: outcome.error,
+    startedAt: outcome.startedAt,
+    finishedAt: outcome.finishedAt,
+    jobStatus,
+    nextAttemptAt,
+    epoch: item.epoch,
+    run: true,
+  };
+}
+
+export const SKIPPED_ERROR = 'previous run still running';
+
+/**
+ * Overlap `forbid`: a tick that finds an earlier run of its schedule unfinished is recorded as
+ * a `cancelled` job with one execution of status `skipped` (error 'previous run still running').
+ * It does not count as a run of the schedule.
+ */
+export function skippedRecord(item: FireItem, nowMs: number): AttemptRecord {
+  const now = new Date(nowMs);
+  return {
+    executionId: newId('execution'),
+    jobId: item.jobId,
+    projectId: item.projectId,
+    scheduleId: item.scheduleId,
+    attempt: item.attempt,
+    status: 'skipped',
+    statusCode: null,
+    durationMs: 0,
+    responseBody: null,
+    error: SKIPPED_ERROR,
+    startedAt: now,
+    finishedAt: now,
+    jobStatus: 'cancelled',
+    nextAttemptAt: null,
+    epoch: item.epoch,
+    run: false,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * The timer: sharded due queues, claim-ahead and the fire path. See scheduler.ts for the loops
+ * and their invariants, leases.ts for shard ownership and fencing.
+ *
+ * The composition root starts one per node (unless TOCK_SCHEDULER=false) and hands `waker` to
+ * the core:
+ *
+ *   const timer = await startScheduler({ db, databaseUrl, executor, logger, options: { misfireThresholdMs } });
+ *   const core = createCore({ db, waker: timer.waker, publicUrl });
+ *   ...
+ *   await timer.stop(config.shutdownDeadlineMs);
+ */
+import type { Clock } from '../core/clock.js';
+import type { Waker } from '../core/wake.js';
+import type { Database } from '../store/database.js';
+import type { TimerLogger, TimerOptions } from './options.js';
+import { Scheduler, type CallExecutor, type SchedulerStats } from './scheduler.js';
+
+export interface StartSchedulerInput {
+  db: Database;
+  /** PostgreSQL URL (LISTEN/NOTIFY between nodes), or null for the embedded database. */
+  databaseUrl: string | null;
+  executor: CallExecutor;
+  clock?: Clock;
+  logger: TimerLogger;
+  options?: Partial<TimerOptions>;
+}
+
+export interface RunningScheduler {
+  nodeId: string;
+  /** Give it to the core: it tells this node (in process) and the others (NOTIFY) about new due work. */
+  waker: Waker;
+  /** Stop claiming, finish in-flight calls up to `deadlineMs`, write results, release leases. */
+  stop(deadlineMs?: number): Promise<void>;
+  stats(): SchedulerStats;
+}
+
+/** Registers the node, takes its share of leases and starts the loops. */
+export async function startScheduler(input: StartSchedulerInput): Promise<RunningScheduler> {
+  const scheduler = createScheduler(input);
+  await scheduler.start();
+  return {
+    nodeId: scheduler.nodeId,
+    waker: scheduler,
+    stop: (deadlineMs) => scheduler.stop(deadlineMs),
+    stats: () => scheduler.stats(),
+  };
+}
+
+/** A scheduler whose loops are not running: call its steps directly (tests), or `start()` it. */
+export function createScheduler(input: StartSchedulerInput & { random?: () => number }): Scheduler {
+  return new Scheduler(input);
+}
+
+export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerStats } from './scheduler.js';
+export { DEFAULT_TIMER_OPTIONS, silentLogger, type TimerLogger, type TimerOptions } from './options.js';
+export { createNotifyWaker, WAKE_CHANNEL, formatWake, parseWake } from './wake.js';
+export { fairShare, type LeaseChange } from './leases.js';
+export { retryDelayMs } from './backoff.js';
+export { misfireAction, planTicks } from './misfire.js';

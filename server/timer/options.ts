@@ -1,0 +1,95 @@
+/**
+ * Tunables of the timer and the logger shape it needs. Defaults suit production; tests shrink
+ * the lease TTL and the intervals.
+ */
+
+export interface TimerOptions {
+  /** How long a shard lease lasts without renewal. Renewed every TTL/3. Default 10 000 ms. */
+  leaseTtlMs: number;
+  /** How far ahead the due queue holds work. Default 30 000 ms. */
+  horizonMs: number;
+  /** How long before its time a tick/job is claimed in the database. Default 2 000 ms. */
+  claimAheadMs: number;
+  /**
+   * A claim step claims what is due within `claimAheadMs + claimBatchMs`, so ticks a few hundred
+   * ms apart share one statement instead of one statement per distinct millisecond. Default 250.
+   */
+  claimBatchMs: number;
+  /** A tick later than this follows the schedule's misfire policy. Default 60 000 ms. */
+  misfireThresholdMs: number;
+  /** Period of the full refill of the due queue from the database. Default 5 000 ms. */
+  refillIntervalMs: number;
+  /** Executions are written at least this often while some are pending. Default 50 ms. */
+  flushIntervalMs: number;
+  /** ...or as soon as this many are pending. Default 500. */
+  flushMaxRows: number;
+  /** How long project signing secrets are cached. Default 30 000 ms. */
+  secretTtlMs: number;
+  /** At most this many ticks of one schedule are claimed by one statement. Default 100. */
+  maxTicksPerClaim: number;
+  /** Rows per claim statement. Default 500. */
+  claimBatchRows: number;
+  /** Rows per refill query (per kind). Default 10 000. */
+  refillLimit: number;
+  /** Node id; default a new `node_...` id. */
+  nodeId?: string;
+}
+
+export const DEFAULT_TIMER_OPTIONS: TimerOptions = {
+  leaseTtlMs: 10_000,
+  horizonMs: 30_000,
+  claimAheadMs: 2_000,
+  claimBatchMs: 250,
+  misfireThresholdMs: 60_000,
+  refillIntervalMs: 5_000,
+  flushIntervalMs: 50,
+  flushMaxRows: 500,
+  secretTtlMs: 30_000,
+  maxTicksPerClaim: 100,
+  claimBatchRows: 500,
+  refillLimit: 10_000,
+};
+
+export function resolveOptions(partial: Partial<TimerOptions> = {}): TimerOptions {
+  const o: TimerOptions = { ...DEFAULT_TIMER_OPTIONS };
+  for (const [k, v] of Object.entries(partial)) {
+    if (v !== undefined) (o as unknown as Record<string, unknown>)[k] = v;
+  }
+  const positive: (keyof TimerOptions)[] = [
+    'leaseTtlMs',
+    'horizonMs',
+    'misfireThresholdMs',
+    'refillIntervalMs',
+    'flushIntervalMs',
+    'flushMaxRows',
+    'maxTicksPerClaim',
+    'claimBatchRows',
+    'refillLimit',
+  ];
+  for (const k of positive) {
+    const v = o[k] as number;
+    if (!Number.isFinite(v) || v <= 0) throw new RangeError(`timer option ${k} must be a positive number, got ${v}`);
+  }
+  if (o.claimAheadMs < 0 || o.claimBatchMs < 0 || o.secretTtlMs < 0) throw new RangeError('timer options must not be negative');
+  if (o.claimAheadMs + o.claimBatchMs >= o.horizonMs) {
+    throw new RangeError(`claimAheadMs + claimBatchMs (${o.claimAheadMs + o.claimBatchMs}) must be less than horizonMs (${o.horizonMs})`);
+  }
+  return o;
+}
+
+type LogFn = (obj: object, msg?: string) => void;
+
+/** The part of a pino logger the timer uses (a pino `Logger` fits). */
+export interface TimerLogger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+}
+
+export const silentLogger: TimerLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+
+export function errorInfo(err: unknown): { err: string; code?: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  return { err: err instanceof Error ? err.message : String(err), ...(typeof code === 'string' ? { code } : {}) };
+}

@@ -1,0 +1,930 @@
+import { hostname } from 'node:os';
+import { systemClock, type Clock } from '../core/clock.js';
+import { newId } from '../core/ids.js';
+import type { Waker, WakeKind } from '../core/wake.js';
+import type { CallOutcome, OutboundCall } from '../executor/index.js';
+import type { Database } from '../store/database.js';
+import { DueQueue, loadDueJobs, loadDueSchedules, type DueEntry, type JobDue, type ScheduleDue } from './due-queue.js';
+import { ExecutionWriter, type AttemptRecord } from './executions.js';
+import {
+  attemptRecord,
+  buildCall,
+  claimJobs,
+  claimSchedules,
+  epochText,
+  skippedRecord,
+  unclaimJobs,
+  type FireItem,
+  type ScheduleClaim,
+} from './fire.js';
+import { LeaseManager, type LeaseChange } from './leases.js';
+import { planTicks } from './misfire.js';
+import { errorInfo, resolveOptions, type TimerLogger, type TimerOptions } from './options.js';
+import { SecretCache } from './secrets.js';
+import { formatWake, notifyWake, WakeListener, type WakeMessage } from './wake.js';
+
+/** What the timer needs of the executor (an `HttpExecutor` fits). */
+export interface CallExecutor {
+  execute(call: OutboundCall): Promise<CallOutcome>;
+}
+
+export interface SchedulerDeps {
+  db: Database;
+  /** PostgreSQL URL for the LISTEN connection; null = embedded database: in-process wakes only. */
+  databaseUrl: string | null;
+  executor: CallExecutor;
+  clock?: Clock;
+  logger: TimerLogger;
+  options?: Partial<TimerOptions>;
+  /** Jitter source (tests pin it). */
+  random?: () => number;
+}
+
+export interface ClaimStepResult {
+  /** Schedules whose next run this node moved. */
+  schedules: number;
+  /** Jobs claimed (schedule ticks and other jobs). */
+  jobs: number;
+  /** Claims that found the row changed by someone else (not errors). */
+  lostRaces: number;
+}
+
+export interface SchedulerStats {
+  nodeId: string;
+  running: boolean;
+  stopping: boolean;
+  shards: { held: number; draining: number };
+  queued: number;
+  armed: number;
+  deferred: number;
+  inFlight: number;
+  pendingWrites: number;
+  claimedTicks: number;
+  claimedJobs: number;
+  lostRaces: number;
+  fired: number;
+  succeeded: number;
+  failed: number;
+  retries: number;
+  skipped: number;
+  misfires: { fireOnce: number; skip: number };
+  dropped: number;
+  errors: number;
+  /** Fire lateness (actual dispatch - due time) over the last 10 000 fires, in ms. */
+  lateness: { count: number; p50: number; p99: number; max: number };
+}
+
+type OwnedState = 'armed' | 'deferred' | 'inflight' | 'writing';
+
+interface Owned {
+  item: FireItem;
+  state: OwnedState;
+}
+
+const LATENESS_WINDOW = 10_000;
+
+/**
+ * One scheduler node. Each loop is a single step that can be called directly (tests) and that
+ * the running scheduler calls on timers:
+ * - `leaseStep()`: heartbeat, renew, acquire/drain/release (see leases.ts);
+ * - `refillStep(shards?)`: loads what is due within the horizon on owned shards into the queue;
+ * - `claimStep(now)`: claims what is due within `claimAheadMs` and arms its fire timers;
+ * - `fireDueStep(now)`: fires armed work due at or before `now` (the running scheduler fires
+ *   from one timer per due time instead);
+ * - `flushStep()`: writes pending executions.
+ *
+ * Invariants (besides the lease ones in leases.ts)
+ * - A job this node claimed is in `owned` from its claim until its result is written (or until
+ *   it is handed back or its shard is lost before it fired). Refills skip owned jobs, so a job
+ *   `running` under this node's epoch that is *not* owned is one whose claim answer was lost:
+ *   it is recovered like a dead node's job.
+ * - A refill only pushes a row if nothing this node did to that row (claim, result) happened
+ *   after the refill started (`lastChange` sequence numbers), so a slow refill cannot put back
+ *   a state this node already moved past.
+ * - Before an HTTP call the fire path checks the lease locally (held, same epoch, local
+ *   deadline not passed). A stale lease defers the call until the next renewal; a lost one
+ *   drops it (the new owner re-runs it).
+ */
+export class Scheduler implements Waker {
+  readonly nodeId: string;
+  readonly options: TimerOptions;
+  readonly leases: LeaseManager;
+  readonly queue = new DueQueue();
+  readonly writer: ExecutionWriter;
+  readonly secrets: SecretCache;
+
+  private readonly db: Database;
+  private readonly clock: Clock;
+  private readonly logger: TimerLogger;
+  private readonly executor: CallExecutor;
+  private readonly random: () => number;
+  private readonly pg: boolean;
+
+  private readonly owned = new Map<string, Owned>();
+  private readonly ownedPerShard = new Map<number, number>();
+  private readonly armed = new Map<number, FireItem[]>();
+  private readonly fireTimers = new Map<number, NodeJS.Timeout>();
+  private deferred: FireItem[] = [];
+  /** Schedule id -> unfinished runs (fired, not terminal), for overlap `forbid`. */
+  private readonly activeRuns = new Map<string, { shard: number; jobs: Set<string> }>();
+  private readonly lastChange = new Map<string, number>();
+  private readonly claiming = new Set<string>();
+  private seq = 0;
+  private readonly inflight = new Set<Promise<void>>();
+
+  private readonly latency: number[] = [];
+  private latencyPos = 0;
+  private readonly counters = {
+    claimedTicks: 0,
+    claimedJobs: 0,
+    lostRaces: 0,
+    fired: 0,
+    succeeded: 0,
+    failed: 0,
+    retries: 0,
+    skipped: 0,
+    misfireFireOnce: 0,
+    misfireSkip: 0,
+    dropped: 0,
+    errors: 0,
+  };
+
+  // Running-mode state.
+  private running = false;
+  private stopping: Promise<void> | null = null;
+  private listener: WakeListener | null = null;
+  private leaseTimer: NodeJS.Timeout | null = null;
+  private refillTimer: NodeJS.Timeout | null = null;
+  private claimTimer: NodeJS.Timeout | null = null;
+  private claimTimerAt = Infinity;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly loops = {
+    lease: null as Promise<void> | null,
+    refill: null as Promise<void> | null,
+    claim: null as Promise<void> | null,
+    flush: null as Promise<void> | null,
+  };
+  private leaseAgain = false;
+  private claimAgain = false;
+  private refillAll = false;
+  private readonly refillShards = new Set<number>();
+  private readonly backoff = { lease: 0, refill: 0, claim: 0, flush: 0 };
+
+  constructor(deps: SchedulerDeps) {
+    this.db = deps.db;
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger;
+    this.executor = deps.executor;
+    this.random = deps.random ?? Math.random;
+    this.options = resolveOptions(deps.options);
+    this.nodeId = this.options.nodeId ?? newId('node');
+    this.pg = deps.databaseUrl !== null;
+    this.leases = new LeaseManager(this.db, this.nodeId, { ttlMs: this.options.leaseTtlMs, hostname: hostname(), pid: process.pid });
+    this.writer = new ExecutionWriter(this.db, this.logger, this.options.flushMaxRows);
+    this.secrets = new SecretCache(this.db, this.options.secretTtlMs);
+    if (deps.databaseUrl) {
+      this.listener = new WakeListener(
+        deps.databaseUrl,
+        this.logger,
+        (m) => this.onBusMessage(m),
+        () => {
+          this.requestRefill('all');
+          this.requestLeaseStep();
+        },
+      );
+    }
+  }
+
+  private now(): number {
+    return this.clock.now().getTime();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Waker
+
+  /**
+   * The core's wake-up: something on `shard` is due at `dueAt`. In process, a shard this node
+   * claims on is refilled right away; otherwise (PostgreSQL) the owner is told by NOTIFY.
+   * Things due beyond the horizon need nothing: the periodic refill finds them in time.
+   */
+  wake(kind: WakeKind, shard: number, dueAt: Date): void {
+    if (kind === 'monitor') return; // monitors are not fired by this timer
+    if (dueAt.getTime() - this.now() >= this.options.horizonMs) return;
+    if (this.leases.claims(shard)) {
+      this.requestRefill([shard]);
+    } else if (this.pg && !this.stopping) {
+      notifyWake(this.db, formatWake(kind, shard, dueAt.getTime(), this.nodeId)).catch((err) =>
+        this.logger.warn(errorInfo(err), 'timer: wake notify failed'),
+      );
+    }
+  }
+
+  private onBusMessage(m: WakeMessage): void {
+    if (m.origin === this.nodeId || this.stopping) return;
+    if (m.kind === 'lease') {
+      this.requestLeaseStep();
+      return;
+    }
+    if (m.kind === 'monitor') return;
+    if (this.leases.claims(m.shard) && m.dueMs - this.now() < this.options.horizonMs) this.requestRefill([m.shard]);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Steps
+
+  /** Lease loop step; see LeaseManager.step. Applies what changed to the queue and fire path. */
+  async leaseStep(): Promise<LeaseChange> {
+    const change = await this.leases.step((shard) => this.isQuiet(shard));
+    if (change.lost.length > 0) {
+      this.logger.warn({ node: this.nodeId, shards: change.lost }, 'timer: leases lost to another node');
+      this.dropShards(change.lost);
+    }
+    if (change.released.length > 0) {
+      this.dropShards(change.released);
+      this.logger.info({ node: this.nodeId, shards: change.released.length }, 'timer: drained leases released');
+      if (this.pg) this.notifyLeases();
+    }
+    const fresh = [...change.acquired.map((a) => a.shard), ...change.undrained];
+    if (fresh.length > 0) this.requestRefill(fresh);
+    if (change.acquired.length > 0 || change.lost.length > 0 || change.draining.length > 0) {
+      this.logger.info(
+        {
+          node: this.nodeId,
+          live: change.liveNodes,
+          share: change.share,
+          held: change.held,
+          acquired: change.acquired.length,
+          lost: change.lost.length,
+          draining: change.draining.length,
+        },
+        'timer: leases changed',
+      );
+    }
+    this.retryDeferred();
+    return change;
+  }
+
+  /**
+   * Loads what is due within the horizon on `shards` (default: every shard this node claims
+   * on) into the queue. Returns the number of entries pushed.
+   */
+  async refillStep(shards?: number[]): Promise<number> {
+    const target = (shards ?? this.leases.activeShards()).filter((s) => this.leases.claims(s));
+    if (target.length === 0) return 0;
+    const startSeq = ++this.seq;
+    const until = this.now() + this.options.horizonMs;
+    const [schedules, jobs] = await Promise.all([
+      loadDueSchedules(this.db, target, until, this.options.refillLimit),
+      loadDueJobs(this.db, target, until, this.options.refillLimit),
+    ]);
+    let pushed = 0;
+    for (const s of schedules) {
+      const k = `schedule:${s.id}`;
+      if (!this.leases.claims(s.shard) || this.claiming.has(k) || (this.lastChange.get(k) ?? 0) > startSeq) continue;
+      this.queue.push(s);
+      pushed++;
+    }
+    for (const j of jobs) {
+      const k = `job:${j.id}`;
+      if (this.owned.has(j.id) || this.claiming.has(k) || (this.lastChange.get(k) ?? 0) > startSeq) continue;
+      const epoch = this.leases.epochOf(j.shard);
+      if (epoch === undefined || this.leases.draining.has(j.shard)) continue;
+      if (j.status === 'running' && j.lease_epoch !== null && Number(j.lease_epoch) > epoch) continue;
+      this.queue.push({ kind: 'job', id: j.id, shard: j.shard, dueMs: j.due_ms, status: j.status });
+      pushed++;
+    }
+    // Refills run one at a time, so no refill still running started before these changes.
+    for (const [k, s] of this.lastChange) if (s < startSeq) this.lastChange.delete(k);
+    this.armClaimTimer();
+    return pushed;
+  }
+
+  /**
+   * Claims everything due by `now + claimAheadMs (+ claimBatchMs)` and arms it. Schedules get
+   * their ticks planned (misfire policy included) and their next occurrence pushed back.
+   */
+  async claimStep(now: Date = this.clock.now()): Promise<ClaimStepResult> {
+    const result: ClaimStepResult = { schedules: 0, jobs: 0, lostRaces: 0 };
+    if (this.stopping) return result;
+    const nowMs = now.getTime();
+    const entries = this.queue.popUntil(nowMs + this.options.claimAheadMs + this.options.claimBatchMs);
+    const scheduleClaims: ScheduleClaim[] = [];
+    const jobClaims: Array<{ entry: JobDue; epoch: number }> = [];
+    for (const e of entries) {
+      const epoch = this.leases.epochOf(e.shard);
+      if (epoch === undefined || !this.leases.claims(e.shard)) continue;
+      if (e.kind === 'schedule') {
+        const plan = planTicks(
+          { trigger: { cron: e.cron, timezone: e.timezone, intervalSeconds: e.intervalSeconds }, dueMs: e.dueMs, misfire: e.misfire },
+          nowMs,
+          { claimAheadMs: this.options.claimAheadMs, misfireThresholdMs: this.options.misfireThresholdMs, maxTicks: this.options.maxTicksPerClaim },
+        );
+        scheduleClaims.push({ entry: e, epoch, plan });
+      } else {
+        if (this.owned.has(e.id)) continue;
+        jobClaims.push({ entry: e, epoch });
+      }
+      this.claiming.add(`${e.kind}:${e.id}`);
+    }
+    try {
+      const size = this.options.claimBatchRows;
+      for (let i = 0; i < scheduleClaims.length; i += size) {
+        const batch = scheduleClaims.slice(i, i + size);
+        const { moved, items } = await claimSchedules(this.db, this.nodeId, batch);
+        const lostShards = new Set<number>();
+        for (const c of batch) {
+          const k = `schedule:${c.entry.id}`;
+          this.claiming.delete(k);
+          this.lastChange.set(k, ++this.seq);
+          if (!moved.has(c.entry.id)) {
+            result.lostRaces++;
+            lostShards.add(c.entry.shard);
+            continue;
+          }
+          result.schedules++;
+          if (c.plan.misfire === 'fire_once') this.counters.misfireFireOnce++;
+          if (c.plan.misfire === 'skip') this.counters.misfireSkip++;
+          if (c.plan.misfire) {
+            this.logger.info(
+              { schedule: c.entry.id, missed: new Date(c.entry.dueMs).toISOString(), policy: c.plan.misfire },
+              'timer: misfire',
+            );
+          }
+          const next = c.plan.nextRunAtMs;
+          if (next !== null && next < nowMs + this.options.horizonMs && this.leases.claims(c.entry.shard)) {
+            this.queue.push({ ...c.entry, dueMs: next, expectedEpoch: epochText(next) });
+          }
+        }
+        this.counters.claimedTicks += items.length;
+        result.jobs += items.length;
+        this.arm(items);
+        if (lostShards.size > 0) this.requestRefill([...lostShards]);
+      }
+      for (let i = 0; i < jobClaims.length; i += size) {
+        const batch = jobClaims.slice(i, i + size);
+        const items = await claimJobs(this.db, this.nodeId, batch);
+        const got = new Set(items.map((it) => it.jobId));
+        for (const c of batch) {
+          const k = `job:${c.entry.id}`;
+          this.claiming.delete(k);
+          this.lastChange.set(k, ++this.seq);
+          if (!got.has(c.entry.id)) result.lostRaces++;
+        }
+        this.counters.claimedJobs += items.length;
+        result.jobs += items.length;
+        this.arm(items);
+      }
+    } catch (err) {
+      // Put back what was not answered; if a statement did commit, its jobs are found again by
+      // the refill (running, not owned) and its schedules lose the retried race harmlessly.
+      for (const c of scheduleClaims) {
+        if (this.claiming.delete(`schedule:${c.entry.id}`) && this.leases.claims(c.entry.shard)) this.queue.push(c.entry);
+      }
+      for (const c of jobClaims) {
+        if (this.claiming.delete(`job:${c.entry.id}`) && this.leases.claims(c.entry.shard)) this.queue.push(c.entry);
+      }
+      throw err;
+    } finally {
+      this.counters.lostRaces += result.lostRaces;
+    }
+    this.armClaimTimer();
+    // Warm the signing secrets before the due moments.
+    const projects = new Set<string>();
+    for (const o of this.owned.values()) if (o.state === 'armed' && this.secrets.peek(o.item.projectId) === undefined) projects.add(o.item.projectId);
+    if (projects.size > 0) {
+      await this.secrets.prefetch(projects).catch((err) => this.logger.warn(errorInfo(err), 'timer: secret prefetch failed'));
+    }
+    return result;
+  }
+
+  /** Fires armed work due at or before `now`; returns how many items were due. */
+  fireDueStep(now: Date = this.clock.now()): number {
+    let n = 0;
+    for (const dueMs of [...this.armed.keys()].sort((a, b) => a - b)) {
+      if (dueMs > now.getTime()) break;
+      n += this.armed.get(dueMs)?.length ?? 0;
+      this.fireBatch(dueMs);
+    }
+    return n;
+  }
+
+  /** Writes pending executions; returns rows written. */
+  async flushStep(): Promise<number> {
+    return this.writer.flush();
+  }
+
+  /** Resolves when no call is in flight and every result is written (tests). */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.inflight.size > 0) {
+        await Promise.allSettled([...this.inflight]);
+        continue;
+      }
+      if (this.writer.pending > 0) {
+        await this.writer.flush();
+        continue;
+      }
+      // Let write callbacks (queue pushes, owned release) run.
+      await new Promise((r) => setImmediate(r));
+      if (this.inflight.size === 0 && this.writer.pending === 0) return;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Fire path
+
+  private arm(items: FireItem[]): void {
+    for (const item of items) {
+      if (this.owned.has(item.jobId)) continue;
+      this.own(item, 'armed');
+      let group = this.armed.get(item.dueMs);
+      if (!group) {
+        group = [];
+        this.armed.set(item.dueMs, group);
+        if (this.running) this.setFireTimer(item.dueMs);
+      }
+      group.push(item);
+    }
+  }
+
+  private setFireTimer(dueMs: number): void {
+    const delay = Math.max(0, dueMs - this.now());
+    const t = setTimeout(() => {
+      this.fireTimers.delete(dueMs);
+      this.fireBatch(dueMs);
+    }, delay);
+    t.unref();
+    this.fireTimers.set(dueMs, t);
+  }
+
+  private fireBatch(dueMs: number): void {
+    const items = this.armed.get(dueMs);
+    this.armed.delete(dueMs);
+    const t = this.fireTimers.get(dueMs);
+    if (t) {
+      clearTimeout(t);
+      this.fireTimers.delete(dueMs);
+    }
+    if (!items) return;
+    for (const item of items) this.fireOne(item);
+  }
+
+  private fireOne(item: FireItem): void {
+    const o = this.owned.get(item.jobId);
+    if (!o || (o.state !== 'armed' && o.state !== 'deferred')) return;
+    const validity = this.leases.validity(item.shard, item.epoch);
+    if (validity === 'lost') {
+      this.disown(item.jobId);
+      this.counters.dropped++;
+      return;
+    }
+    if (validity === 'stale') {
+      // Not renewed in time (paused process, database trouble): wait for the next renewal.
+      if (o.state !== 'deferred') {
+        o.state = 'deferred';
+        this.deferred.push(item);
+      }
+      return;
+    }
+    if (item.overlap === 'forbid' && item.scheduleId && item.source === 'schedule' && item.attempt === 1) {
+      const active = this.activeRuns.get(item.scheduleId);
+      if (active && [...active.jobs].some((id) => id !== item.jobId)) {
+        this.counters.skipped++;
+        this.submit(item, skippedRecord(item, this.now()));
+        return;
+      }
+    }
+    const secrets = this.secrets.peek(item.projectId);
+    if (secrets === undefined) {
+      o.state = 'inflight';
+      const p = this.secrets
+        .get(item.projectId)
+        .then((s) => {
+          o.state = 'armed';
+          this.launchWith(item, s);
+        })
+        .catch((err) => {
+          // Database trouble: try again at the next lease step.
+          this.logger.warn(errorInfo(err), 'timer: loading signing secrets failed');
+          o.state = 'deferred';
+          this.deferred.push(item);
+        });
+      this.track(p);
+      return;
+    }
+    this.launchWith(item, secrets);
+  }
+
+  private launchWith(item: FireItem, secrets: string[] | null): void {
+    if (secrets === null) {
+      this.logger.warn({ job: item.jobId, project: item.projectId }, 'timer: project gone; job dropped');
+      this.disown(item.jobId);
+      this.counters.dropped++;
+      return;
+    }
+    const o = this.owned.get(item.jobId);
+    if (!o) return;
+    o.state = 'inflight';
+    if (item.scheduleId && item.source !== 'api') {
+      let runs = this.activeRuns.get(item.scheduleId);
+      if (!runs) {
+        runs = { shard: item.shard, jobs: new Set() };
+        this.activeRuns.set(item.scheduleId, runs);
+      }
+      runs.jobs.add(item.jobId);
+    }
+    this.recordLateness(Date.now() - item.dueMs);
+    this.counters.fired++;
+    const p = this.executor
+      .execute(buildCall(item, secrets))
+      .catch(
+        (err): CallOutcome => ({
+          outcome: 'failed',
+          statusCode: null,
+          durationMs: 0,
+          responseBody: null,
+          error: errorInfo(err).err,
+          retryAfterMs: null,
+          startedAt: new Date(),
+          finishedAt: new Date(),
+        }),
+      )
+      .then((outcome) => {
+        const rec = attemptRecord(item, outcome, this.now(), this.random);
+        if (rec.jobStatus === 'succeeded') this.counters.succeeded++;
+        else if (rec.jobStatus === 'failed') this.counters.failed++;
+        else this.counters.retries++;
+        this.submit(item, rec);
+      });
+    this.track(p);
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  private submit(item: FireItem, rec: AttemptRecord): void {
+    const o = this.owned.get(item.jobId);
+    if (o) o.state = 'writing';
+    void this.writer.add(rec).then((updated) => this.afterWrite(item, rec, updated));
+    this.scheduleFlush();
+  }
+
+  private afterWrite(item: FireItem, rec: AttemptRecord, updated: boolean): void {
+    this.disown(item.jobId);
+    this.lastChange.set(`job:${item.jobId}`, ++this.seq);
+    if (item.scheduleId && (rec.jobStatus !== 'scheduled' || !updated)) this.endRun(item.scheduleId, item.jobId);
+    if (!updated) {
+      this.logger.warn({ job: item.jobId, shard: item.shard, epoch: item.epoch }, 'timer: result recorded, job re-claimed by another node');
+    } else if (rec.jobStatus === 'scheduled' && rec.nextAttemptAt && this.leases.claims(item.shard)) {
+      const dueMs = rec.nextAttemptAt.getTime();
+      if (dueMs - this.now() < this.options.horizonMs) {
+        this.queue.push({ kind: 'job', id: item.jobId, shard: item.shard, dueMs, status: 'scheduled' });
+        this.armClaimTimer();
+      }
+    }
+    if (this.leases.draining.has(item.shard) && this.isQuiet(item.shard)) this.requestLeaseStep();
+  }
+
+  private endRun(scheduleId: string, jobId: string): void {
+    const runs = this.activeRuns.get(scheduleId);
+    if (!runs) return;
+    runs.jobs.delete(jobId);
+    if (runs.jobs.size === 0) this.activeRuns.delete(scheduleId);
+  }
+
+  private own(item: FireItem, state: OwnedState): void {
+    this.owned.set(item.jobId, { item, state });
+    this.ownedPerShard.set(item.shard, (this.ownedPerShard.get(item.shard) ?? 0) + 1);
+  }
+
+  private disown(jobId: string): void {
+    const o = this.owned.get(jobId);
+    if (!o) return;
+    this.owned.delete(jobId);
+    const n = (this.ownedPerShard.get(o.item.shard) ?? 1) - 1;
+    if (n <= 0) this.ownedPerShard.delete(o.item.shard);
+    else this.ownedPerShard.set(o.item.shard, n);
+  }
+
+  private isQuiet(shard: number): boolean {
+    return !this.ownedPerShard.has(shard);
+  }
+
+  private retryDeferred(): void {
+    if (this.deferred.length === 0) return;
+    const items = this.deferred;
+    this.deferred = [];
+    for (const item of items) {
+      const o = this.owned.get(item.jobId);
+      if (!o || o.state !== 'deferred') continue;
+      this.fireOne(item);
+    }
+  }
+
+  /** Forgets lost or released shards: queued entries, armed and deferred work, overlap state. */
+  private dropShards(shards: number[]): void {
+    const set = new Set(shards);
+    this.queue.dropShards(set);
+    for (const [dueMs, items] of this.armed) {
+      const keep = items.filter((it) => !set.has(it.shard));
+      for (const it of items) if (set.has(it.shard)) this.disown(it.jobId);
+      if (keep.length > 0) this.armed.set(dueMs, keep);
+      else {
+        this.armed.delete(dueMs);
+        const t = this.fireTimers.get(dueMs);
+        if (t) clearTimeout(t);
+        this.fireTimers.delete(dueMs);
+      }
+    }
+    this.deferred = this.deferred.filter((it) => {
+      if (!set.has(it.shard)) return true;
+      this.disown(it.jobId);
+      return false;
+    });
+    for (const [id, runs] of this.activeRuns) if (set.has(runs.shard)) this.activeRuns.delete(id);
+  }
+
+  private recordLateness(ms: number): void {
+    if (this.latency.length < LATENESS_WINDOW) this.latency.push(ms);
+    else this.latency[this.latencyPos++ % LATENESS_WINDOW] = ms;
+  }
+
+  stats(): SchedulerStats {
+    let armed = 0;
+    let inFlight = 0;
+    for (const o of this.owned.values()) {
+      if (o.state === 'armed') armed++;
+      else if (o.state === 'inflight') inFlight++;
+    }
+    const sorted = [...this.latency].sort((a, b) => a - b);
+    const pct = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]);
+    const c = this.counters;
+    return {
+      nodeId: this.nodeId,
+      running: this.running,
+      stopping: this.stopping !== null,
+      shards: { held: this.leases.held.size, draining: this.leases.draining.size },
+      queued: this.queue.size,
+      armed,
+      deferred: this.deferred.length,
+      inFlight,
+      pendingWrites: this.writer.pending,
+      claimedTicks: c.claimedTicks,
+      claimedJobs: c.claimedJobs,
+      lostRaces: c.lostRaces,
+      fired: c.fired,
+      succeeded: c.succeeded,
+      failed: c.failed,
+      retries: c.retries,
+      skipped: c.skipped,
+      misfires: { fireOnce: c.misfireFireOnce, skip: c.misfireSkip },
+      dropped: c.dropped,
+      errors: c.errors,
+      lateness: { count: sorted.length, p50: pct(0.5), p99: pct(0.99), max: sorted.length ? sorted[sorted.length - 1] : 0 },
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Running mode: the steps on timers, each surviving database errors with a backoff.
+
+  async start(): Promise<void> {
+    if (this.running || this.stopping) return;
+    this.running = true;
+    this.logger.info({ node: this.nodeId, pg: this.pg }, 'timer: starting');
+    if (this.listener) await this.listener.start().catch((err) => this.logger.warn(errorInfo(err), 'timer: LISTEN failed'));
+    await this.runLease();
+    this.refillTimer = setInterval(() => this.requestRefill('all'), this.options.refillIntervalMs);
+    this.refillTimer.unref();
+    this.requestRefill('all');
+  }
+
+  private nextBackoff(loop: keyof Scheduler['backoff'], cap: number): number {
+    const b = Math.min(cap, this.backoff[loop] === 0 ? 100 : this.backoff[loop] * 2);
+    this.backoff[loop] = b;
+    return b;
+  }
+
+  private loopError(loop: keyof Scheduler['backoff'], err: unknown, cap: number): number {
+    this.counters.errors++;
+    const delay = this.nextBackoff(loop, cap);
+    this.logger.error({ ...errorInfo(err), node: this.nodeId, loop, retryInMs: delay }, `timer: ${loop} step failed`);
+    return delay;
+  }
+
+  private requestLeaseStep(): void {
+    if (!this.running) return;
+    if (this.loops.lease) {
+      this.leaseAgain = true;
+      return;
+    }
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    this.leaseTimer = setTimeout(() => void this.runLease(), 0);
+    this.leaseTimer.unref();
+  }
+
+  private runLease(): Promise<void> {
+    if (this.loops.lease) return this.loops.lease;
+    if (this.leaseTimer) clearTimeout(this.leaseTimer);
+    this.leaseTimer = null;
+    const p = (async () => {
+      let delay = Math.max(50, Math.floor(this.options.leaseTtlMs / 3));
+      try {
+        await this.leaseStep();
+        this.backoff.lease = 0;
+      } catch (err) {
+        delay = Math.min(delay, this.loopError('lease', err, delay));
+      }
+      if (this.leaseAgain) {
+        this.leaseAgain = false;
+        delay = 0;
+      }
+      if (this.running) {
+        this.leaseTimer = setTimeout(() => void this.runLease(), delay);
+        this.leaseTimer.unref();
+      }
+    })().finally(() => {
+      this.loops.lease = null;
+    });
+    this.loops.lease = p;
+    return p;
+  }
+
+  private requestRefill(shards: number[] | 'all'): void {
+    if (shards === 'all') this.refillAll = true;
+    else for (const s of shards) this.refillShards.add(s);
+    if (!this.running || this.loops.refill) return;
+    this.loops.refill = this.runRefill().finally(() => {
+      this.loops.refill = null;
+    });
+  }
+
+  private async runRefill(): Promise<void> {
+    while (this.running && (this.refillAll || this.refillShards.size > 0)) {
+      const all = this.refillAll;
+      const shards = [...this.refillShards];
+      this.refillAll = false;
+      this.refillShards.clear();
+      try {
+        await this.refillStep(all ? undefined : shards);
+        this.backoff.refill = 0;
+      } catch (err) {
+        if (all) this.refillAll = true;
+        for (const s of shards) this.refillShards.add(s);
+        await sleep(this.loopError('refill', err, 5_000));
+      }
+    }
+  }
+
+  private armClaimTimer(): void {
+    if (!this.running || this.stopping) return;
+    const head = this.queue.peekDueMs();
+    if (head === null) return;
+    const at = head - this.options.claimAheadMs;
+    if (this.loops.claim) {
+      if (at <= this.now()) this.claimAgain = true;
+      else if (at < this.claimTimerAt) this.setClaimTimer(at);
+      return;
+    }
+    if (at >= this.claimTimerAt && this.claimTimer) return;
+    this.setClaimTimer(at);
+  }
+
+  private setClaimTimer(at: number): void {
+    if (this.claimTimer) clearTimeout(this.claimTimer);
+    this.claimTimerAt = at;
+    this.claimTimer = setTimeout(() => {
+      this.claimTimer = null;
+      this.claimTimerAt = Infinity;
+      this.runClaim();
+    }, Math.max(0, at - this.now()));
+    this.claimTimer.unref();
+  }
+
+  private runClaim(): void {
+    if (this.loops.claim) {
+      this.claimAgain = true;
+      return;
+    }
+    this.loops.claim = (async () => {
+      do {
+        this.claimAgain = false;
+        try {
+          await this.claimStep();
+          this.backoff.claim = 0;
+        } catch (err) {
+          await sleep(this.loopError('claim', err, 2_000));
+          this.claimAgain = true;
+        }
+      } while (this.claimAgain && this.running && !this.stopping);
+    })().finally(() => {
+      this.loops.claim = null;
+      this.armClaimTimer();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (!this.running && !this.stopping) return;
+    if (this.loops.flush) return;
+    if (this.writer.full) {
+      if (this.flushTimer) clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+      this.runFlush();
+      return;
+    }
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.runFlush();
+    }, this.options.flushIntervalMs);
+    this.flushTimer.unref();
+  }
+
+  private runFlush(): void {
+    if (this.loops.flush) return;
+    this.loops.flush = (async () => {
+      try {
+        await this.writer.flush();
+        this.backoff.flush = 0;
+      } catch (err) {
+        await sleep(this.loopError('flush', err, 5_000));
+      }
+    })().finally(() => {
+      this.loops.flush = null;
+      if (this.writer.pending > 0) this.scheduleFlush();
+    });
+  }
+
+  private notifyLeases(): void {
+    notifyWake(this.db, formatWake('lease', -1, 0, this.nodeId)).catch((err) =>
+      this.logger.warn(errorInfo(err), 'timer: lease notify failed'),
+    );
+  }
+
+  /**
+   * Stops the node: stop claiming; hand claimed-but-not-fired jobs back; wait for in-flight
+   * calls up to the deadline; write their results; release every lease (another node takes
+   * over at once, woken by NOTIFY) and deregister.
+   */
+  stop(deadlineMs = 25_000): Promise<void> {
+    this.stopping ??= this.doStop(deadlineMs);
+    return this.stopping;
+  }
+
+  private async doStop(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    this.running = false;
+    for (const t of [this.leaseTimer, this.claimTimer, this.flushTimer]) if (t) clearTimeout(t);
+    if (this.refillTimer) clearInterval(this.refillTimer);
+    this.leaseTimer = this.claimTimer = this.flushTimer = this.refillTimer = null;
+    await Promise.allSettled([this.loops.claim, this.loops.lease, this.loops.refill].filter(Boolean));
+
+    // Hand back what is claimed but not fired.
+    for (const t of this.fireTimers.values()) clearTimeout(t);
+    this.fireTimers.clear();
+    this.armed.clear();
+    this.deferred = [];
+    const handBack = [...this.owned.values()].filter((o) => o.state === 'armed' || o.state === 'deferred').map((o) => o.item);
+    try {
+      const n = await unclaimJobs(this.db, handBack);
+      if (n > 0) this.logger.info({ node: this.nodeId, jobs: n }, 'timer: claimed jobs handed back');
+    } catch (err) {
+      this.logger.warn(errorInfo(err), 'timer: handing back claimed jobs failed; the next owner re-runs them');
+    }
+    for (const item of handBack) this.disown(item.jobId);
+
+    // In-flight calls, up to the deadline.
+    if (this.inflight.size > 0) {
+      await Promise.race([Promise.allSettled([...this.inflight]), sleep(Math.max(0, deadline - Date.now()))]);
+    }
+    // Results: retry until the deadline.
+    for (;;) {
+      try {
+        await this.writer.flush();
+        break;
+      } catch (err) {
+        if (Date.now() >= deadline) {
+          this.logger.error({ ...errorInfo(err), lost: this.writer.pending }, 'timer: executions not written before the deadline');
+          break;
+        }
+        await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
+      }
+    }
+    try {
+      const released = await this.leases.releaseAll();
+      this.logger.info({ node: this.nodeId, shards: released.length }, 'timer: leases released');
+      if (this.pg && released.length > 0) await notifyWake(this.db, formatWake('lease', -1, 0, this.nodeId));
+    } catch (err) {
+      this.logger.warn(errorInfo(err), 'timer: releasing leases failed; they expire after the TTL');
+    }
+    await this.listener?.stop();
+    this.queue.clear();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+export type { DueEntry, ScheduleDue, JobDue };

@@ -1,0 +1,32 @@
+/**
+ * Helpers for raw SQL through `Database.execute` (the ORM's `?` placeholders):
+ * - a JS array bound to `?` is expanded into a comma list, so arrays travel as PostgreSQL array
+ *   literals (`?::int[]`) or as JSON (`jsonb_to_recordset(?::jsonb)`), which also carries
+ *   batches of rows in one parameter;
+ * - timestamps come back as text from this driver setup, so statements select them as epoch
+ *   milliseconds (`ms(col)`), and take them as ISO strings.
+ */
+
+/** A PostgreSQL array literal for `?::text[]` / `?::int[]`. */
+export function pgArray(values: readonly (string | number)[]): string {
+  return `{${values
+    .map((v) => (typeof v === 'number' ? String(v) : `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`))
+    .join(',')}}`;
+}
+
+/** SQL expression: a timestamptz column as whole epoch milliseconds (float8, so it reads as a JS number). */
+export function ms(column: string): string {
+  return `floor(extract(epoch from ${column}) * 1000)::float8`;
+}
+
+export function iso(msOrDate: number | Date | null): string | null {
+  if (msOrDate === null) return null;
+  return (typeof msOrDate === 'number' ? new Date(msOrDate) : msOrDate).toISOString();
+}
+
+/** The SQLSTATE of a driver error, when it has one (MikroORM wraps; the code survives). */
+export function sqlState(err: unknown): string {
+  const e = err as { code?: unknown; sqlState?: unknown; cause?: { code?: unknown } } | null;
+  for (const c of [e?.code, e?.sqlState, e?.cause?.code]) if (typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c)) return c;
+  return '';
+}

@@ -1,0 +1,139 @@
+import pg from 'pg';
+import type { Waker, WakeKind } from '../core/wake.js';
+import type { Database } from '../store/database.js';
+import { errorInfo, silentLogger, type TimerLogger } from './options.js';
+
+/**
+ * Cross-node wake-ups on PostgreSQL: `NOTIFY tock_wake, '<kind>:<shard>:<dueMs>[:<origin node>]'`.
+ * Kinds are the core's (`schedule`, `job`, `monitor`) plus `lease` (a node released leases: take
+ * them now instead of at the next lease step). Every node LISTENs on a dedicated connection that
+ * reconnects on error; after a reconnect it refills, since notifications sent meanwhile are lost.
+ *
+ * The embedded database (PGlite) does not deliver notifications across connections, so there the
+ * scheduler uses only the in-process path (and there is only one node).
+ */
+
+export const WAKE_CHANNEL = 'tock_wake';
+
+export type BusKind = WakeKind | 'lease';
+
+export interface WakeMessage {
+  kind: BusKind;
+  shard: number;
+  dueMs: number;
+  origin: string | null;
+}
+
+const KINDS = new Set<BusKind>(['schedule', 'job', 'monitor', 'lease']);
+
+export function formatWake(kind: BusKind, shard: number, dueMs: number, origin?: string): string {
+  return `${kind}:${shard}:${Math.round(dueMs)}${origin ? `:${origin}` : ''}`;
+}
+
+export function parseWake(payload: string): WakeMessage | null {
+  const [kind, shard, due, origin] = payload.split(':');
+  if (!KINDS.has(kind as BusKind)) return null;
+  const s = Number(shard);
+  const d = Number(due);
+  if (!Number.isInteger(s) || !Number.isFinite(d)) return null;
+  return { kind: kind as BusKind, shard: s, dueMs: d, origin: origin || null };
+}
+
+export async function notifyWake(db: Database, payload: string): Promise<void> {
+  await db.execute(`select pg_notify('${WAKE_CHANNEL}', ?)`, [payload]);
+}
+
+/**
+ * A Waker for nodes that run the APIs but no timer (TOCK_SCHEDULER=false): it only NOTIFYs the
+ * timer nodes, for things due within `horizonMs` (later ones are found by their refills).
+ */
+export function createNotifyWaker(db: Database, opts: { horizonMs?: number; logger?: TimerLogger } = {}): Waker {
+  const horizon = opts.horizonMs ?? 30_000;
+  const logger = opts.logger ?? silentLogger;
+  return {
+    wake(kind, shard, dueAt) {
+      if (dueAt.getTime() - Date.now() >= horizon) return;
+      notifyWake(db, formatWake(kind, shard, dueAt.getTime())).catch((err) => logger.warn(errorInfo(err), 'wake notify failed'));
+    },
+  };
+}
+
+/** The dedicated LISTEN connection. */
+export class WakeListener {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private backoffMs = 250;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private connectedOnce = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly logger: TimerLogger,
+    private readonly onMessage: (m: WakeMessage) => void,
+    private readonly onReconnect: () => void,
+  ) {}
+
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
+  async start(): Promise<void> {
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({ connectionString: this.url, keepAlive: true });
+    let dropped = false;
+    const drop = (err?: unknown) => {
+      if (dropped) return;
+      dropped = true;
+      if (err) this.logger.warn(errorInfo(err), 'wake listener connection lost; reconnecting');
+      if (this.client === client) this.client = null;
+      client.end().catch(() => {});
+      this.scheduleReconnect();
+    };
+    client.on('error', (err) => drop(err));
+    client.on('end', () => drop());
+    client.on('notification', (msg) => {
+      if (msg.channel !== WAKE_CHANNEL || !msg.payload) return;
+      const m = parseWake(msg.payload);
+      if (m) this.onMessage(m);
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${WAKE_CHANNEL}`);
+    } catch (err) {
+      drop(err);
+      return;
+    }
+    if (this.stopped || dropped) {
+      client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+    this.backoffMs = 250;
+    if (this.connectedOnce) this.onReconnect();
+    this.connectedOnce = true;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped || this.reconnectTimer) return;
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(this.backoffMs * 2, 5_000);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      this.connectedOnce = true; // anything after the first attempt counts as a reconnect
+      void this.connect();
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    const c = this.client;
+    this.client = null;
+    if (c) await c.end().catch(() => {});
+  }
+}
