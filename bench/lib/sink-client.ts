@@ -1,0 +1,28 @@
+import type { SinkStats } from '../sink.js';
+import { forkTs, type ChildRpc } from './child.js';
+
+export type { SinkStats };
+
+/** Parent-side handle on the sink child process. */
+export class SinkClient {
+  private constructor(readonly rpc: ChildRpc, readonly url: string) {}
+
+  static async start(): Promise<SinkClient> {
+    const rpc = await forkTs('sink.ts', [], { label: 'sink' });
+    const url = await rpc.call<string>('url');
+    return new SinkClient(rpc, url);
+  }
+
+  count(): Promise<number> {
+    return this.rpc.call<number>('count');
+  }
+  stats(): Promise<SinkStats> {
+    return this.rpc.call<SinkStats>('stats');
+  }
+  reset(): Promise<void> {
+    return this.rpc.call<void>('reset');
+  }
+  close(): Promise<void> {
+    return this.rpc.close();
+  }
+}
