@@ -1,18 +1,23 @@
 import { hostname } from 'node:os';
 import type { Config } from './config.js';
 import { createCore, type Core } from './core/index.js';
+import { noopWaker, type Waker } from './core/wake.js';
+import { HttpExecutor, TargetPolicy } from './executor/index.js';
 import { createLogger, type Logger } from './logger.js';
 import { Database } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.js';
 import { startGrpcServer, type GrpcServer } from './surfaces/grpc/server.js';
 import { startHttpServer, type RunningHttpServer } from './surfaces/http/server.js';
 import { createTrpcHandler } from './surfaces/trpc/index.js';
+import { createNotifyWaker, startScheduler, type RunningScheduler } from './timer/index.js';
 
 export interface RunningTock {
   core: Core;
   db: Database;
   http: RunningHttpServer;
   grpc: GrpcServer;
+  /** null when TOCK_SCHEDULER=false (an API-only node). */
+  scheduler: RunningScheduler | null;
   logger: Logger;
   /** The admin key created on this start (first start only), else null. */
   bootstrapSecret: string | null;
@@ -48,7 +53,29 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
   const applied = await db.migrate();
   if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
 
-  const core = createCore({ db, publicUrl: config.publicUrl });
+  const executor = new HttpExecutor({
+    policy: new TargetPolicy(config.allowTargets),
+    maxInFlight: config.maxInFlight,
+    maxPerOrigin: config.maxPerOrigin,
+  });
+  let scheduler: RunningScheduler | null = null;
+  let waker: Waker = noopWaker;
+  if (config.schedulerEnabled) {
+    scheduler = await startScheduler({
+      db,
+      databaseUrl: mode === 'postgres' ? config.databaseUrl : null,
+      executor,
+      logger: logger.child({ component: 'timer' }),
+      options: { misfireThresholdMs: config.misfireThresholdMs },
+    });
+    waker = scheduler.waker;
+    logger.info({ nodeId: scheduler.nodeId }, 'scheduler started');
+  } else if (mode === 'postgres') {
+    // An API-only node still tells the scheduler nodes about new due work.
+    waker = createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) });
+  }
+
+  const core = createCore({ db, waker, publicUrl: config.publicUrl });
   const boot = await core.bootstrap();
 
   const http = await startHttpServer({
@@ -70,11 +97,16 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     db,
     http,
     grpc,
+    scheduler,
     logger,
     bootstrapSecret: boot?.secret ?? null,
     stop() {
       stopping ??= (async () => {
+        // Stop taking requests first, then let the timer finish in-flight calls and hand back
+        // its leases (so another node takes over at once), and close the database last.
         await Promise.all([http.close(), grpc.close(5_000)]);
+        await scheduler?.stop(config.shutdownDeadlineMs);
+        await executor.close();
         await db.close();
         await embedded?.stop();
       })();
