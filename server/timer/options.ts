@@ -74,6 +74,10 @@ export function resolveOptions(partial: Partial<TimerOptions> = {}): TimerOption
   if (o.claimAheadMs + o.claimBatchMs >= o.horizonMs) {
     throw new RangeError(`claimAheadMs + claimBatchMs (${o.claimAheadMs + o.claimBatchMs}) must be less than horizonMs (${o.horizonMs})`);
   }
+  if (o.refillIntervalMs >= o.horizonMs - o.claimAheadMs - o.claimBatchMs) {
+    // Otherwise something due just beyond the horizon at one refill could be claimed late.
+    throw new RangeError(`refillIntervalMs (${o.refillIntervalMs}) must be less than horizonMs - claimAheadMs - claimBatchMs`);
+  }
   return o;
 }
 

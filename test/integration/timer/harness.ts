@@ -1,0 +1,161 @@
+import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { inject } from 'vitest';
+import type { Waker } from '../../../server/core/wake.js';
+import { HttpExecutor, TargetPolicy } from '../../../server/executor/index.js';
+import { Database } from '../../../server/store/database.js';
+import { createScheduler, startScheduler, silentLogger, type RunningScheduler, type Scheduler, type TimerLogger, type TimerOptions } from '../../../server/timer/index.js';
+import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
+
+/** Timer tests' plumbing: a loopback receiver, a polling `until`, a core + tenant, scheduler nodes. */
+
+export interface Received {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** Date.now() when the request head arrived. */
+  at: number;
+}
+
+export type Handler = (req: Received, res: ServerResponse) => void;
+
+export class Receiver {
+  readonly requests: Received[] = [];
+  port = 0;
+  private readonly server: http.Server;
+
+  constructor(private handler: Handler = (_req, res) => res.writeHead(200).end('ok')) {
+    this.server = http.createServer((req, res) => {
+      const at = Date.now();
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const r: Received = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at };
+        this.requests.push(r);
+        this.handler(r, res);
+      });
+    });
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  respond(handler: Handler): void {
+    this.handler = handler;
+  }
+
+  /** Requests whose path is `path` (query ignored). */
+  to(path: string): Received[] {
+    return this.requests.filter((r) => r.url.split('?')[0] === path);
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Polls `condition` until it holds; fails with `message` after `timeoutMs`. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  opts: { timeoutMs?: number; intervalMs?: number; message?: string | (() => string) } = {},
+): Promise<void> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) {
+      const m = typeof opts.message === 'function' ? opts.message() : opts.message;
+      throw new Error(`condition not met within ${opts.timeoutMs ?? 10_000} ms${m ? `: ${m}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 20));
+  }
+}
+
+export function testLogger(name: string): TimerLogger {
+  if (!process.env.TOCK_TEST_LOG) return silentLogger;
+  return pino({ level: 'debug', base: { test: name } }, pino.destination(2));
+}
+
+/** Short intervals so tests run in seconds. */
+export const TEST_OPTIONS: Partial<TimerOptions> = {
+  leaseTtlMs: 3_000,
+  horizonMs: 10_000,
+  claimAheadMs: 1_000,
+  claimBatchMs: 100,
+  refillIntervalMs: 1_000,
+  flushIntervalMs: 20,
+};
+
+export const LOOPBACK_POLICY = new TargetPolicy(['127.0.0.1/32', 'localhost']);
+
+export interface TimerWorld {
+  t: TestCore;
+  tenant: TestTenant;
+  db: Database;
+  url: string;
+  /** The core's waker forwards to every node started here. */
+  wakers: Waker[];
+  executor: HttpExecutor;
+  node(opts?: Partial<TimerOptions>, name?: string, db?: Database): Promise<RunningScheduler>;
+  /** A scheduler whose loops do not run: drive its steps. */
+  manual(opts?: Partial<TimerOptions> & { random?: () => number }, name?: string): Scheduler;
+  /** Another pool on the same database (a second node's own connections). */
+  connect(): Promise<Database>;
+  close(): Promise<void>;
+}
+
+export async function timerWorld(): Promise<TimerWorld> {
+  const wakers: Waker[] = [];
+  const t = await createTestCore({ waker: { wake: (k, s, d) => wakers.forEach((w) => w.wake(k, s, d)) } });
+  const tenant = await t.tenant('timer');
+  const executor = new HttpExecutor({ policy: LOOPBACK_POLICY });
+  const nodes: RunningScheduler[] = [];
+  const dbs: Database[] = [];
+  const url = t.database.url;
+  // PGlite (no PostgreSQL server) does not deliver NOTIFY across connections: in-process wakes only.
+  const pgMode = inject('dbMode') === 'postgres';
+  return {
+    t,
+    tenant,
+    db: t.database.db,
+    url,
+    wakers,
+    executor,
+    async node(opts = {}, name = 'node', db = t.database.db) {
+      const n = await startScheduler({
+        db,
+        databaseUrl: pgMode ? url : null,
+        executor,
+        logger: testLogger(name),
+        options: { ...TEST_OPTIONS, ...opts },
+      });
+      nodes.push(n);
+      wakers.push(n.waker);
+      return n;
+    },
+    manual(opts = {}, name = 'manual') {
+      const { random, ...rest } = opts;
+      return createScheduler({ db: t.database.db, databaseUrl: null, executor, logger: testLogger(name), options: { ...TEST_OPTIONS, ...rest }, random });
+    },
+    async connect() {
+      const db = await Database.connect({ url, poolSize: 5 });
+      dbs.push(db);
+      return db;
+    },
+    async close() {
+      await Promise.allSettled(nodes.map((n) => n.stop(1000)));
+      await executor.close(500);
+      for (const d of dbs) await d.close();
+      await t.close();
+    },
+  };
+}
