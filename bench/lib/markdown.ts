@@ -13,6 +13,8 @@ function text(c: Cell): string {
   return c.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** Status cells (e.g. a pending row) do not decide a column's alignment. */
+const SKIP = /^(pending|no result)/;
 const NUMERIC = /^[-+]?[\d,.]+(\s?(ms|s|MB|%|×|x|req\/s|\/s))?$/;
 
 export function markdownTable(headers: string[], rows: Cell[][], opts: TableOptions = {}): string {
@@ -21,7 +23,7 @@ export function markdownTable(headers: string[], rows: Cell[][], opts: TableOpti
     opts.alignRight ??
       headers
         .map((_, i) => i)
-        .filter((i) => cells.length > 0 && cells.every((r) => r[i] === '' || r[i] === '–' || NUMERIC.test(r[i]))),
+        .filter((i) => cells.length > 0 && cells.every((r) => r[i] === '' || r[i] === '–' || SKIP.test(r[i]) || NUMERIC.test(r[i]))),
   );
   const widths = headers.map((h, i) => Math.max(3, h.length, ...cells.map((r) => r[i].length)));
   const pad = (s: string, i: number) => (right.has(i) ? s.padStart(widths[i]) : s.padEnd(widths[i]));
