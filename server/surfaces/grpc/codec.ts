@@ -12,17 +12,17 @@
  *   means every updatable field.
  */
 import { InvalidArgumentError } from '../../core/errors.js';
-import type { JobInput } from '../../core/jobs/service.js';
+import type { JobInput, JobListFilter } from '../../core/jobs/service.js';
 import type { KeyInput } from '../../core/keys/service.js';
 import { DEFAULT_GRACE_SECONDS, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
 import type { ProjectInput, ProjectPatch } from '../../core/projects/service.js';
 import { SCHEDULE_DEFAULTS, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
-import type { ApiKey, Execution, Job, Monitor, Page, PageRequest, PingKind, Project, Schedule } from '../../core/types.js';
+import type { ApiKey, Execution, Job, JobStatus, Monitor, Page, PageRequest, PingKind, Project, Schedule, ScheduleState } from '../../core/types.js';
 import type { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
-import { Job as ProtoJob } from '../../gen/tock/v1/job.js';
+import { Job as ProtoJob, type ListJobsRequest } from '../../gen/tock/v1/job.js';
 import { PingKind as ProtoPingKind, Monitor as ProtoMonitor } from '../../gen/tock/v1/monitor.js';
 import { Key as ProtoKey, Project as ProtoProject } from '../../gen/tock/v1/project.js';
-import { Schedule as ProtoSchedule } from '../../gen/tock/v1/schedule.js';
+import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../gen/tock/v1/schedule.js';
 
 /** "" and unset are the same in proto3 for plain strings: both mean "not given". */
 const given = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
@@ -36,6 +36,7 @@ export function scheduleToProto(s: Schedule): ProtoSchedule {
     id: s.id,
     key: s.key ?? '',
     name: s.name,
+    description: s.description ?? '',
     url: s.url,
     method: s.method,
     headers: s.headers,
@@ -45,6 +46,8 @@ export function scheduleToProto(s: Schedule): ProtoSchedule {
     intervalSeconds: s.intervalSeconds ?? undefined,
     timeoutMs: s.timeoutMs,
     maxRetries: s.maxRetries,
+    retryBackoffMs: s.retryBackoffMs,
+    retryBackoffMaxMs: s.retryBackoffMaxMs,
     expectedStatus: s.expectedStatus,
     overlap: s.overlap,
     misfire: s.misfire,
@@ -52,6 +55,10 @@ export function scheduleToProto(s: Schedule): ProtoSchedule {
     nextRunAt: s.nextRunAt ?? undefined,
     lastRunAt: s.lastRunAt ?? undefined,
     lastStatus: s.lastStatus ?? '',
+    alertEmail: s.alertEmail ?? '',
+    alertWebhook: s.alertWebhook ?? '',
+    alertOnFailure: s.alertOnFailure,
+    alertOnRecovery: s.alertOnRecovery,
     createdAt: s.createdAt,
     updatedAt: s.updatedAt,
   };
@@ -62,6 +69,7 @@ export function scheduleFromProto(msg: ProtoSchedule | undefined): ScheduleInput
   return {
     key: given(s.key),
     name: given(s.name),
+    description: given(s.description),
     url: s.url,
     method: given(s.method),
     headers: nonEmptyMap(s.headers),
@@ -71,10 +79,16 @@ export function scheduleFromProto(msg: ProtoSchedule | undefined): ScheduleInput
     intervalSeconds: s.intervalSeconds,
     timeoutMs: s.timeoutMs,
     maxRetries: s.maxRetries,
+    retryBackoffMs: s.retryBackoffMs,
+    retryBackoffMaxMs: s.retryBackoffMaxMs,
     expectedStatus: nonEmpty(s.expectedStatus),
     // Enum-like strings are passed as sent; the core rejects values it does not know.
     overlap: given(s.overlap) as ScheduleInput['overlap'],
     misfire: given(s.misfire) as ScheduleInput['misfire'],
+    alertEmail: given(s.alertEmail),
+    alertWebhook: given(s.alertWebhook),
+    alertOnFailure: s.alertOnFailure,
+    alertOnRecovery: s.alertOnRecovery,
   };
 }
 
@@ -85,6 +99,7 @@ export function scheduleFromProto(msg: ProtoSchedule | undefined): ScheduleInput
 const SCHEDULE_UPDATABLE: Record<string, unknown> = {
   key: null,
   name: '',
+  description: null,
   url: '',
   method: SCHEDULE_DEFAULTS.method,
   headers: {},
@@ -94,13 +109,34 @@ const SCHEDULE_UPDATABLE: Record<string, unknown> = {
   interval_seconds: null,
   timeout_ms: SCHEDULE_DEFAULTS.timeoutMs,
   max_retries: SCHEDULE_DEFAULTS.maxRetries,
+  retry_backoff_ms: SCHEDULE_DEFAULTS.retryBackoffMs,
+  retry_backoff_max_ms: SCHEDULE_DEFAULTS.retryBackoffMaxMs,
   expected_status: [],
   overlap: SCHEDULE_DEFAULTS.overlap,
   misfire: SCHEDULE_DEFAULTS.misfire,
+  alert_email: null,
+  alert_webhook: null,
+  // The core's defaults for a new schedule: alert on both.
+  alert_on_failure: true,
+  alert_on_recovery: true,
 };
 
 export function schedulePatchFromProto(msg: ProtoSchedule | undefined, updateMask: string[] | undefined): SchedulePatch {
   return patchFromProto(msg, updateMask, SCHEDULE_UPDATABLE, 'Schedule') as SchedulePatch;
+}
+
+const SCHEDULE_STATES: readonly ScheduleState[] = ['active', 'paused'];
+
+/**
+ * Paging plus the `state` filter of ListSchedules ("" = every state). The core's list takes the
+ * state as typed, so an unknown value is refused here rather than silently matching nothing.
+ */
+export function scheduleListFromProto(req: ListSchedulesRequest): PageRequest & { state?: ScheduleState } {
+  const state = given(req.state);
+  if (state !== undefined && !(SCHEDULE_STATES as readonly string[]).includes(state)) {
+    throw new InvalidArgumentError(`state: must be one of ${SCHEDULE_STATES.join(', ')}`, 'state');
+  }
+  return { ...pageFromProto(req), state: state as ScheduleState | undefined };
 }
 
 // ---- Jobs and executions ----
@@ -116,10 +152,17 @@ export function jobToProto(j: Job): ProtoJob {
     scheduledAt: j.scheduledAt,
     timeoutMs: j.timeoutMs,
     maxRetries: j.maxRetries,
+    retryBackoffMs: j.retryBackoffMs,
+    retryBackoffMaxMs: j.retryBackoffMaxMs,
+    expectedStatus: j.expectedStatus,
     idempotencyKey: j.idempotencyKey ?? '',
     webhookUrl: j.webhookUrl ?? '',
+    source: j.source,
     status: j.status,
     attempts: j.attempts,
+    nextAttemptAt: j.nextAttemptAt ?? undefined,
+    lastStatusCode: j.lastStatusCode ?? undefined,
+    lastError: j.lastError ?? '',
     createdAt: j.createdAt,
     updatedAt: j.updatedAt,
     finishedAt: j.finishedAt ?? undefined,
@@ -136,9 +179,17 @@ export function jobFromProto(msg: ProtoJob | undefined): JobInput {
     scheduledAt: j.scheduledAt,
     timeoutMs: j.timeoutMs,
     maxRetries: j.maxRetries,
+    retryBackoffMs: j.retryBackoffMs,
+    retryBackoffMaxMs: j.retryBackoffMaxMs,
+    expectedStatus: nonEmpty(j.expectedStatus),
     idempotencyKey: given(j.idempotencyKey),
     webhookUrl: given(j.webhookUrl),
   };
+}
+
+/** Paging plus the `status` and `schedule_id` filters of ListJobs ("" = no filter; the core checks the status). */
+export function jobListFromProto(req: ListJobsRequest): JobListFilter {
+  return { ...pageFromProto(req), status: given(req.status) as JobStatus | undefined, scheduleId: given(req.scheduleId) };
 }
 
 export function executionToProto(e: Execution): ProtoExecution {
@@ -162,6 +213,7 @@ export function executionToProto(e: Execution): ProtoExecution {
 export function monitorToProto(m: Monitor, pingUrl: string): ProtoMonitor {
   return {
     id: m.id,
+    key: m.key ?? '',
     name: m.name,
     periodSeconds: m.periodSeconds ?? undefined,
     cron: m.cron ?? undefined,
@@ -170,6 +222,8 @@ export function monitorToProto(m: Monitor, pingUrl: string): ProtoMonitor {
     status: m.status,
     pingUrl,
     lastPingAt: m.lastPingAt ?? undefined,
+    lastStartAt: m.lastStartAt ?? undefined,
+    nextDeadlineAt: m.nextDeadlineAt ?? undefined,
     pingCount: m.pingCount,
     alertEmail: m.alertEmail ?? '',
     alertWebhook: m.alertWebhook ?? '',
@@ -181,6 +235,7 @@ export function monitorToProto(m: Monitor, pingUrl: string): ProtoMonitor {
 export function monitorFromProto(msg: ProtoMonitor | undefined): MonitorInput {
   const m = msg ?? ProtoMonitor.fromPartial({});
   return {
+    key: given(m.key),
     name: given(m.name),
     periodSeconds: m.periodSeconds,
     cron: given(m.cron),
@@ -192,6 +247,7 @@ export function monitorFromProto(msg: ProtoMonitor | undefined): MonitorInput {
 }
 
 const MONITOR_UPDATABLE: Record<string, unknown> = {
+  key: null,
   name: '',
   period_seconds: null,
   cron: null,

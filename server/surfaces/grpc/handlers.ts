@@ -15,7 +15,7 @@ export function scheduleService(core: Core, { project }: Rpc): ScheduleServiceSe
   return {
     createSchedule: project(async (req, a) => out(await s.create(a, codec.scheduleFromProto(req.schedule)))),
     getSchedule: project(async (req, a) => out(await s.get(a, req.id))),
-    listSchedules: project(async (req, a) => codec.pageToProto('schedules', await s.list(a, codec.pageFromProto(req)), out)),
+    listSchedules: project(async (req, a) => codec.pageToProto('schedules', await s.list(a, codec.scheduleListFromProto(req)), out)),
     updateSchedule: project(async (req, a) =>
       out(await s.update(a, req.schedule?.id ?? '', codec.schedulePatchFromProto(req.schedule, req.updateMask))),
     ),
@@ -35,7 +35,7 @@ export function jobService(core: Core, { project }: Rpc): JobServiceServer {
   return {
     createJob: project(async (req, a) => out(await j.create(a, codec.jobFromProto(req.job)))),
     getJob: project(async (req, a) => out(await j.get(a, req.id))),
-    listJobs: project(async (req, a) => codec.pageToProto('jobs', await j.list(a, codec.pageFromProto(req)), out)),
+    listJobs: project(async (req, a) => codec.pageToProto('jobs', await j.list(a, codec.jobListFromProto(req)), out)),
     cancelJob: project(async (req, a) => out(await j.cancel(a, req.id))),
     listJobExecutions: project(async (req, a) =>
       codec.pageToProto('executions', await j.listExecutions(a, req.id, codec.pageFromProto(req)), codec.executionToProto),

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Job } from '../../../server/gen/tock/v1/job.js';
+import { Job, ListJobsRequest } from '../../../server/gen/tock/v1/job.js';
 import type { TestTenant } from '../../helpers/core.js';
 import { bearer, failure, insertExecution, startHarness, type Clients, type Harness } from './harness.js';
 
@@ -76,7 +76,7 @@ describe('gRPC JobService', () => {
     let pageToken = '';
     let pages = 0;
     do {
-      const page = await own.jobs.listJobs({ pageSize: 2, pageToken });
+      const page = await own.jobs.listJobs(ListJobsRequest.fromPartial({ pageSize: 2, pageToken }));
       seen.push(...page.jobs.map((j) => j.id));
       pageToken = page.nextPageToken;
       pages++;

@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Key, Project } from '../../../server/gen/tock/v1/project.js';
-import { Schedule } from '../../../server/gen/tock/v1/schedule.js';
+import { ListSchedulesRequest, Schedule } from '../../../server/gen/tock/v1/schedule.js';
 import type { TestTenant } from '../../helpers/core.js';
 import { bearer, failure, startHarness, type Clients, type Harness } from './harness.js';
 
@@ -62,7 +62,7 @@ describe('gRPC ProjectService', () => {
     expect(secret.startsWith(key!.prefix)).toBe(true);
 
     const ci = h.clients(bearer(secret));
-    await ci.schedules.listSchedules({ pageSize: 1, pageToken: '' });
+    await ci.schedules.listSchedules(ListSchedulesRequest.fromPartial({ pageSize: 1, pageToken: '' }));
     const denied = await failure(ci.schedules.createSchedule(schedule()));
     expect(denied.code).toBe(status.PERMISSION_DENIED);
     expect(denied.details).toBe("This key lacks the 'write:jobs' scope");
@@ -73,7 +73,7 @@ describe('gRPC ProjectService', () => {
 
     const revoked = await api.projects.revokeKey({ id: key!.id });
     expect(revoked.revokedAt).toBeInstanceOf(Date);
-    const err = await failure(ci.schedules.listSchedules({ pageSize: 1, pageToken: '' }));
+    const err = await failure(ci.schedules.listSchedules(ListSchedulesRequest.fromPartial({ pageSize: 1, pageToken: '' })));
     expect(err.code).toBe(status.UNAUTHENTICATED);
     expect(err.tockCode).toBe('unauthenticated');
   });
@@ -95,7 +95,7 @@ describe('gRPC authentication', () => {
   it('answers UNAUTHENTICATED without a key, with a wrong key and with a non-Bearer authorization', async () => {
     for (const md of [bearer(null), bearer('tock_not_a_real_key'), bearer(null, { authorization: `Basic ${a.secret}` })]) {
       const c = h.clients(md);
-      const err = await failure(c.schedules.listSchedules({ pageSize: 0, pageToken: '' }));
+      const err = await failure(c.schedules.listSchedules(ListSchedulesRequest.fromPartial({ pageSize: 0, pageToken: '' })));
       expect(err.code).toBe(status.UNAUTHENTICATED);
       expect(err.details).toContain('Missing or invalid API key');
       expect((await failure(c.projects.listProjects({ pageSize: 0, pageToken: '' }))).code).toBe(status.UNAUTHENTICATED);
@@ -134,7 +134,7 @@ describe('gRPC authentication', () => {
   it("answers NOT_FOUND when x-tock-project names another account's project", async () => {
     const other = await h.t.tenant('elsewhere');
     const c = h.clients(bearer(a.secret, { 'x-tock-project': other.projectId }));
-    const err = await failure(c.schedules.listSchedules({ pageSize: 0, pageToken: '' }));
+    const err = await failure(c.schedules.listSchedules(ListSchedulesRequest.fromPartial({ pageSize: 0, pageToken: '' })));
     expect(err.code).toBe(status.NOT_FOUND);
     expect(err.details).toBe(`No project with id '${other.projectId}'`);
   });
@@ -143,7 +143,7 @@ describe('gRPC authentication', () => {
     const spy = vi.spyOn(h.t.core.schedules, 'list').mockRejectedValueOnce(new Error('connection reset by gremlins'));
     const before = h.logs.length;
     try {
-      const err = await failure(api.schedules.listSchedules({ pageSize: 0, pageToken: '' }));
+      const err = await failure(api.schedules.listSchedules(ListSchedulesRequest.fromPartial({ pageSize: 0, pageToken: '' })));
       expect(err.code).toBe(status.INTERNAL);
       expect(err.details).toBe('internal error');
       expect(err.tockCode).toBeUndefined();

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Job } from '../../../server/gen/tock/v1/job.js';
-import { Schedule } from '../../../server/gen/tock/v1/schedule.js';
+import { Job, ListJobsRequest } from '../../../server/gen/tock/v1/job.js';
+import { ListSchedulesRequest, Schedule } from '../../../server/gen/tock/v1/schedule.js';
 import type { TestTenant } from '../../helpers/core.js';
 import { bearer, failure, startHarness, type Clients, type Harness } from './harness.js';
 
@@ -28,7 +28,7 @@ function sendBytes(path: string, bytes: Buffer, md = bearer(a.secret)): Promise<
 }
 
 async function stillServing() {
-  expect((await api.schedules.listSchedules({ pageSize: 1, pageToken: '' })).schedules).toBeDefined();
+  expect((await api.schedules.listSchedules(ListSchedulesRequest.fromPartial({ pageSize: 1, pageToken: '' }))).schedules).toBeDefined();
 }
 
 describe('what a client sends never crashes the server', () => {
@@ -53,12 +53,12 @@ describe('what a client sends never crashes the server', () => {
   });
 
   it('caps a huge page size instead of failing', async () => {
-    const page = await api.jobs.listJobs({ pageSize: 2_147_483_647, pageToken: '' });
+    const page = await api.jobs.listJobs(ListJobsRequest.fromPartial({ pageSize: 2_147_483_647, pageToken: '' }));
     expect(page.jobs).toEqual([]);
   });
 
   it('rejects a negative page size and a forged page token with INVALID_ARGUMENT', async () => {
-    const negative = await failure(api.schedules.listSchedules({ pageSize: -5, pageToken: '' }));
+    const negative = await failure(api.schedules.listSchedules(ListSchedulesRequest.fromPartial({ pageSize: -5, pageToken: '' })));
     expect(negative.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(negative.tockField).toBe('page_size');
     const forged = await failure(api.monitors.listMonitors({ pageSize: 0, pageToken: 'not-a-token' }));

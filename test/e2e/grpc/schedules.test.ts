@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Schedule } from '../../../server/gen/tock/v1/schedule.js';
+import { ListSchedulesRequest, Schedule } from '../../../server/gen/tock/v1/schedule.js';
 import type { TestTenant } from '../../helpers/core.js';
 import { bearer, failure, insertExecution, startHarness, type Clients, type Harness } from './harness.js';
 
@@ -110,7 +110,7 @@ describe('gRPC ScheduleService', () => {
     let pageToken = '';
     let pages = 0;
     do {
-      const page = await own.schedules.listSchedules({ pageSize: 2, pageToken });
+      const page = await own.schedules.listSchedules(ListSchedulesRequest.fromPartial({ pageSize: 2, pageToken }));
       expect(page.schedules.length).toBeLessThanOrEqual(2);
       seen.push(...page.schedules.map((s) => s.id));
       pageToken = page.nextPageToken;

@@ -27,7 +27,10 @@ export interface Execution {
    *                 connection failed;
    *   "timeout"   - no complete response within the job's timeout;
    *   "refused"   - Tock refused to make the call (target policy, e.g. a
-   *                 private or loopback address that is not allowed).
+   *                 private or loopback address that is not allowed);
+   *   "skipped"   - no call was made: a schedule with overlap "forbid" came
+   *                 due while its previous run was still going (`error` is
+   *                 "previous run still running"; the job is "cancelled").
    */
   status: string;
   /**

@@ -37,8 +37,8 @@ export interface Job {
   /** Absolute http(s) URL to call. Required on create. */
   url: string;
   /**
-   * HTTP method, upper case: "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"
-   * or "OPTIONS". Empty on create means the server default.
+   * HTTP method: one of "GET", "POST", "PUT", "PATCH", "DELETE" or "HEAD"
+   * (accepted in any case, returned upper case). Empty on create means "POST".
    */
   method: string;
   /** Request headers to send, header name to value. */
@@ -63,8 +63,10 @@ export interface Job {
     | number
     | undefined;
   /**
-   * Optional client-chosen key, unique per project. Creating a job with a key
-   * that already exists returns the existing job instead of a new one.
+   * Optional client-chosen key, unique per project (at most 255 characters).
+   * Creating a job again with the same key and the same call returns the
+   * first job; with the same key and a different call it fails (see
+   * JobService.CreateJob).
    */
   idempotencyKey: string;
   /**
@@ -78,7 +80,7 @@ export interface Job {
    *   "running"   - an attempt is in flight;
    *   "succeeded" - an attempt got an expected HTTP status;
    *   "failed"    - every attempt failed;
-   *   "cancelled" - cancelled before it finished.
+   *   "cancelled" - cancelled before it ran (or a skipped schedule tick).
    */
   status: string;
   /** Number of attempts made so far. Output only. */
@@ -95,7 +97,53 @@ export interface Job {
    * When the job reached a terminal status. Unset while it is scheduled or
    * running. Output only.
    */
-  finishedAt?: Date | undefined;
+  finishedAt?:
+    | Date
+    | undefined;
+  /**
+   * Base of the exponential backoff (with full jitter) between retries, in
+   * milliseconds. Unset on create means the server default (1000).
+   */
+  retryBackoffMs?:
+    | number
+    | undefined;
+  /**
+   * Cap of one backoff delay (and of a honoured Retry-After), in
+   * milliseconds; at least `retry_backoff_ms`. Unset on create means the
+   * server default (300000).
+   */
+  retryBackoffMaxMs?:
+    | number
+    | undefined;
+  /**
+   * HTTP status codes that count as success, e.g. [200, 204]. Empty means any
+   * 2xx status.
+   */
+  expectedStatus: number[];
+  /**
+   * How the job came to be. Output only. One of:
+   *   "api"      - created with CreateJob;
+   *   "schedule" - spawned by a tick of its schedule;
+   *   "manual"   - spawned by TriggerSchedule.
+   */
+  source: string;
+  /**
+   * HTTP status code of the latest attempt's response. Unset before the first
+   * attempt and when the latest attempt got no response. Output only.
+   */
+  lastStatusCode?:
+    | number
+    | undefined;
+  /**
+   * Error of the latest attempt (as in Execution.error). Empty when there is
+   * none. Output only.
+   */
+  lastError: string;
+  /**
+   * When the next attempt is due: `scheduled_at` for the first one, later the
+   * retry time. Unset once the job is terminal. Output only.
+   */
+  nextAttemptAt?: Date | undefined;
 }
 
 export interface Job_HeadersEntry {
@@ -127,6 +175,13 @@ export interface ListJobsRequest {
    * the first page.
    */
   pageToken: string;
+  /**
+   * Only jobs with this status (one of the values of Job.status). Empty
+   * means all.
+   */
+  status: string;
+  /** Only jobs spawned by this schedule. Empty means all. */
+  scheduleId: string;
 }
 
 /** Response of JobService.ListJobs. */
@@ -179,6 +234,13 @@ function createBaseJob(): Job {
     createdAt: undefined,
     updatedAt: undefined,
     finishedAt: undefined,
+    retryBackoffMs: undefined,
+    retryBackoffMaxMs: undefined,
+    expectedStatus: [],
+    source: "",
+    lastStatusCode: undefined,
+    lastError: "",
+    nextAttemptAt: undefined,
   };
 }
 
@@ -231,6 +293,31 @@ export const Job: MessageFns<Job> = {
     }
     if (message.finishedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.finishedAt), writer.uint32(130).fork()).join();
+    }
+    if (message.retryBackoffMs !== undefined) {
+      writer.uint32(136).int32(message.retryBackoffMs);
+    }
+    if (message.retryBackoffMaxMs !== undefined) {
+      writer.uint32(144).int32(message.retryBackoffMaxMs);
+    }
+    if (message.expectedStatus.length !== 0) {
+      writer.uint32(154).fork();
+      for (const v of message.expectedStatus) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.source !== "") {
+      writer.uint32(162).string(message.source);
+    }
+    if (message.lastStatusCode !== undefined) {
+      writer.uint32(168).int32(message.lastStatusCode);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(178).string(message.lastError);
+    }
+    if (message.nextAttemptAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextAttemptAt), writer.uint32(186).fork()).join();
     }
     return writer;
   },
@@ -379,6 +466,72 @@ export const Job: MessageFns<Job> = {
             message.finishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.retryBackoffMs = reader.int32();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.retryBackoffMaxMs = reader.int32();
+            continue;
+          }
+          case 19: {
+            if (tag === 152) {
+              message.expectedStatus.push(reader.int32());
+
+              continue;
+            }
+
+            if (tag === 154) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.expectedStatus.push(reader.int32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.lastStatusCode = reader.int32();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.nextAttemptAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -458,6 +611,37 @@ export const Job: MessageFns<Job> = {
         : isSet(object.finished_at)
         ? fromJsonTimestamp(object.finished_at)
         : undefined,
+      retryBackoffMs: isSet(object.retryBackoffMs)
+        ? globalThis.Number(object.retryBackoffMs)
+        : isSet(object.retry_backoff_ms)
+        ? globalThis.Number(object.retry_backoff_ms)
+        : undefined,
+      retryBackoffMaxMs: isSet(object.retryBackoffMaxMs)
+        ? globalThis.Number(object.retryBackoffMaxMs)
+        : isSet(object.retry_backoff_max_ms)
+        ? globalThis.Number(object.retry_backoff_max_ms)
+        : undefined,
+      expectedStatus: globalThis.Array.isArray(object?.expectedStatus)
+        ? object.expectedStatus.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.expected_status)
+        ? object.expected_status.map((e: any) => globalThis.Number(e))
+        : [],
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      lastStatusCode: isSet(object.lastStatusCode)
+        ? globalThis.Number(object.lastStatusCode)
+        : isSet(object.last_status_code)
+        ? globalThis.Number(object.last_status_code)
+        : undefined,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      nextAttemptAt: isSet(object.nextAttemptAt)
+        ? fromJsonTimestamp(object.nextAttemptAt)
+        : isSet(object.next_attempt_at)
+        ? fromJsonTimestamp(object.next_attempt_at)
+        : undefined,
     };
   },
 
@@ -517,6 +701,27 @@ export const Job: MessageFns<Job> = {
     if (message.finishedAt !== undefined) {
       obj.finishedAt = message.finishedAt.toISOString();
     }
+    if (message.retryBackoffMs !== undefined) {
+      obj.retryBackoffMs = Math.round(message.retryBackoffMs);
+    }
+    if (message.retryBackoffMaxMs !== undefined) {
+      obj.retryBackoffMaxMs = Math.round(message.retryBackoffMaxMs);
+    }
+    if (message.expectedStatus?.length) {
+      obj.expectedStatus = message.expectedStatus.map((e) => Math.round(e));
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.lastStatusCode !== undefined) {
+      obj.lastStatusCode = Math.round(message.lastStatusCode);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.nextAttemptAt !== undefined) {
+      obj.nextAttemptAt = message.nextAttemptAt.toISOString();
+    }
     return obj;
   },
 
@@ -549,6 +754,13 @@ export const Job: MessageFns<Job> = {
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
     message.finishedAt = object.finishedAt ?? undefined;
+    message.retryBackoffMs = object.retryBackoffMs ?? undefined;
+    message.retryBackoffMaxMs = object.retryBackoffMaxMs ?? undefined;
+    message.expectedStatus = object.expectedStatus?.map((e) => e) || [];
+    message.source = object.source ?? "";
+    message.lastStatusCode = object.lastStatusCode ?? undefined;
+    message.lastError = object.lastError ?? "";
+    message.nextAttemptAt = object.nextAttemptAt ?? undefined;
     return message;
   },
 };
@@ -773,7 +985,7 @@ export const GetJobRequest: MessageFns<GetJobRequest> = {
 };
 
 function createBaseListJobsRequest(): ListJobsRequest {
-  return { pageSize: 0, pageToken: "" };
+  return { pageSize: 0, pageToken: "", status: "", scheduleId: "" };
 }
 
 export const ListJobsRequest: MessageFns<ListJobsRequest> = {
@@ -783,6 +995,12 @@ export const ListJobsRequest: MessageFns<ListJobsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(18).string(message.pageToken);
+    }
+    if (message.status !== "") {
+      writer.uint32(26).string(message.status);
+    }
+    if (message.scheduleId !== "") {
+      writer.uint32(34).string(message.scheduleId);
     }
     return writer;
   },
@@ -816,6 +1034,22 @@ export const ListJobsRequest: MessageFns<ListJobsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.scheduleId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -840,6 +1074,12 @@ export const ListJobsRequest: MessageFns<ListJobsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      scheduleId: isSet(object.scheduleId)
+        ? globalThis.String(object.scheduleId)
+        : isSet(object.schedule_id)
+        ? globalThis.String(object.schedule_id)
+        : "",
     };
   },
 
@@ -851,6 +1091,12 @@ export const ListJobsRequest: MessageFns<ListJobsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.scheduleId !== "") {
+      obj.scheduleId = message.scheduleId;
+    }
     return obj;
   },
 
@@ -861,6 +1107,8 @@ export const ListJobsRequest: MessageFns<ListJobsRequest> = {
     const message = createBaseListJobsRequest();
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.status = object.status ?? "";
+    message.scheduleId = object.scheduleId ?? "";
     return message;
   },
 };
@@ -1229,7 +1477,10 @@ export type JobServiceService = typeof JobServiceService;
 export const JobServiceService = {
   /**
    * Creates a one-time job. When `idempotency_key` is set and a job with the
-   * same key already exists in the project, that existing job is returned.
+   * same key already exists in the project: for the same call (same url,
+   * method, headers and body) that first job is returned and no new job is
+   * made; for a different call the answer is FAILED_PRECONDITION with
+   * tock-error-code "idempotency_conflict".
    */
   createJob: {
     path: "/tock.v1.JobService/CreateJob" as const,
@@ -1253,7 +1504,10 @@ export const JobServiceService = {
     responseSerialize: (value: Job): Buffer => Buffer.from(Job.encode(value).finish()),
     responseDeserialize: (value: Buffer): Job => Job.decode(value),
   },
-  /** Lists jobs of the caller's project, one page at a time. */
+  /**
+   * Lists jobs of the caller's project, newest first, one page at a time,
+   * optionally only those with one `status` or of one `schedule_id`.
+   */
   listJobs: {
     path: "/tock.v1.JobService/ListJobs" as const,
     requestStream: false as const,
@@ -1264,9 +1518,10 @@ export const JobServiceService = {
     responseDeserialize: (value: Buffer): ListJobsResponse => ListJobsResponse.decode(value),
   },
   /**
-   * Cancels a job that has not finished yet (status "scheduled" or
-   * "running") and returns it with status "cancelled": no further attempt is
-   * made. Answers FAILED_PRECONDITION for a job that already finished.
+   * Cancels a job that has not started (status "scheduled") and returns it
+   * with status "cancelled". Once the job is running or finished the answer
+   * is FAILED_PRECONDITION with tock-error-code "job_already_executed".
+   * Cancelling a cancelled job returns it unchanged.
    */
   cancelJob: {
     path: "/tock.v1.JobService/CancelJob" as const,
@@ -1294,7 +1549,10 @@ export const JobServiceService = {
 export interface JobServiceServer extends UntypedServiceImplementation {
   /**
    * Creates a one-time job. When `idempotency_key` is set and a job with the
-   * same key already exists in the project, that existing job is returned.
+   * same key already exists in the project: for the same call (same url,
+   * method, headers and body) that first job is returned and no new job is
+   * made; for a different call the answer is FAILED_PRECONDITION with
+   * tock-error-code "idempotency_conflict".
    */
   createJob: handleUnaryCall<CreateJobRequest, Job>;
   /**
@@ -1302,12 +1560,16 @@ export interface JobServiceServer extends UntypedServiceImplementation {
    * other projects.
    */
   getJob: handleUnaryCall<GetJobRequest, Job>;
-  /** Lists jobs of the caller's project, one page at a time. */
+  /**
+   * Lists jobs of the caller's project, newest first, one page at a time,
+   * optionally only those with one `status` or of one `schedule_id`.
+   */
   listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
   /**
-   * Cancels a job that has not finished yet (status "scheduled" or
-   * "running") and returns it with status "cancelled": no further attempt is
-   * made. Answers FAILED_PRECONDITION for a job that already finished.
+   * Cancels a job that has not started (status "scheduled") and returns it
+   * with status "cancelled". Once the job is running or finished the answer
+   * is FAILED_PRECONDITION with tock-error-code "job_already_executed".
+   * Cancelling a cancelled job returns it unchanged.
    */
   cancelJob: handleUnaryCall<CancelJobRequest, Job>;
   /** Lists the HTTP attempts (Executions) of one job, one page at a time. */
@@ -1317,7 +1579,10 @@ export interface JobServiceServer extends UntypedServiceImplementation {
 export interface JobServiceClient extends Client {
   /**
    * Creates a one-time job. When `idempotency_key` is set and a job with the
-   * same key already exists in the project, that existing job is returned.
+   * same key already exists in the project: for the same call (same url,
+   * method, headers and body) that first job is returned and no new job is
+   * made; for a different call the answer is FAILED_PRECONDITION with
+   * tock-error-code "idempotency_conflict".
    */
   createJob(request: CreateJobRequest, callback: (error: ServiceError | null, response: Job) => void): ClientUnaryCall;
   createJob(
@@ -1347,7 +1612,10 @@ export interface JobServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Job) => void,
   ): ClientUnaryCall;
-  /** Lists jobs of the caller's project, one page at a time. */
+  /**
+   * Lists jobs of the caller's project, newest first, one page at a time,
+   * optionally only those with one `status` or of one `schedule_id`.
+   */
   listJobs(
     request: ListJobsRequest,
     callback: (error: ServiceError | null, response: ListJobsResponse) => void,
@@ -1364,9 +1632,10 @@ export interface JobServiceClient extends Client {
     callback: (error: ServiceError | null, response: ListJobsResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Cancels a job that has not finished yet (status "scheduled" or
-   * "running") and returns it with status "cancelled": no further attempt is
-   * made. Answers FAILED_PRECONDITION for a job that already finished.
+   * Cancels a job that has not started (status "scheduled") and returns it
+   * with status "cancelled". Once the job is running or finished the answer
+   * is FAILED_PRECONDITION with tock-error-code "job_already_executed".
+   * Cancelling a cancelled job returns it unchanged.
    */
   cancelJob(request: CancelJobRequest, callback: (error: ServiceError | null, response: Job) => void): ClientUnaryCall;
   cancelJob(

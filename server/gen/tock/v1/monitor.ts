@@ -85,7 +85,7 @@ export function pingKindToJSON(object: PingKind): string {
 export interface Monitor {
   /** Unique identifier of the monitor (e.g. "mon_01h..."). Output only. */
   id: string;
-  /** Human-readable name. */
+  /** Human-readable name. Empty on create means the `key`, or else "monitor". */
   name: string;
   /** Expected seconds between pings (> 0). Set either this or `cron`. */
   periodSeconds?:
@@ -144,7 +144,25 @@ export interface Monitor {
     | Date
     | undefined;
   /** When the monitor was last changed. Output only. */
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /**
+   * Client-chosen stable identifier, unique within the project (letters,
+   * digits and . _ : -, starting with a letter or digit). Empty means no key.
+   * A taken key answers ALREADY_EXISTS.
+   */
+  key: string;
+  /** When the last "start" ping arrived. Unset if none has. Output only. */
+  lastStartAt?:
+    | Date
+    | undefined;
+  /**
+   * When the monitor turns "down" if no ping arrives (the next expected ping
+   * plus grace). Unset while the monitor is "new", "down" or "paused".
+   * Output only.
+   */
+  nextDeadlineAt?: Date | undefined;
 }
 
 /** Request of MonitorService.CreateMonitor. */
@@ -192,7 +210,7 @@ export interface UpdateMonitorRequest {
     | undefined;
   /**
    * Fields of `monitor` to update, by proto field name (e.g.
-   * "grace_seconds", "alert_email"). A field in the mask but unset in
+   * "grace_seconds", "alert_email", "key"). A field in the mask but unset in
    * `monitor` is cleared (reset to the server default). Output-only fields
    * cannot be updated.
    */
@@ -246,6 +264,9 @@ function createBaseMonitor(): Monitor {
     alertWebhook: "",
     createdAt: undefined,
     updatedAt: undefined,
+    key: "",
+    lastStartAt: undefined,
+    nextDeadlineAt: undefined,
   };
 }
 
@@ -292,6 +313,15 @@ export const Monitor: MessageFns<Monitor> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(114).fork()).join();
+    }
+    if (message.key !== "") {
+      writer.uint32(122).string(message.key);
+    }
+    if (message.lastStartAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastStartAt), writer.uint32(130).fork()).join();
+    }
+    if (message.nextDeadlineAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextDeadlineAt), writer.uint32(138).fork()).join();
     }
     return writer;
   },
@@ -421,6 +451,30 @@ export const Monitor: MessageFns<Monitor> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.lastStartAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.nextDeadlineAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -485,6 +539,17 @@ export const Monitor: MessageFns<Monitor> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      lastStartAt: isSet(object.lastStartAt)
+        ? fromJsonTimestamp(object.lastStartAt)
+        : isSet(object.last_start_at)
+        ? fromJsonTimestamp(object.last_start_at)
+        : undefined,
+      nextDeadlineAt: isSet(object.nextDeadlineAt)
+        ? fromJsonTimestamp(object.nextDeadlineAt)
+        : isSet(object.next_deadline_at)
+        ? fromJsonTimestamp(object.next_deadline_at)
+        : undefined,
     };
   },
 
@@ -532,6 +597,15 @@ export const Monitor: MessageFns<Monitor> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.lastStartAt !== undefined) {
+      obj.lastStartAt = message.lastStartAt.toISOString();
+    }
+    if (message.nextDeadlineAt !== undefined) {
+      obj.nextDeadlineAt = message.nextDeadlineAt.toISOString();
+    }
     return obj;
   },
 
@@ -554,6 +628,9 @@ export const Monitor: MessageFns<Monitor> = {
     message.alertWebhook = object.alertWebhook ?? "";
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.key = object.key ?? "";
+    message.lastStartAt = object.lastStartAt ?? undefined;
+    message.nextDeadlineAt = object.nextDeadlineAt ?? undefined;
     return message;
   },
 };
@@ -1338,7 +1415,8 @@ export const MonitorServiceService = {
   },
   /**
    * Pauses a monitor (status "paused") and returns it: missed deadlines do
-   * not alert until it is resumed.
+   * not alert until it is resumed, or until a success or fail ping arrives
+   * (which sets the status as usual).
    */
   pauseMonitor: {
     path: "/tock.v1.MonitorService/PauseMonitor" as const,
@@ -1350,8 +1428,9 @@ export const MonitorServiceService = {
     responseDeserialize: (value: Buffer): Monitor => Monitor.decode(value),
   },
   /**
-   * Resumes a paused monitor and returns it. Its deadline counts again from
-   * now.
+   * Resumes a paused monitor and returns it with status "new": it waits for
+   * the next ping, and no deadline runs until that ping arrives. Resuming a
+   * monitor that is not paused returns it unchanged.
    */
   resumeMonitor: {
     path: "/tock.v1.MonitorService/ResumeMonitor" as const,
@@ -1399,12 +1478,14 @@ export interface MonitorServiceServer extends UntypedServiceImplementation {
   deleteMonitor: handleUnaryCall<DeleteMonitorRequest, Empty>;
   /**
    * Pauses a monitor (status "paused") and returns it: missed deadlines do
-   * not alert until it is resumed.
+   * not alert until it is resumed, or until a success or fail ping arrives
+   * (which sets the status as usual).
    */
   pauseMonitor: handleUnaryCall<PauseMonitorRequest, Monitor>;
   /**
-   * Resumes a paused monitor and returns it. Its deadline counts again from
-   * now.
+   * Resumes a paused monitor and returns it with status "new": it waits for
+   * the next ping, and no deadline runs until that ping arrives. Resuming a
+   * monitor that is not paused returns it unchanged.
    */
   resumeMonitor: handleUnaryCall<ResumeMonitorRequest, Monitor>;
   /**
@@ -1506,7 +1587,8 @@ export interface MonitorServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * Pauses a monitor (status "paused") and returns it: missed deadlines do
-   * not alert until it is resumed.
+   * not alert until it is resumed, or until a success or fail ping arrives
+   * (which sets the status as usual).
    */
   pauseMonitor(
     request: PauseMonitorRequest,
@@ -1524,8 +1606,9 @@ export interface MonitorServiceClient extends Client {
     callback: (error: ServiceError | null, response: Monitor) => void,
   ): ClientUnaryCall;
   /**
-   * Resumes a paused monitor and returns it. Its deadline counts again from
-   * now.
+   * Resumes a paused monitor and returns it with status "new": it waits for
+   * the next ping, and no deadline runs until that ping arrives. Resuming a
+   * monitor that is not paused returns it unchanged.
    */
   resumeMonitor(
     request: ResumeMonitorRequest,

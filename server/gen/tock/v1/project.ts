@@ -1439,7 +1439,10 @@ export const ProjectServiceService = {
     responseSerialize: (value: Project): Buffer => Buffer.from(Project.encode(value).finish()),
     responseDeserialize: (value: Buffer): Project => Project.decode(value),
   },
-  /** Deletes a project together with its schedules, jobs and monitors. */
+  /**
+   * Deletes a project together with its schedules, jobs and monitors.
+   * Answers FAILED_PRECONDITION for the account's last project.
+   */
   deleteProject: {
     path: "/tock.v1.ProjectService/DeleteProject" as const,
     requestStream: false as const,
@@ -1505,7 +1508,10 @@ export interface ProjectServiceServer extends UntypedServiceImplementation {
    * updated project.
    */
   updateProject: handleUnaryCall<UpdateProjectRequest, Project>;
-  /** Deletes a project together with its schedules, jobs and monitors. */
+  /**
+   * Deletes a project together with its schedules, jobs and monitors.
+   * Answers FAILED_PRECONDITION for the account's last project.
+   */
   deleteProject: handleUnaryCall<DeleteProjectRequest, Empty>;
   /**
    * Creates an API key. The response carries the key's secret, which is
@@ -1595,7 +1601,10 @@ export interface ProjectServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Project) => void,
   ): ClientUnaryCall;
-  /** Deletes a project together with its schedules, jobs and monitors. */
+  /**
+   * Deletes a project together with its schedules, jobs and monitors.
+   * Answers FAILED_PRECONDITION for the account's last project.
+   */
   deleteProject(
     request: DeleteProjectRequest,
     callback: (error: ServiceError | null, response: Empty) => void,

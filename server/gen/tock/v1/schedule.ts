@@ -35,17 +35,22 @@ export interface Schedule {
   id: string;
   /**
    * Client-chosen stable identifier, unique within the project (e.g.
-   * "daily-backup"); config sync matches existing schedules by it. Empty on
-   * create means the server generates one.
+   * "daily-backup"); config sync matches existing schedules by it. Letters,
+   * digits and . _ : - (starting with a letter or digit), at most 200
+   * characters. Empty on create means the schedule has no key: the server does
+   * not generate one. A taken key answers ALREADY_EXISTS.
    */
   key: string;
-  /** Human-readable name. */
+  /**
+   * Human-readable name. Empty on create means the `key`, or else the URL's
+   * host and path.
+   */
   name: string;
   /** Absolute http(s) URL to call. Required on create. */
   url: string;
   /**
-   * HTTP method, upper case: "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"
-   * or "OPTIONS". Empty on create means the server default.
+   * HTTP method: one of "GET", "POST", "PUT", "PATCH", "DELETE" or "HEAD"
+   * (accepted in any case, returned upper case). Empty on create means "POST".
    */
   method: string;
   /** Request headers to send, header name to value. */
@@ -115,9 +120,9 @@ export interface Schedule {
     | Date
     | undefined;
   /**
-   * Status of the most recent job spawned by the schedule, with the values
-   * of Job.status ("scheduled", "running", "succeeded", "failed",
-   * "cancelled"). Empty if it never ran. Output only.
+   * Final status of the most recent finished run of the schedule, with the
+   * values of Job.status ("succeeded", "failed", ...). Empty until a run has
+   * finished. Output only.
    */
   lastStatus: string;
   /** When the schedule was created. Output only. */
@@ -125,7 +130,48 @@ export interface Schedule {
     | Date
     | undefined;
   /** When the schedule was last changed. Output only. */
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /** Free-text description, at most 2000 characters. Empty means none. */
+  description: string;
+  /**
+   * Base of the exponential backoff (with full jitter) between retries, in
+   * milliseconds. Unset on create means the server default (1000).
+   */
+  retryBackoffMs?:
+    | number
+    | undefined;
+  /**
+   * Cap of one backoff delay (and of a honoured Retry-After), in
+   * milliseconds; at least `retry_backoff_ms`. Unset on create means the
+   * server default (300000).
+   */
+  retryBackoffMaxMs?:
+    | number
+    | undefined;
+  /**
+   * E-mail address that receives the schedule's failure/recovery alerts.
+   * Empty means no e-mail alert.
+   */
+  alertEmail: string;
+  /**
+   * http(s) URL that receives the schedule's failure/recovery alerts as
+   * signed webhooks. Empty means none.
+   */
+  alertWebhook: string;
+  /**
+   * Whether to alert when a run fails (after its last retry). Unset on create
+   * means true.
+   */
+  alertOnFailure?:
+    | boolean
+    | undefined;
+  /**
+   * Whether to alert when a run succeeds after a failed one. Unset on create
+   * means true.
+   */
+  alertOnRecovery?: boolean | undefined;
 }
 
 export interface Schedule_HeadersEntry {
@@ -157,6 +203,8 @@ export interface ListSchedulesRequest {
    * the first page.
    */
   pageToken: string;
+  /** Only schedules in this state: "active" or "paused". Empty means all. */
+  state: string;
 }
 
 /** Response of ScheduleService.ListSchedules. */
@@ -178,8 +226,10 @@ export interface UpdateScheduleRequest {
     | undefined;
   /**
    * Fields of `schedule` to update, by proto field name (e.g. "cron",
-   * "max_retries"). A field in the mask but unset in `schedule` is cleared
-   * (reset to the server default). Output-only fields cannot be updated.
+   * "max_retries", "alert_on_failure"). A field in the mask but unset in
+   * `schedule` is cleared (reset to the server default). Setting "cron"
+   * clears `interval_seconds` and the reverse, so a mask of just one of them
+   * switches the trigger kind. Output-only fields cannot be updated.
    */
   updateMask?: string[] | undefined;
 }
@@ -249,6 +299,13 @@ function createBaseSchedule(): Schedule {
     lastStatus: "",
     createdAt: undefined,
     updatedAt: undefined,
+    description: "",
+    retryBackoffMs: undefined,
+    retryBackoffMaxMs: undefined,
+    alertEmail: "",
+    alertWebhook: "",
+    alertOnFailure: undefined,
+    alertOnRecovery: undefined,
   };
 }
 
@@ -320,6 +377,27 @@ export const Schedule: MessageFns<Schedule> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(170).fork()).join();
+    }
+    if (message.description !== "") {
+      writer.uint32(178).string(message.description);
+    }
+    if (message.retryBackoffMs !== undefined) {
+      writer.uint32(184).int32(message.retryBackoffMs);
+    }
+    if (message.retryBackoffMaxMs !== undefined) {
+      writer.uint32(192).int32(message.retryBackoffMaxMs);
+    }
+    if (message.alertEmail !== "") {
+      writer.uint32(202).string(message.alertEmail);
+    }
+    if (message.alertWebhook !== "") {
+      writer.uint32(210).string(message.alertWebhook);
+    }
+    if (message.alertOnFailure !== undefined) {
+      writer.uint32(216).bool(message.alertOnFailure);
+    }
+    if (message.alertOnRecovery !== undefined) {
+      writer.uint32(224).bool(message.alertOnRecovery);
     }
     return writer;
   },
@@ -518,6 +596,62 @@ export const Schedule: MessageFns<Schedule> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.retryBackoffMs = reader.int32();
+            continue;
+          }
+          case 24: {
+            if (tag !== 192) {
+              break;
+            }
+
+            message.retryBackoffMaxMs = reader.int32();
+            continue;
+          }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.alertEmail = reader.string();
+            continue;
+          }
+          case 26: {
+            if (tag !== 210) {
+              break;
+            }
+
+            message.alertWebhook = reader.string();
+            continue;
+          }
+          case 27: {
+            if (tag !== 216) {
+              break;
+            }
+
+            message.alertOnFailure = reader.bool();
+            continue;
+          }
+          case 28: {
+            if (tag !== 224) {
+              break;
+            }
+
+            message.alertOnRecovery = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -602,6 +736,37 @@ export const Schedule: MessageFns<Schedule> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      retryBackoffMs: isSet(object.retryBackoffMs)
+        ? globalThis.Number(object.retryBackoffMs)
+        : isSet(object.retry_backoff_ms)
+        ? globalThis.Number(object.retry_backoff_ms)
+        : undefined,
+      retryBackoffMaxMs: isSet(object.retryBackoffMaxMs)
+        ? globalThis.Number(object.retryBackoffMaxMs)
+        : isSet(object.retry_backoff_max_ms)
+        ? globalThis.Number(object.retry_backoff_max_ms)
+        : undefined,
+      alertEmail: isSet(object.alertEmail)
+        ? globalThis.String(object.alertEmail)
+        : isSet(object.alert_email)
+        ? globalThis.String(object.alert_email)
+        : "",
+      alertWebhook: isSet(object.alertWebhook)
+        ? globalThis.String(object.alertWebhook)
+        : isSet(object.alert_webhook)
+        ? globalThis.String(object.alert_webhook)
+        : "",
+      alertOnFailure: isSet(object.alertOnFailure)
+        ? globalThis.Boolean(object.alertOnFailure)
+        : isSet(object.alert_on_failure)
+        ? globalThis.Boolean(object.alert_on_failure)
+        : undefined,
+      alertOnRecovery: isSet(object.alertOnRecovery)
+        ? globalThis.Boolean(object.alertOnRecovery)
+        : isSet(object.alert_on_recovery)
+        ? globalThis.Boolean(object.alert_on_recovery)
+        : undefined,
     };
   },
 
@@ -676,6 +841,27 @@ export const Schedule: MessageFns<Schedule> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.retryBackoffMs !== undefined) {
+      obj.retryBackoffMs = Math.round(message.retryBackoffMs);
+    }
+    if (message.retryBackoffMaxMs !== undefined) {
+      obj.retryBackoffMaxMs = Math.round(message.retryBackoffMaxMs);
+    }
+    if (message.alertEmail !== "") {
+      obj.alertEmail = message.alertEmail;
+    }
+    if (message.alertWebhook !== "") {
+      obj.alertWebhook = message.alertWebhook;
+    }
+    if (message.alertOnFailure !== undefined) {
+      obj.alertOnFailure = message.alertOnFailure;
+    }
+    if (message.alertOnRecovery !== undefined) {
+      obj.alertOnRecovery = message.alertOnRecovery;
+    }
     return obj;
   },
 
@@ -713,6 +899,13 @@ export const Schedule: MessageFns<Schedule> = {
     message.lastStatus = object.lastStatus ?? "";
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.description = object.description ?? "";
+    message.retryBackoffMs = object.retryBackoffMs ?? undefined;
+    message.retryBackoffMaxMs = object.retryBackoffMaxMs ?? undefined;
+    message.alertEmail = object.alertEmail ?? "";
+    message.alertWebhook = object.alertWebhook ?? "";
+    message.alertOnFailure = object.alertOnFailure ?? undefined;
+    message.alertOnRecovery = object.alertOnRecovery ?? undefined;
     return message;
   },
 };
@@ -939,7 +1132,7 @@ export const GetScheduleRequest: MessageFns<GetScheduleRequest> = {
 };
 
 function createBaseListSchedulesRequest(): ListSchedulesRequest {
-  return { pageSize: 0, pageToken: "" };
+  return { pageSize: 0, pageToken: "", state: "" };
 }
 
 export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
@@ -949,6 +1142,9 @@ export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(18).string(message.pageToken);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
     }
     return writer;
   },
@@ -982,6 +1178,14 @@ export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1006,6 +1210,7 @@ export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
     };
   },
 
@@ -1017,6 +1222,9 @@ export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
     return obj;
   },
 
@@ -1027,6 +1235,7 @@ export const ListSchedulesRequest: MessageFns<ListSchedulesRequest> = {
     const message = createBaseListSchedulesRequest();
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.state = object.state ?? "";
     return message;
   },
 };
@@ -1718,7 +1927,10 @@ export const ScheduleServiceService = {
     responseSerialize: (value: Schedule): Buffer => Buffer.from(Schedule.encode(value).finish()),
     responseDeserialize: (value: Buffer): Schedule => Schedule.decode(value),
   },
-  /** Lists schedules of the caller's project, one page at a time. */
+  /**
+   * Lists schedules of the caller's project, oldest first, one page at a
+   * time, optionally only those in one `state`.
+   */
   listSchedules: {
     path: "/tock.v1.ScheduleService/ListSchedules" as const,
     requestStream: false as const,
@@ -1824,7 +2036,10 @@ export interface ScheduleServiceServer extends UntypedServiceImplementation {
    * schedules of other projects.
    */
   getSchedule: handleUnaryCall<GetScheduleRequest, Schedule>;
-  /** Lists schedules of the caller's project, one page at a time. */
+  /**
+   * Lists schedules of the caller's project, oldest first, one page at a
+   * time, optionally only those in one `state`.
+   */
   listSchedules: handleUnaryCall<ListSchedulesRequest, ListSchedulesResponse>;
   /**
    * Updates the fields of a schedule named in `update_mask` and returns the
@@ -1894,7 +2109,10 @@ export interface ScheduleServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Schedule) => void,
   ): ClientUnaryCall;
-  /** Lists schedules of the caller's project, one page at a time. */
+  /**
+   * Lists schedules of the caller's project, oldest first, one page at a
+   * time, optionally only those in one `state`.
+   */
   listSchedules(
     request: ListSchedulesRequest,
     callback: (error: ServiceError | null, response: ListSchedulesResponse) => void,
