@@ -117,22 +117,19 @@ export class TockTarget implements BenchTarget {
     if (!db) throw new Error('setup first');
     for (let i = 0; i < jobs.length; i += 5000) {
       const chunk = jobs.slice(i, i + 5000);
-      const ids = chunk.map(() => newId('job'));
+      // Database.execute binds through knex, which expands a JS array into a comma list: rows travel as one JSON parameter.
+      const rows = chunk.map((j) => {
+        const id = newId('job');
+        return { id, shard: shardOf(id), due: Math.round(j.dueAtMs), bench_id: j.id };
+      });
       await db.execute(
         `insert into jobs (id, project_id, shard, source, url, method, headers, body, scheduled_at, timeout_ms, max_retries,
                            retry_backoff_ms, retry_backoff_max_ms, expected_status, status, next_attempt_at)
          select t.id, ?, t.shard, 'api', ?, 'POST',
                 jsonb_build_object('x-due-at', t.due::text, 'x-job-id', t.bench_id), null,
                 to_timestamp(t.due / 1000.0), 30000, 0, 1000, 300000, '[]'::jsonb, 'scheduled', to_timestamp(t.due / 1000.0)
-         from unnest(?::text[], ?::int[], ?::bigint[], ?::text[]) as t(id, shard, due, bench_id)`,
-        [
-          this.#projectId,
-          this.#sinkUrl,
-          ids,
-          ids.map(shardOf),
-          chunk.map((j) => Math.round(j.dueAtMs)),
-          chunk.map((j) => j.id),
-        ],
+         from jsonb_to_recordset(?::jsonb) as t(id text, shard int, due bigint, bench_id text)`,
+        [this.#projectId, this.#sinkUrl, JSON.stringify(rows)],
       );
     }
   }
