@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Job, ListJobsRequest } from '../../../server/gen/tock/v1/job.js';
+import { Schedule } from '../../../server/gen/tock/v1/schedule.js';
 import type { TestTenant } from '../../helpers/core.js';
 import { bearer, failure, insertExecution, startHarness, type Clients, type Harness } from './harness.js';
 
@@ -116,6 +117,47 @@ describe('gRPC JobService', () => {
     expect(page2.executions[0]).toMatchObject({ status: 'timeout', durationMs: 30000, error: 'timeout after 30000 ms', responseBody: '' });
     expect(page2.executions[0].statusCode).toBeUndefined();
     expect(page2.nextPageToken).toBe('');
+  });
+
+  it('creates a job with backoff and expected statuses; it reports source "api", its next attempt and no last attempt', async () => {
+    const at = inOneHour();
+    const job = await create({ scheduledAt: at, retryBackoffMs: 250, retryBackoffMaxMs: 10000, expectedStatus: [200, 202] });
+    expect(job).toMatchObject({ retryBackoffMs: 250, retryBackoffMaxMs: 10000, expectedStatus: [200, 202], source: 'api', lastError: '', nextAttemptAt: at });
+    expect(job.lastStatusCode).toBeUndefined();
+    const defaults = await create({});
+    expect(defaults).toMatchObject({ retryBackoffMs: 1000, retryBackoffMaxMs: 300000, expectedStatus: [] });
+    expect(await api.jobs.getJob({ id: job.id })).toEqual(job);
+  });
+
+  it("reports the latest attempt's status code and error, and no next attempt once the job is terminal", async () => {
+    const job = await create({});
+    await h.t.database.db.execute(
+      "update jobs set status = 'failed', attempts = 1, last_status_code = 503, last_error = 'unexpected status 503', next_attempt_at = null, finished_at = now() where id = ?",
+      [job.id],
+    );
+    const failed = await api.jobs.getJob({ id: job.id });
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastStatusCode: 503, lastError: 'unexpected status 503' });
+    expect(failed.nextAttemptAt).toBeUndefined();
+  });
+
+  it('filters the job list by status and by schedule', async () => {
+    const own = h.clients(bearer((await h.t.tenant('filters')).secret));
+    const once = await own.jobs.createJob({ job: Job.fromPartial({ url: 'https://example.com/once', scheduledAt: inOneHour() }) });
+    const cancelled = await own.jobs.cancelJob({ id: (await own.jobs.createJob({ job: Job.fromPartial({ url: 'https://example.com/c', scheduledAt: inOneHour() }) })).id });
+    const schedule = await own.schedules.createSchedule({ schedule: Schedule.fromPartial({ url: 'https://example.com/s', intervalSeconds: 3600 }) });
+    const triggered = await own.schedules.triggerSchedule({ id: schedule.id });
+    const ids = async (filter: Partial<ListJobsRequest>) => (await own.jobs.listJobs(ListJobsRequest.fromPartial(filter))).jobs.map((j) => j.id);
+    expect(await ids({ status: 'cancelled' })).toEqual([cancelled.id]);
+    expect(await ids({ scheduleId: schedule.id })).toEqual([triggered.id]);
+    expect(await ids({ status: 'scheduled' })).toEqual([triggered.id, once.id]);
+    expect(await ids({ status: 'scheduled', scheduleId: schedule.id })).toEqual([triggered.id]);
+    expect(await ids({})).toEqual([triggered.id, cancelled.id, once.id]);
+  });
+
+  it('rejects an unknown status filter with INVALID_ARGUMENT naming status', async () => {
+    const err = await failure(api.jobs.listJobs(ListJobsRequest.fromPartial({ status: 'done' })));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.tockField).toBe('status');
   });
 
   it("answers NOT_FOUND for unknown ids and for another tenant's job, on every method", async () => {

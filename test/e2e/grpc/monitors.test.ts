@@ -113,6 +113,44 @@ describe('gRPC MonitorService', () => {
     expect((await api.monitors.resumeMonitor({ id: m.id })).status).toBe('new');
   });
 
+  it('creates a monitor with a key that names it, and answers ALREADY_EXISTS for the same key again', async () => {
+    const m = await create({ key: 'nightly-backup', periodSeconds: 86400 });
+    expect(m).toMatchObject({ key: 'nightly-backup', name: 'nightly-backup' });
+    expect((await create({ periodSeconds: 60 })).key).toBe('');
+    const dup = await failure(create({ key: 'nightly-backup', periodSeconds: 60 }));
+    expect(dup.code).toBe(status.ALREADY_EXISTS);
+    expect(dup.tockCode).toBe('already_exists');
+  });
+
+  it('changes and clears the key through the update mask', async () => {
+    const m = await create({ key: 'before', periodSeconds: 60 });
+    const renamed = await api.monitors.updateMonitor({ monitor: Monitor.fromPartial({ id: m.id, key: 'after' }), updateMask: ['key'] });
+    expect(renamed.key).toBe('after');
+    const cleared = await api.monitors.updateMonitor({ monitor: Monitor.fromPartial({ id: m.id }), updateMask: ['key'] });
+    expect(cleared.key).toBe('');
+  });
+
+  it('reports last_start_at after a start ping, and next_deadline_at (period + grace) after a success ping', async () => {
+    const m = await create({ periodSeconds: 300, graceSeconds: 30 });
+    expect(m.lastStartAt).toBeUndefined();
+    expect(m.nextDeadlineAt).toBeUndefined();
+    const started = await api.monitors.recordPing({ id: m.id, kind: PingKind.PING_KIND_START, body: '' });
+    expect(started.lastStartAt).toBeInstanceOf(Date);
+    expect(started.nextDeadlineAt).toBeUndefined();
+    const up = await api.monitors.recordPing({ id: m.id, kind: PingKind.PING_KIND_SUCCESS, body: '' });
+    expect(up.nextDeadlineAt!.getTime() - up.lastPingAt!.getTime()).toBe(330_000);
+    expect(await api.monitors.getMonitor({ id: m.id })).toEqual(up);
+  });
+
+  it('resumes a paused monitor as "new" with no deadline until the next ping', async () => {
+    const m = await create({ periodSeconds: 60 });
+    await api.monitors.recordPing({ id: m.id, kind: PingKind.PING_KIND_SUCCESS, body: '' });
+    await api.monitors.pauseMonitor({ id: m.id });
+    const resumed = await api.monitors.resumeMonitor({ id: m.id });
+    expect(resumed.status).toBe('new');
+    expect(resumed.nextDeadlineAt).toBeUndefined();
+  });
+
   it('deletes a monitor, after which it is NOT_FOUND', async () => {
     const m = await create({ periodSeconds: 60 });
     expect(await api.monitors.deleteMonitor({ id: m.id })).toEqual({});

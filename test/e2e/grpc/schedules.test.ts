@@ -209,6 +209,95 @@ describe('gRPC ScheduleService', () => {
     expect((await failure(api.schedules.deleteSchedule({ id: s.id }))).code).toBe(status.NOT_FOUND);
   });
 
+  it('gives a new schedule no key, and the default backoff and alert settings', async () => {
+    const s = await create({ intervalSeconds: 60 });
+    expect(s).toMatchObject({
+      key: '',
+      description: '',
+      retryBackoffMs: 1000,
+      retryBackoffMaxMs: 300000,
+      alertEmail: '',
+      alertWebhook: '',
+      alertOnFailure: true,
+      alertOnRecovery: true,
+    });
+  });
+
+  it('creates a schedule with a description, backoff and alert settings, and reads them back', async () => {
+    const s = await create({
+      intervalSeconds: 60,
+      description: 'pushes invoices to the CRM',
+      retryBackoffMs: 500,
+      retryBackoffMaxMs: 60000,
+      alertEmail: 'ops@example.com',
+      alertWebhook: 'https://hooks.example.com/alerts',
+      alertOnFailure: false,
+    });
+    expect(s).toMatchObject({
+      description: 'pushes invoices to the CRM',
+      retryBackoffMs: 500,
+      retryBackoffMaxMs: 60000,
+      alertEmail: 'ops@example.com',
+      alertWebhook: 'https://hooks.example.com/alerts',
+      alertOnFailure: false,
+      alertOnRecovery: true,
+    });
+    expect(await api.schedules.getSchedule({ id: s.id })).toEqual(s);
+  });
+
+  it('rejects a backoff cap below the backoff base, naming retry_backoff_max_ms', async () => {
+    const err = await failure(create({ intervalSeconds: 60, retryBackoffMs: 5000, retryBackoffMaxMs: 1000 }));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.tockField).toBe('retry_backoff_max_ms');
+  });
+
+  it('updates the description, backoff and alert fields by mask, and resets masked-but-unset ones to the defaults', async () => {
+    const s = await create({ intervalSeconds: 60, description: 'old', retryBackoffMs: 200, alertEmail: 'ops@example.com', alertOnRecovery: false });
+    const updated = await api.schedules.updateSchedule({
+      schedule: Schedule.fromPartial({ id: s.id, description: 'new', alertOnFailure: false, alertWebhook: 'https://hooks.example.com/a' }),
+      updateMask: ['description', 'alert_on_failure', 'alert_webhook', 'retry_backoff_ms', 'alert_email', 'alert_on_recovery'],
+    });
+    expect(updated).toMatchObject({
+      description: 'new',
+      alertOnFailure: false,
+      alertWebhook: 'https://hooks.example.com/a',
+      retryBackoffMs: 1000,
+      alertEmail: '',
+      alertOnRecovery: true,
+    });
+    expect(await api.schedules.getSchedule({ id: s.id })).toEqual(updated);
+  });
+
+  it('applies alert_on_failure false from an empty mask, since an optional bool that is set counts as given', async () => {
+    const s = await create({ intervalSeconds: 60 });
+    const updated = await api.schedules.updateSchedule({ schedule: Schedule.fromPartial({ id: s.id, alertOnFailure: false }) });
+    expect(updated).toMatchObject({ alertOnFailure: false, alertOnRecovery: true });
+  });
+
+  it('lists only the schedules in the requested state', async () => {
+    const own = h.clients(bearer((await h.t.tenant('states')).secret));
+    const mk = () => own.schedules.createSchedule({ schedule: Schedule.fromPartial({ url: 'https://example.com/s', intervalSeconds: 60 }) });
+    const active = await mk();
+    const paused = await own.schedules.pauseSchedule({ id: (await mk()).id });
+    const ids = async (state: string) => (await own.schedules.listSchedules(ListSchedulesRequest.fromPartial({ state }))).schedules.map((s) => s.id);
+    expect(await ids('paused')).toEqual([paused.id]);
+    expect(await ids('active')).toEqual([active.id]);
+    expect(await ids('')).toEqual([active.id, paused.id]);
+  });
+
+  it('rejects an unknown state filter with INVALID_ARGUMENT naming state', async () => {
+    const err = await failure(api.schedules.listSchedules(ListSchedulesRequest.fromPartial({ state: 'sleeping' })));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.tockField).toBe('state');
+  });
+
+  it('marks the job of a manual trigger with source "manual"', async () => {
+    const s = await create({ intervalSeconds: 60 });
+    const job = await api.schedules.triggerSchedule({ id: s.id });
+    expect(job).toMatchObject({ source: 'manual', scheduleId: s.id, lastError: '' });
+    expect(job.nextAttemptAt).toEqual(job.scheduledAt);
+  });
+
   it("answers NOT_FOUND for unknown ids and for another tenant's schedule, on every method", async () => {
     const other = h.clients(bearer((await h.t.tenant('other')).secret));
     const theirs = await other.schedules.createSchedule({ schedule: Schedule.fromPartial({ url: 'https://example.com/x', intervalSeconds: 60 }) });
