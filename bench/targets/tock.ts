@@ -135,13 +135,15 @@ export class TockTarget implements BenchTarget {
   }
 
   /**
-   * RSS workload: stores `count` active cron schedules with one `insert ... select generate_series`.
-   * Each is a daily cron whose time of day is spread evenly over the next 24 h (starting
-   * `startInMs` from now), i.e. count/86,400 fires per second (11.6/s for 1M), so the timer
-   * holds only a horizon's worth (~350 at the 30 s default) in memory. Shards are `g % 256`
-   * (evenly spread; the timer reads the column and never recomputes it).
+   * RSS workload: stores `count` active cron schedules with `insert ... select generate_series`
+   * (250k rows per statement). Each is a daily six-field cron (`s m h * * *`, croner's
+   * 5-or-6-parts mode as the timer uses) whose time of day is spread evenly over the 24 h that
+   * start `startInMs` from now, with `next_run_at` its next occurrence: count/86,400 fires per
+   * second (11.6/s for 1M), so a scheduler that holds only its horizon keeps ~horizon x that in
+   * memory (~350 at the 30 s default). Shards are `g % 256`, evenly spread (the timer reads the
+   * column and never recomputes it; ids are `sched_bench<21 digits>`, not UUIDv7).
    */
-  async seedSchedules(count: number, startInMs = 60_000): Promise<{ inserted: number; ms: number }> {
+  async seedSchedules(count: number, startInMs = 5_000): Promise<{ inserted: number; ms: number }> {
     const db = this.#db;
     if (!db) throw new Error('setup first');
     const t0 = performance.now();
@@ -153,12 +155,11 @@ export class TockTarget implements BenchTarget {
         `insert into schedules (id, project_id, shard, name, url, method, cron, timezone, timeout_ms, max_retries,
                                 retry_backoff_ms, retry_backoff_max_ms, state, next_run_at)
          select 'sched_bench' || lpad(g::text, 21, '0'), ?, g % 256, 'bench ' || g, ?, 'POST',
-                extract(minute from t)::int || ' ' || extract(hour from t)::int || ' * * *', 'UTC',
-                30000, 0, 1000, 300000, 'active', t
-         from (select g, date_trunc('minute', now() + (? || ' milliseconds')::interval
-                                            + make_interval(secs => (g - 1) * 86400.0 / ?)) as t
+                extract(second from t at time zone 'UTC')::int || ' ' || extract(minute from t at time zone 'UTC')::int || ' ' || extract(hour from t at time zone 'UTC')::int || ' * * *',
+                'UTC', 30000, 0, 1000, 300000, 'active', t
+         from (select g, date_trunc('second', now() + make_interval(secs => ?::float8 / 1000 + (g - 1) * 86400.0 / ?::float8)) as t
                from generate_series(?::int, ?::int) as g) s`,
-        [this.#projectId, this.#sinkUrl, String(startInMs), count, from, to],
+        [this.#projectId, this.#sinkUrl, startInMs, count, from, to],
       );
       inserted += to - from + 1;
     }
