@@ -18,9 +18,12 @@ import type {
   Project,
   ProjectInput,
   ProjectPatch,
+  RotateSigningSecretOptions,
   Schedule,
   ScheduleInput,
+  ScheduleListRequest,
   SchedulePatch,
+  SigningSecrets,
 } from './types.js';
 import {
   decodeApiKey,
@@ -56,10 +59,10 @@ export interface SchedulesClient {
   create(input: ScheduleInput): Promise<Schedule>;
   /** @throws NotFoundError */
   get(id: string): Promise<Schedule>;
-  /** One page, oldest first. */
-  list(page?: PageRequest): Promise<Page<Schedule>>;
-  /** Every schedule, fetching pages as the loop goes. */
-  iterate(options?: IterateOptions): AsyncIterableIterator<Schedule>;
+  /** One page, oldest first, optionally only `active` or only `paused` schedules. */
+  list(request?: ScheduleListRequest): Promise<Page<Schedule>>;
+  /** Every matching schedule, fetching pages as the loop goes. */
+  iterate(filter?: Omit<ScheduleListRequest, 'pageToken' | 'pageSize'> & IterateOptions): AsyncIterableIterator<Schedule>;
   /** Absent fields stay unchanged; `null` clears. */
   update(id: string, patch: SchedulePatch): Promise<Schedule>;
   /** Deletes the schedule; its jobs that have not started are cancelled, history stays. */
@@ -138,6 +141,16 @@ export interface ProjectsClient {
   iterateKeys(options?: IterateOptions): AsyncIterableIterator<ApiKey>;
   /** Revokes the key at once (idempotent). */
   revokeKey(id: string): Promise<ApiKey>;
+  /**
+   * The project's webhook signing secrets, for `verifyWebhook`. Needs the `write:projects` scope.
+   * @throws NotFoundError for a project the key cannot reach; PermissionError without the scope.
+   */
+  getSigningSecrets(projectId: string): Promise<SigningSecrets>;
+  /**
+   * Starts signing with a new secret and returns both. The old one keeps signing alongside until
+   * the next rotation, so receivers can switch over; `{ keepPrevious: false }` drops it at once.
+   */
+  rotateSigningSecret(projectId: string, options?: RotateSigningSecretOptions): Promise<SigningSecrets>;
 }
 
 /** A Tock API client: see `createClient`. */
@@ -232,8 +245,8 @@ export function createClient(options: ClientOptions): TockClient {
   const schedules: SchedulesClient = {
     create: async (input) => decodeSchedule(await call('schedules.create', input)),
     get: async (id) => decodeSchedule(await call('schedules.get', { id })),
-    list: async (page) => decodePage(await call('schedules.list', pageOf(page)), decodeSchedule),
-    iterate: (opts) => paginate((pageToken) => schedules.list({ pageSize: opts?.pageSize, pageToken })),
+    list: async (request) => decodePage(await call('schedules.list', { ...pageOf(request), state: request?.state }), decodeSchedule),
+    iterate: (filter) => paginate((pageToken) => schedules.list({ state: filter?.state, pageSize: filter?.pageSize, pageToken })),
     update: async (id, patch) => decodeSchedule(await call('schedules.update', { id, patch })),
     delete: async (id) => {
       await call('schedules.delete', { id });
@@ -288,6 +301,9 @@ export function createClient(options: ClientOptions): TockClient {
     listKeys: async (page) => decodePage(await call('projects.listKeys', pageOf(page)), decodeApiKey),
     iterateKeys: (opts) => paginate((pageToken) => projects.listKeys({ pageSize: opts?.pageSize, pageToken })),
     revokeKey: async (id) => decodeApiKey(await call('projects.revokeKey', { id })),
+    getSigningSecrets: (id) => call('projects.getSigningSecrets', { id }),
+    rotateSigningSecret: (id, opts) =>
+      call('projects.rotateSigningSecret', { id, ...(opts?.keepPrevious === undefined ? {} : { keepPrevious: opts.keepPrevious }) }),
   };
 
   return { schedules, jobs, monitors, projects };

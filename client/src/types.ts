@@ -168,6 +168,23 @@ export interface ApiKey {
   revokedAt: Date | null;
 }
 
+/**
+ * A project's Standard Webhooks signing secrets (`whsec_...`), for `verifyWebhook`. While a
+ * rotation overlaps, Tock's calls carry a signature by each, so a receiver can accept either.
+ */
+export interface SigningSecrets {
+  /** The secret new calls are signed with. */
+  current: string;
+  /** The secret before the last rotation, still signing alongside; null when none. */
+  previous: string | null;
+}
+
+/** Options of `projects.rotateSigningSecret`. */
+export interface RotateSigningSecretOptions {
+  /** true (the default): the old secret keeps signing alongside the new one until the next rotation; false: drop it at once. */
+  keepPrevious?: boolean;
+}
+
 /** A new key and its secret (shown only here). */
 export interface CreatedKey {
   key: ApiKey;
@@ -186,6 +203,12 @@ export interface PageRequest {
   pageSize?: number | null;
   /** `nextPageToken` of the previous page, unchanged; absent for the first page. */
   pageToken?: string | null;
+}
+
+/** Filter of `schedules.list` / `schedules.iterate`. */
+export interface ScheduleListRequest extends PageRequest {
+  /** Only `active` or only `paused` schedules; absent: both. */
+  state?: ScheduleState | null;
 }
 
 /** Filters of `jobs.list` / `jobs.iterate`. */

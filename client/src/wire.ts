@@ -22,7 +22,9 @@ import type {
   ProjectPatch,
   Schedule,
   ScheduleInput,
+  ScheduleListRequest,
   SchedulePatch,
+  SigningSecrets,
 } from './types.js';
 
 /** `T` as JSON carries it: every Date field (nullable or not) as an ISO-8601 string. */
@@ -37,7 +39,7 @@ type IdPage = { id: string } & PageRequest;
 export interface Procedures {
   'schedules.create': { type: 'mutation'; input: ScheduleInput; output: Wire<Schedule> };
   'schedules.get': { type: 'query'; input: Id; output: Wire<Schedule> };
-  'schedules.list': { type: 'query'; input: PageRequest | undefined; output: Page<Wire<Schedule>> };
+  'schedules.list': { type: 'query'; input: ScheduleListRequest | undefined; output: Page<Wire<Schedule>> };
   'schedules.update': { type: 'mutation'; input: { id: string; patch: SchedulePatch }; output: Wire<Schedule> };
   'schedules.delete': { type: 'mutation'; input: Id; output: void };
   'schedules.pause': { type: 'mutation'; input: Id; output: Wire<Schedule> };
@@ -65,6 +67,8 @@ export interface Procedures {
   'projects.createKey': { type: 'mutation'; input: KeyInput; output: { key: Wire<ApiKey>; secret: string } };
   'projects.listKeys': { type: 'query'; input: PageRequest | undefined; output: Page<Wire<ApiKey>> };
   'projects.revokeKey': { type: 'mutation'; input: Id; output: Wire<ApiKey> };
+  'projects.getSigningSecrets': { type: 'query'; input: Id; output: SigningSecrets };
+  'projects.rotateSigningSecret': { type: 'mutation'; input: { id: string; keepPrevious?: boolean }; output: SigningSecrets };
 }
 
 /** Path of a procedure, e.g. `schedules.get`. */
@@ -102,6 +106,8 @@ export const PROCEDURE_TYPES: { readonly [P in ProcedurePath]: Procedures[P]['ty
   'projects.createKey': 'mutation',
   'projects.listKeys': 'query',
   'projects.revokeKey': 'mutation',
+  'projects.getSigningSecrets': 'query',
+  'projects.rotateSigningSecret': 'mutation',
 };
 
 const date = (s: string): Date => new Date(s);

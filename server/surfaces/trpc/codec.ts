@@ -21,10 +21,15 @@ export type WireJob = IsoDates<Omit<Job, 'shard'>>;
 export type WireExecution = IsoDates<Execution>;
 /** A monitor on the wire: no bare `pingToken`, but its full `pingUrl`. */
 export type WireMonitor = IsoDates<Omit<Monitor, 'shard' | 'pingToken'> & { pingUrl: string }>;
-/** A project on the wire (its signing secrets never leave the core). */
+/** A project on the wire (its signing secrets only through `projects.getSigningSecrets`). */
 export type WireProject = IsoDates<Project>;
 /** An API key on the wire (never its secret or hash). */
 export type WireApiKey = IsoDates<ApiKey>;
+/** A project's webhook signing secrets on the wire: `previous` is set while a rotation overlaps. */
+export interface WireSigningSecrets {
+  current: string;
+  previous: string | null;
+}
 /** One page of a list on the wire. */
 export interface WirePage<T> {
   items: T[];

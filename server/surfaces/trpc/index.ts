@@ -6,4 +6,4 @@ export { createTrpcHandler, MAX_BATCH_SIZE, type TrpcHandlerOptions } from './ha
 export { appRouter, type AppRouter } from './router.js';
 export type { TockErrorData, TrpcLogger } from './errors.js';
 export type { TrpcContext } from './context.js';
-export type { WireApiKey, WireExecution, WireJob, WireMonitor, WirePage, WireProject, WireSchedule } from './codec.js';
+export type { WireApiKey, WireExecution, WireJob, WireMonitor, WirePage, WireProject, WireSchedule, WireSigningSecrets } from './codec.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { JobStatus } from '../../core/types.js';
+import type { JobStatus, ScheduleState } from '../../core/types.js';
 
 /**
  * Input schemas shared by the routers. Resource fields reuse the core's own schemas; the
@@ -39,3 +39,23 @@ export const jobListInput = z
 export function updateInput<P extends z.ZodType>(patch: P) {
   return z.object({ id, patch }).strict();
 }
+
+const SCHEDULE_STATES = ['active', 'paused'] as const satisfies readonly ScheduleState[];
+
+/** Paging plus the `state` filter of `schedules.list`. */
+export const scheduleListInput = z
+  .object({
+    ...pageFields,
+    state: z.enum(SCHEDULE_STATES, { message: `must be one of ${SCHEDULE_STATES.join(', ')}` }).nullish(),
+  })
+  .strict()
+  .optional();
+
+/** `{ id, keepPrevious? }` of `projects.rotateSigningSecret`. */
+export const rotateSigningSecretInput = z
+  .object({
+    id,
+    /** Absent or true: the old secret keeps signing alongside the new one until the next rotation; false drops it at once. */
+    keepPrevious: z.boolean().optional(),
+  })
+  .strict();

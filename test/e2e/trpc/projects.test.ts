@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuthenticationError, ConflictError, NotFoundError, PermissionError, ValidationError, type TockClient } from '../../../client/src/index.js';
+import {
+  AuthenticationError,
+  ConflictError,
+  NotFoundError,
+  PermissionError,
+  ValidationError,
+  verifyWebhook,
+  WebhookVerificationError,
+  type TockClient,
+} from '../../../client/src/index.js';
+import { signPayload } from '../../../server/executor/signing.js';
 import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
 import { startTrpcServer, type TrpcServer } from './harness.js';
 
@@ -94,6 +104,47 @@ describe('projects over tRPC', () => {
 
   it('rejects an unknown scope with the scopes field named', async () => {
     await expect(tock.projects.createKey({ scopes: ['admin' as never] })).rejects.toMatchObject({ field: 'scopes', status: 400 });
+  });
+
+  it('reads the project’s whsec_ signing secret, which verifies a call signed with it', async () => {
+    const secrets = await tock.projects.getSigningSecrets(a.projectId);
+    expect(secrets.current).toMatch(/^whsec_[A-Za-z0-9+/]+={0,2}$/);
+    expect(secrets.previous).toBeNull();
+    const body = JSON.stringify({ type: 'job.completed' });
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = signPayload({ id: 'msg_1', timestamp, body, secrets: [secrets.current] });
+    expect(verifyWebhook(secrets.current, headers, body)).toEqual({ type: 'job.completed' });
+  });
+
+  it('rotates the signing secret keeping the old one alongside, then drops it with keepPrevious false', async () => {
+    const p = await tock.projects.create({ name: 'Rotating' });
+    const before = await tock.projects.getSigningSecrets(p.id);
+    const rotated = await tock.projects.rotateSigningSecret(p.id);
+    expect(rotated.previous).toBe(before.current);
+    expect(rotated.current).not.toBe(before.current);
+    expect(await tock.projects.getSigningSecrets(p.id)).toEqual(rotated);
+    // During the overlap a call carries a signature by each secret: a receiver with either accepts it.
+    const body = '{}';
+    const headers = signPayload({ id: 'msg_2', timestamp: Math.floor(Date.now() / 1000), body, secrets: [rotated.current, rotated.previous!] });
+    expect(verifyWebhook(rotated.current, headers, body)).toEqual({});
+    expect(verifyWebhook(before.current, headers, body)).toEqual({});
+    const dropped = await tock.projects.rotateSigningSecret(p.id, { keepPrevious: false });
+    expect(dropped.previous).toBeNull();
+    const onlyNew = signPayload({ id: 'msg_3', timestamp: Math.floor(Date.now() / 1000), body, secrets: [dropped.current] });
+    expect(() => verifyWebhook(rotated.current, onlyNew, body)).toThrow(WebhookVerificationError);
+    await tock.projects.delete(p.id);
+  });
+
+  it('keeps signing secrets from keys without write:projects and from other accounts', async () => {
+    const { secret } = await tock.projects.createKey({ scopes: ['read:projects', 'read:jobs'] });
+    await expect(srv.client(secret).projects.getSigningSecrets(a.projectId)).rejects.toBeInstanceOf(PermissionError);
+    await expect(srv.client(secret).projects.rotateSigningSecret(a.projectId)).rejects.toBeInstanceOf(PermissionError);
+    await expect(tock.projects.getSigningSecrets(b.projectId)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(tock.projects.rotateSigningSecret(b.projectId)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('rejects a keepPrevious that is not a boolean, naming the field', async () => {
+    await expect(tock.projects.rotateSigningSecret(a.projectId, { keepPrevious: 'no' as never })).rejects.toMatchObject({ field: 'keep_previous', status: 400 });
   });
 
   it('answers NotFoundError when revoking another account’s key', async () => {

@@ -108,6 +108,22 @@ describe('schedules over tRPC', () => {
     expect(rest.nextPageToken).toBeNull();
   });
 
+  it('lists and iterates only the schedules in the requested state', async () => {
+    const client = srv.client((await t.tenant('states')).secret);
+    const active = await client.schedules.create({ url: hook, intervalSeconds: 60 });
+    const paused = await client.schedules.create({ url: hook, intervalSeconds: 60, state: 'paused' });
+    expect((await client.schedules.list({ state: 'paused' })).items.map((s) => s.id)).toEqual([paused.id]);
+    expect((await client.schedules.list({ state: 'active' })).items.map((s) => s.id)).toEqual([active.id]);
+    expect((await client.schedules.list()).items.map((s) => s.id)).toEqual([active.id, paused.id]);
+    const iterated: string[] = [];
+    for await (const s of client.schedules.iterate({ state: 'active', pageSize: 1 })) iterated.push(s.id);
+    expect(iterated).toEqual([active.id]);
+  });
+
+  it('rejects an unknown state filter with a ValidationError naming state', async () => {
+    await expect(tock.schedules.list({ state: 'sleeping' as never })).rejects.toMatchObject({ field: 'state', status: 400, code: 'invalid_argument' });
+  });
+
   it('rejects a four-field cron with a ValidationError naming the cron field', async () => {
     const err = await tock.schedules.create({ url: hook, cron: '* * * *' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);

@@ -1,7 +1,7 @@
 import { keyInput } from '../../../core/keys/service.js';
 import { projectInput, projectPatch } from '../../../core/projects/service.js';
 import * as wire from '../codec.js';
-import { idInput, pageInput, updateInput } from '../inputs.js';
+import { idInput, pageInput, rotateSigningSecretInput, updateInput } from '../inputs.js';
 import { accountProcedure as p, router } from '../trpc.js';
 
 /** Projects and API keys of the calling key's account (tock.v1.ProjectService). `X-Tock-Project` is not used here. */
@@ -22,4 +22,18 @@ export const projectsRouter = router({
   }),
   listKeys: p.input(pageInput).query(async ({ ctx, input }) => wire.page(await ctx.core.keys.list(ctx.principal, input ?? {}), wire.apiKey)),
   revokeKey: p.input(idInput).mutation(async ({ ctx, input }) => wire.apiKey(await ctx.core.keys.revoke(ctx.principal, input.id))),
+  /**
+   * The project's Standard Webhooks signing secrets (`whsec_...`): `current`, and `previous` while
+   * a rotation overlaps. Needs `write:projects`: the secret lets its holder forge Tock's calls.
+   */
+  getSigningSecrets: p
+    .input(idInput)
+    .query(async ({ ctx, input }): Promise<wire.WireSigningSecrets> => ctx.core.projects.getSigningSecrets(ctx.principal, input.id)),
+  /** Starts signing with a new secret; the old one keeps signing alongside unless `keepPrevious: false`. */
+  rotateSigningSecret: p
+    .input(rotateSigningSecretInput)
+    .mutation(
+      async ({ ctx, input }): Promise<wire.WireSigningSecrets> =>
+        ctx.core.projects.rotateSigningSecret(ctx.principal, input.id, { keepPrevious: input.keepPrevious }),
+    ),
 });
