@@ -12,12 +12,14 @@ import { startTrpcServer, type TrpcServer } from '../trpc/harness.js';
  * The published shape of @tock/client: `npm run build` emits dist/, whose declarations a separate
  * TypeScript project can use by path with full types (no `any`, no server or tRPC types), and
  * whose README examples compile against it; the one marked "runs" runs against a live server.
+ * The `@tock/client/grpc` entry is built alongside, and the main entry never reaches it.
  */
 
 const exec = promisify(execFile);
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const dist = join(root, 'client/dist');
 const distIndex = join(dist, 'index.js');
+const distGrpc = join(dist, 'grpc.js');
 
 let consumer: string;
 /** tsc's diagnostics for the consumer project ('' when clean). */
@@ -77,6 +79,46 @@ export async function typed(): Promise<Date | null> {
 }
 `;
 
+/** A consumer file's check that the gRPC entry is typed: generated clients, messages, and the error reader. */
+const grpcTypeChecks = `
+import { createGrpcClients, Schedule, tockGrpcError, type TockGrpcClients, type TockGrpcError, type ScheduleServiceClient } from '${distGrpc}';
+const clients: TockGrpcClients = createGrpcClients({ address: 'localhost:50051', apiKey: 'tock_x', project: 'proj_x' });
+const schedules: ScheduleServiceClient = clients.schedules;
+export function typed(): void {
+  schedules.getSchedule({ id: 'sched_x' }, (err, s) => {
+    const info: TockGrpcError | null = tockGrpcError(err);
+    const next: Date | undefined = s.nextRunAt;
+    const name: string = s.name;
+    // @ts-expect-error an optional proto field is number | undefined
+    const retries: number = s.maxRetries;
+    void [info, next, name, retries];
+  });
+  const msg: Schedule = Schedule.fromPartial({ url: 'https://example.com', cron: '0 * * * *' });
+  void msg;
+  clients.close();
+}
+`;
+
+/** Relative JS imports reachable from `entry` (dist files), and every bare package they import. */
+async function importGraph(entry: string): Promise<{ files: string[]; packages: Set<string> }> {
+  const files: string[] = [];
+  const packages = new Set<string>();
+  const todo = [entry];
+  while (todo.length) {
+    const file = todo.pop()!;
+    if (files.includes(file)) continue;
+    files.push(file);
+    // Comments (JSDoc examples) are not imports.
+    const code = (await readFile(file, 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of code.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(?\s*['"]([^'"]+)['"]/g)) {
+      const spec = m[1] ?? m[2];
+      if (spec.startsWith('.')) todo.push(resolve(dirname(file), spec));
+      else packages.add(spec);
+    }
+  }
+  return { files, packages };
+}
+
 /**
  * Writes a separate strict TypeScript project (its own package.json and tsconfig, Node types
  * only) that imports dist by absolute path: a type-check file plus each README example, and
@@ -101,8 +143,9 @@ async function compileConsumer(dir: string, readme: { code: string }[]): Promise
     }),
   );
   await writeFile(join(dir, 'types-check.ts'), typeChecks);
+  await writeFile(join(dir, 'grpc-check.ts'), grpcTypeChecks);
   for (const [i, ex] of readme.entries()) {
-    const code = ex.code.replaceAll("from '@tock/client'", `from '${distIndex}'`);
+    const code = ex.code.replaceAll("from '@tock/client/grpc'", `from '${distGrpc}'`).replaceAll("from '@tock/client'", `from '${distIndex}'`);
     await writeFile(join(dir, `readme-${i}.ts`), `${code}\nexport {};\n`);
   }
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
@@ -121,13 +164,37 @@ describe('the built @tock/client package', () => {
   });
 
   it('emits declarations without any, and without server, tRPC or Node types', async () => {
-    const files = (await readdir(dist)).filter((f) => f.endsWith('.d.ts'));
+    const files = (await readdir(dist)).filter((f) => f.endsWith('.d.ts') && f !== 'grpc.d.ts');
     expect(files).toContain('index.d.ts');
     for (const f of files) {
       const code = (await readFile(join(dist, f), 'utf8')).replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
       expect(code, f).not.toMatch(/\bany\b/);
       expect(code, f).not.toMatch(/@trpc|server\/|node:|\bBuffer\b/);
     }
+  });
+
+  it('keeps the main entry free of gRPC: nothing reachable from index.js imports grpc-js, protobuf or the generated code', async () => {
+    const { files, packages } = await importGraph(distIndex);
+    expect(files.some((f) => f.includes(`${join(dist, 'gen')}`) || f === distGrpc)).toBe(false);
+    expect([...packages].filter((p) => /grpc|protobuf/.test(p))).toEqual([]);
+  });
+
+  it('emits the @tock/client/grpc entry: exports resolve to built files with the factory, messages and clients', async () => {
+    const pkg = JSON.parse(await readFile(join(root, 'client/package.json'), 'utf8')) as {
+      exports: Record<string, { types: string; import: string }>;
+      dependencies: Record<string, string>;
+    };
+    expect(resolve(root, 'client', pkg.exports['./grpc'].import)).toBe(distGrpc);
+    await expect(readFile(resolve(root, 'client', pkg.exports['./grpc'].types), 'utf8')).resolves.toContain('createGrpcClients');
+    const mod = (await import(pathToFileURL(distGrpc).href)) as Record<string, unknown>;
+    for (const name of ['createGrpcClients', 'tockGrpcError', 'tockAuthInterceptor', 'ScheduleServiceClient', 'JobServiceClient', 'MonitorServiceClient', 'ProjectServiceClient']) {
+      expect(typeof mod[name], name).toBe('function');
+    }
+    expect(typeof (mod.Schedule as { fromPartial?: unknown }).fromPartial).toBe('function');
+    // Everything it imports is the package's own code or a declared dependency.
+    const { files, packages } = await importGraph(distGrpc);
+    expect(files.every((f) => f.startsWith(dist))).toBe(true);
+    for (const p of packages) expect(Object.keys(pkg.dependencies), p).toContain(p.startsWith('@') ? p.split('/').slice(0, 2).join('/') : p.split('/')[0]);
   });
 
   it('type-checks a separate strict project, and every README example, against dist by path', () => {

@@ -61,7 +61,11 @@ export type Api<S> = {
     : never;
 };
 
-function api<S extends object>(client: grpc.Client, definition: S, metadata: grpc.Metadata): Api<S> {
+/**
+ * The methods of a generated `client` as promises, typed from its service `definition`; each call
+ * sends `metadata` (none: an empty one, e.g. when an interceptor adds the key).
+ */
+export function api<S extends object>(client: grpc.Client, definition: S, metadata: grpc.Metadata = new grpc.Metadata()): Api<S> {
   const out: Record<string, unknown> = {};
   for (const name of Object.keys(definition)) {
     const method = (client as unknown as Record<string, Function>)[name].bind(client);

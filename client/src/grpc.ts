@@ -1,0 +1,202 @@
+/**
+ * `@tock/client/grpc`: clients of Tock's gRPC API (`proto/tock/v1`), generated with ts-proto for
+ * `@grpc/grpc-js`, with the API key attached to every call. A separate entry point, so the main
+ * `@tock/client` entry does not load any gRPC code.
+ *
+ * @example
+ * import { createGrpcClients, Schedule } from '@tock/client/grpc';
+ *
+ * const tock = createGrpcClients({ address: 'localhost:50051', apiKey: process.env.TOCK_API_KEY! });
+ * tock.schedules.createSchedule({ schedule: Schedule.fromPartial({ url: 'https://example.com/hook', cron: '0 9 * * *' }) }, (err, s) => {
+ *   if (err) throw err;
+ *   console.log(s.id, s.nextRunAt);
+ *   tock.close();
+ * });
+ *
+ * @packageDocumentation
+ */
+import { credentials as grpcCredentials, InterceptingCall, type ChannelCredentials, type ClientOptions, type Interceptor } from '@grpc/grpc-js';
+import { JobServiceClient } from './gen/tock/v1/job.js';
+import { MonitorServiceClient } from './gen/tock/v1/monitor.js';
+import { ProjectServiceClient } from './gen/tock/v1/project.js';
+import { ScheduleServiceClient } from './gen/tock/v1/schedule.js';
+
+/** Options of `createGrpcClients`. */
+export interface GrpcClientsOptions {
+  /** `host:port` of Tock's gRPC server, e.g. `localhost:50051`. */
+  address: string;
+  /** API key (`tock_...`), sent as `authorization: Bearer <key>` metadata on every call. */
+  apiKey: string;
+  /** Project to act on (`x-tock-project` metadata); default: the key's own project, or the account's first. */
+  project?: string;
+  /**
+   * Channel credentials; default plaintext (`credentials.createInsecure()`), as Tock serves gRPC
+   * without TLS. Pass `credentials.createSsl()` when a TLS proxy is in front of it.
+   */
+  credentials?: ChannelCredentials;
+  /** Further `@grpc/grpc-js` client options (keepalive, message sizes, ...); `interceptors` are added after the key's. */
+  clientOptions?: Partial<ClientOptions>;
+}
+
+/** The four tock.v1 service clients, sharing one channel to the server. */
+export interface TockGrpcClients {
+  /** tock.v1.ScheduleService: recurring HTTP calls. */
+  schedules: ScheduleServiceClient;
+  /** tock.v1.JobService: one-time jobs and the jobs spawned by schedules. */
+  jobs: JobServiceClient;
+  /** tock.v1.MonitorService: heartbeat monitors. */
+  monitors: MonitorServiceClient;
+  /** tock.v1.ProjectService: projects and API keys of the key's account. */
+  projects: ProjectServiceClient;
+  /** Closes the shared channel; calls made afterwards fail. */
+  close(): void;
+}
+
+/**
+ * An interceptor that puts `authorization: Bearer <apiKey>` (and `x-tock-project` when
+ * `project` is given) on every call. Metadata passed to a call wins: a call can still choose
+ * another project with its own `x-tock-project`.
+ */
+export function tockAuthInterceptor(apiKey: string, project?: string): Interceptor {
+  return (options, nextCall) =>
+    new InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        // A copy: callers may reuse one Metadata object for many calls (and clients).
+        const md = metadata.clone();
+        if (md.get('authorization').length === 0) md.set('authorization', `Bearer ${apiKey}`);
+        if (project && md.get('x-tock-project').length === 0) md.set('x-tock-project', project);
+        next(md, listener);
+      },
+    });
+}
+
+/**
+ * Creates the generated clients of the four tock.v1 services for one server and key. They share
+ * one channel, and every call carries the key (an interceptor, so it works over plaintext
+ * channels too, where gRPC refuses call credentials).
+ *
+ * @throws TypeError when `address` or `apiKey` is empty.
+ */
+export function createGrpcClients(options: GrpcClientsOptions): TockGrpcClients {
+  if (!options.address) throw new TypeError('createGrpcClients: `address` is required (e.g. localhost:50051)');
+  if (!options.apiKey) throw new TypeError('createGrpcClients: `apiKey` is required');
+  const creds = options.credentials ?? grpcCredentials.createInsecure();
+  const clientOptions: Partial<ClientOptions> = {
+    ...options.clientOptions,
+    interceptors: [tockAuthInterceptor(options.apiKey, options.project), ...(options.clientOptions?.interceptors ?? [])],
+  };
+  const schedules = new ScheduleServiceClient(options.address, creds, clientOptions);
+  const shared = { ...clientOptions, channelOverride: schedules.getChannel() };
+  return {
+    schedules,
+    jobs: new JobServiceClient(options.address, creds, shared),
+    monitors: new MonitorServiceClient(options.address, creds, shared),
+    projects: new ProjectServiceClient(options.address, creds, shared),
+    close: () => schedules.close(),
+  };
+}
+
+/** What Tock says about a failed gRPC call, read from its status and trailing metadata. */
+export interface TockGrpcError {
+  /** The gRPC status code (`status.NOT_FOUND`, ...). */
+  status: number;
+  /** Tock's stable error code (`not_found`, `invalid_cron`, `job_already_executed`, ...); `internal` when the server sent none. */
+  code: string;
+  /** snake_case path of the offending field, when the error is about one (percent-encoded if it holds non-ASCII characters). */
+  field: string | null;
+  /** The server's message. */
+  message: string;
+  /** For `rate_limited`: how long to wait before retrying, when the server said. */
+  retryAfterMs: number | null;
+}
+
+/**
+ * Reads Tock's error details from an error a generated client passed to its callback: the
+ * stable `code` from the `tock-error-code` trailer, the `field` from `tock-error-field`.
+ * Returns null for anything that is not a gRPC call error.
+ */
+export function tockGrpcError(err: unknown): TockGrpcError | null {
+  if (typeof err !== 'object' || err === null) return null;
+  const e = err as { code?: unknown; details?: unknown; metadata?: { get(key: string): unknown[] } };
+  if (typeof e.code !== 'number' || typeof e.metadata?.get !== 'function') return null;
+  const first = (key: string): string | null => {
+    const v = e.metadata!.get(key)[0];
+    return typeof v === 'string' && v !== '' ? v : null;
+  };
+  const field = first('tock-error-field');
+  const retryAfter = first('tock-retry-after-ms');
+  return {
+    status: e.code,
+    code: first('tock-error-code') ?? 'internal',
+    field,
+    message: typeof e.details === 'string' ? e.details : String(e.details ?? ''),
+    retryAfterMs: retryAfter === null ? null : Number(retryAfter),
+  };
+}
+
+/** Messages of tock.v1.Execution (read-only attempts of a job). */
+export { Execution } from './gen/tock/v1/execution.js';
+/** Messages, client and service definition of tock.v1.JobService. */
+export {
+  CancelJobRequest,
+  CreateJobRequest,
+  GetJobRequest,
+  Job,
+  JobServiceClient,
+  JobServiceService,
+  ListJobExecutionsRequest,
+  ListJobExecutionsResponse,
+  ListJobsRequest,
+  ListJobsResponse,
+} from './gen/tock/v1/job.js';
+/** Messages, client and service definition of tock.v1.MonitorService. */
+export {
+  CreateMonitorRequest,
+  DeleteMonitorRequest,
+  GetMonitorRequest,
+  ListMonitorsRequest,
+  ListMonitorsResponse,
+  Monitor,
+  MonitorServiceClient,
+  MonitorServiceService,
+  PauseMonitorRequest,
+  PingKind,
+  RecordPingRequest,
+  ResumeMonitorRequest,
+  UpdateMonitorRequest,
+} from './gen/tock/v1/monitor.js';
+/** Messages, client and service definition of tock.v1.ProjectService. */
+export {
+  CreateKeyRequest,
+  CreateKeyResponse,
+  CreateProjectRequest,
+  DeleteProjectRequest,
+  GetProjectRequest,
+  Key,
+  ListKeysRequest,
+  ListKeysResponse,
+  ListProjectsRequest,
+  ListProjectsResponse,
+  Project,
+  ProjectServiceClient,
+  ProjectServiceService,
+  RevokeKeyRequest,
+  UpdateProjectRequest,
+} from './gen/tock/v1/project.js';
+/** Messages, client and service definition of tock.v1.ScheduleService. */
+export {
+  CreateScheduleRequest,
+  DeleteScheduleRequest,
+  GetScheduleRequest,
+  ListScheduleExecutionsRequest,
+  ListScheduleExecutionsResponse,
+  ListSchedulesRequest,
+  ListSchedulesResponse,
+  PauseScheduleRequest,
+  ResumeScheduleRequest,
+  Schedule,
+  ScheduleServiceClient,
+  ScheduleServiceService,
+  TriggerScheduleRequest,
+  UpdateScheduleRequest,
+} from './gen/tock/v1/schedule.js';
