@@ -71,7 +71,7 @@ if (args.help) {
   [--rates 500,1000,2000] [--duration 10] [--burst 50000] [--schedules 1000000] [--settle-s 20]
   [--http-requests 50000] [--http-concurrency 100] [--peers graphile-worker,pg-boss]
   [--ramp-targets tock] [--ramp-start 1000] [--ramp-max 20000]
-  [--gw-concurrency 32] [--gw-poll-ms 100] [--gw-pool N] [--boss-workers 4] [--boss-batch 200] [--boss-poll-s 0.5] [--boss-pool N]
+  [--gw-concurrency 32] [--gw-poll-ms 100] [--gw-pool N] [--boss-workers 8] [--boss-batch 200] [--boss-poll-s 0.5] [--boss-pool N]
   [--tock-options '{"horizonMs":30000}'] [--drop-stale]
 Environment: BENCH_PG_URL (admin URL; default postgres://postgres@127.0.0.1:5432/postgres).`);
   process.exit(0);
