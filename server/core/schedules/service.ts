@@ -155,6 +155,9 @@ export class ScheduleService {
 
   async list(actor: Actor, page: PageRequest & { state?: ScheduleState | null } = {}): Promise<Page<Schedule>> {
     requireScope(actor.scopes, 'read:jobs');
+    if (page.state && page.state !== 'active' && page.state !== 'paused') {
+      throw new InvalidArgumentError("state: must be 'active' or 'paused'", 'state');
+    }
     const limit = pageSize(page.pageSize);
     const after = decodePageToken(page.pageToken);
     const rows = await this.deps.db.em().find(

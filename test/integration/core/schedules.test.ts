@@ -239,3 +239,9 @@ describe('listing', () => {
     expect((await codeOf(t.core.schedules.list(a.actor, { pageToken: 'abc' }))).code).toBe('invalid_page_token');
   });
 });
+
+describe('listing by state', () => {
+  it('rejects an unknown state filter', async () => {
+    await expect(t.core.schedules.list(a.actor, { state: 'sleeping' as never })).rejects.toMatchObject({ code: 'invalid_argument', field: 'state' });
+  });
+});
