@@ -62,6 +62,12 @@ export interface LeaseChange {
   draining: number[];
   /** Shards no longer draining (the share grew back). */
   undrained: number[];
+  /**
+   * Milliseconds (database time) until the earliest lease of another node expires, or null.
+   * If that node is dead, its shards are free right then: the running loop steps again at that
+   * moment rather than up to TTL/3 later, so a takeover takes ~TTL, not TTL + TTL/3.
+   */
+  nextForeignExpiryMs: number | null;
   changed: boolean;
 }
 
@@ -128,20 +134,24 @@ export class LeaseManager {
       released: [],
       draining: [],
       undrained: [],
+      nextForeignExpiryMs: null,
       changed: false,
     };
 
-    const [hb] = await this.db.execute<{ live: number }>(
+    const [hb] = await this.db.execute<{ live: number; next_expiry_ms: number | null }>(
       `with hb as (
          insert into scheduler_nodes (id, hostname, pid) values (?, ?, ?)
          on conflict (id) do update set heartbeat_at = now()
          returning id
        )
        select 1 + (select count(*) from scheduler_nodes
-                   where id <> ? and heartbeat_at > now() - ?::int * interval '1 millisecond')::int as live`,
-      [this.nodeId, this.opts.hostname, this.opts.pid, this.nodeId, ttl],
+                   where id <> ? and heartbeat_at > now() - ?::int * interval '1 millisecond')::int as live,
+              (select extract(epoch from min(expires_at) - now()) * 1000 from shard_leases
+                where owner is not null and owner <> ? and expires_at > now())::float8 as next_expiry_ms`,
+      [this.nodeId, this.opts.hostname, this.opts.pid, this.nodeId, ttl, this.nodeId],
     );
     change.liveNodes = Number(hb.live);
+    change.nextForeignExpiryMs = hb.next_expiry_ms === null ? null : Number(hb.next_expiry_ms);
     change.share = fairShare(change.liveNodes);
     if (++this.steps % 20 === 1) {
       // Rows of nodes long gone; a paused node re-registers through the upsert above.

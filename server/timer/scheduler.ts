@@ -731,8 +731,10 @@ export class Scheduler implements Waker {
     const p = (async () => {
       let delay = Math.max(50, Math.floor(this.options.leaseTtlMs / 3));
       try {
-        await this.leaseStep();
+        const change = await this.leaseStep();
         this.backoff.lease = 0;
+        // Step again just after another node's lease would expire: if it is dead, take over then.
+        if (change.nextForeignExpiryMs !== null) delay = Math.min(delay, Math.max(20, Math.ceil(change.nextForeignExpiryMs) + 20));
       } catch (err) {
         delay = Math.min(delay, this.loopError('lease', err, delay));
       }

@@ -1,0 +1,136 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { newId } from '../../../server/core/ids.js';
+import { writeAttempts } from '../../../server/timer/executions.js';
+import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
+
+let w: TimerWorld;
+let r: Receiver;
+
+beforeAll(async () => {
+  w = await timerWorld();
+  r = await new Receiver().listen();
+});
+afterEach(async () => {
+  // Each test drives its own nodes: whatever one left (a failed test skips its stop), the next
+  // starts with every lease free.
+  await w.db.execute(`update shard_leases set owner = null, expires_at = null`);
+});
+afterAll(async () => {
+  await w?.close();
+  await r?.close();
+});
+
+describe('epoch fencing and crash recovery (driven step by step)', () => {
+  it('a node whose lease was taken over cannot claim ticks or jobs on that shard', async () => {
+    const n = w.manual({}, 'fenced');
+    await n.leaseStep();
+    expect(n.leases.held.size).toBe(256);
+    const s = await w.t.core.schedules.create(w.tenant.actor, { url: `${r.url}/fenced`, cron: '* * * * * *' });
+    const job = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/fenced-job`, scheduledAt: new Date(Date.now() + 500) });
+    await n.refillStep([s.shard, job.shard]);
+    expect(n.queue.has('schedule', s.id) && n.queue.has('job', job.id)).toBe(true);
+
+    // Another node takes the shards over (as after this node missed its renewals).
+    await w.db.execute(
+      `update shard_leases set owner = 'node_thief', epoch = epoch + 1, expires_at = now() + interval '1 minute' where shard = any(?::int[])`,
+      [`{${s.shard},${job.shard}}`],
+    );
+    const before = await w.t.core.schedules.get(w.tenant.actor, s.id);
+    const res = await n.claimStep(new Date(Date.now() + 2_000));
+    expect(res.jobs).toBe(0);
+    expect(res.lostRaces).toBeGreaterThanOrEqual(2);
+    const [{ n: ticks }] = await w.db.execute<{ n: number }>(`select count(*)::int as n from jobs where schedule_id = ?`, [s.id]);
+    expect(ticks).toBe(0);
+    expect((await w.t.core.schedules.get(w.tenant.actor, s.id)).nextRunAt?.toISOString()).toBe(before.nextRunAt?.toISOString());
+    expect((await w.t.core.jobs.get(w.tenant.actor, job.id)).status).toBe('scheduled');
+
+    // Its next lease step learns it lost them.
+    const change = await n.leaseStep();
+    expect(change.lost.sort()).toEqual([...new Set([s.shard, job.shard])].sort());
+    await w.t.core.schedules.delete(w.tenant.actor, s.id);
+    await w.t.core.jobs.cancel(w.tenant.actor, job.id);
+    await n.stop(500);
+    await w.db.execute(`update shard_leases set owner = null, expires_at = null where owner = 'node_thief'`);
+  });
+
+  it('a claimed job whose lease was lost before it fired is not fired', async () => {
+    const n = w.manual({}, 'late-writer');
+    await n.leaseStep();
+    const job = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/late-writer`, scheduledAt: new Date(Date.now() + 300) });
+    await n.refillStep([job.shard]);
+    expect((await n.claimStep()).jobs).toBe(1);
+    await w.db.execute(`update shard_leases set owner = 'node_thief', epoch = epoch + 1, expires_at = now() + interval '1 minute' where shard = ?`, [job.shard]);
+    // The successor re-claims it under its epoch (as its refill would).
+    await w.db.execute(`update jobs set lease_epoch = lease_epoch + 1 where id = ?`, [job.id]);
+    await n.leaseStep();
+    expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(0);
+    await n.idle();
+    expect(r.to('/late-writer')).toHaveLength(0);
+    expect((await w.t.core.jobs.get(w.tenant.actor, job.id)).status).toBe('running');
+    await n.stop(500);
+    await w.db.execute(`update shard_leases set owner = null, expires_at = null where owner = 'node_thief'`);
+    await w.db.execute(`update jobs set status = 'cancelled', next_attempt_at = null where id = ?`, [job.id]);
+  });
+
+  it('a result written under an older epoch records the execution but cannot move the re-claimed job', async () => {
+    const n = w.manual({}, 'old-epoch');
+    await n.leaseStep();
+    const job = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/old-epoch`, scheduledAt: new Date(Date.now() + 300) });
+    await n.refillStep([job.shard]);
+    await n.claimStep();
+    const [{ epoch }] = await w.db.execute<{ epoch: string }>(`select lease_epoch::text as epoch from jobs where id = ?`, [job.id]);
+    // The successor's claim bumps the job's epoch.
+    await w.db.execute(`update jobs set lease_epoch = lease_epoch + 1 where id = ?`, [job.id]);
+    const now = new Date();
+    const updated = await writeAttempts(w.db, [
+      {
+        executionId: newId('execution'),
+        jobId: job.id,
+        projectId: w.tenant.projectId,
+        scheduleId: null,
+        attempt: 1,
+        status: 'succeeded',
+        statusCode: 200,
+        durationMs: 3,
+        responseBody: 'ok',
+        error: null,
+        startedAt: now,
+        finishedAt: now,
+        jobStatus: 'succeeded',
+        nextAttemptAt: null,
+        epoch: Number(epoch),
+        run: true,
+      },
+    ]);
+    expect(updated.size).toBe(0);
+    expect((await w.t.core.jobs.get(w.tenant.actor, job.id)).status).toBe('running');
+    const [{ n: execs }] = await w.db.execute<{ n: number }>(`select count(*)::int as n from executions where job_id = ?`, [job.id]);
+    expect(execs).toBe(1);
+    await n.stop(500);
+    await w.db.execute(`update jobs set status = 'cancelled', next_attempt_at = null where id = ?`, [job.id]);
+  });
+
+  it('after a node dies, the new owner runs the ticks it had claimed but not fired, each exactly once', async () => {
+    const dead = w.manual({ claimAheadMs: 2_000 }, 'dead');
+    await dead.leaseStep();
+    const s = await w.t.core.schedules.create(w.tenant.actor, { url: `${r.url}/recovered`, cron: '* * * * * *' });
+    await dead.refillStep([s.shard]);
+    await dead.claimStep();
+    // (Other jobs on that shard, handed back by nodes stopped in earlier tests, may be claimed too.)
+    const runningBefore = await w.db.execute<{ id: string }>(`select id from jobs where schedule_id = ? and status = 'running'`, [s.id]);
+    expect(runningBefore.length).toBeGreaterThanOrEqual(2);
+    // It dies without firing or releasing: simulate its leases expiring.
+    await w.db.execute(`update shard_leases set expires_at = now() - interval '1 second' where owner = ?`, [dead.nodeId]);
+    await w.db.execute(`update scheduler_nodes set heartbeat_at = now() - interval '1 hour' where id = ?`, [dead.nodeId]);
+
+    const heir = await w.node({}, 'heir');
+    await until(() => r.to('/recovered').length >= runningBefore.length + 2, { timeoutMs: 8_000 });
+    await w.t.core.schedules.pause(w.tenant.actor, s.id);
+    const got = r.to('/recovered');
+    const ids = got.map((q) => String(q.headers['webhook-id']));
+    for (const { id } of runningBefore) expect(ids.filter((x) => x === id)).toHaveLength(1);
+    const times = got.map((q) => String(q.headers['x-tock-scheduled-at']));
+    expect(new Set(times).size).toBe(times.length);
+    await heir.stop(1_000);
+  });
+});
