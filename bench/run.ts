@@ -248,6 +248,12 @@ function tockStatus(selected: boolean): string {
   return selected ? 'no result (see errors)' : 'pending (not measured in this invocation)';
 }
 
+/** A line under a table whose Tock rows are missing, saying why. */
+function pendingNote(hasTock: boolean, selected: boolean): string {
+  if (hasTock) return '';
+  return `\n\nTock: ${tockStatus(selected)}. Fill with \`npm run bench -- --only lateness,ramp,burst,rss,peers\`; ratios vs Tock need Tock and the peers in the same invocation.`;
+}
+
 function latenessSection(): string {
   const targets: TargetName[] = ['tock', ...peers];
   const rows: Cell[][] = [];
@@ -257,7 +263,7 @@ function latenessSection(): string {
     for (const t of targets) {
       const rs = results.lateness.get(`${t}@${rate}`);
       if (!rs) {
-        if (t === 'tock') rows.push([t, fmt(rate), '', tockStatus(only.has('lateness')), '', '', '', '', '', '']);
+        if (t === 'tock') rows.push([t, fmt(rate), '', 'pending', 'pending', 'pending', '', '', '', '']);
         continue;
       }
       const m = medianOfRuns(rs);
@@ -275,9 +281,11 @@ function latenessSection(): string {
       ]);
     }
   }
-  return markdownTable(
-    ['target', 'fires/s', 'jobs', 'p50 ms', 'p99 ms', 'max ms', 'p99 per run', 'delivered / dups', 'p50 vs Tock', 'p99 vs Tock'],
-    rows,
+  return (
+    markdownTable(
+      ['target', 'fires/s', 'jobs', 'p50 ms', 'p99 ms', 'max ms', 'p99 per run', 'delivered / dups', 'p50 vs Tock', 'p99 vs Tock'],
+      rows,
+    ) + pendingNote(rates.some((r) => results.lateness.has(`tock@${r}`)), only.has('lateness'))
   );
 }
 
@@ -289,7 +297,7 @@ function burstSection(): string {
   for (const t of targets) {
     const rs = results.burst.get(t);
     if (!rs) {
-      if (t === 'tock') rows.push([t, fmt(burstJobs), tockStatus(only.has('burst')), '', '', '', '', '', '']);
+      if (t === 'tock') rows.push([t, fmt(burstJobs), 'pending', '', 'pending', 'pending', '', '', '']);
       continue;
     }
     const m = medianOfRuns(rs);
@@ -305,9 +313,11 @@ function burstSection(): string {
       t === 'tock' ? '1.00×' : tock ? ratio(m.drainMs, tock.drainMs) : 'pending',
     ]);
   }
-  return markdownTable(
-    ['target', 'jobs', 'drain ms (median)', 'drain per run', 'first delivery ms', 'deliveries/s', 'RSS MB after', 'delivered / dups', 'drain vs Tock'],
-    rows,
+  return (
+    markdownTable(
+      ['target', 'jobs', 'drain ms (median)', 'drain per run', 'first delivery ms', 'deliveries/s', 'RSS MB after', 'delivered / dups', 'drain vs Tock'],
+      rows,
+    ) + pendingNote(results.burst.has('tock'), only.has('burst'))
   );
 }
 
@@ -316,7 +326,7 @@ function rampSection(): string {
   for (const t of rampTargets) {
     const rs = results.ramp.get(t);
     if (!rs) {
-      rows.push([t, t === 'tock' ? tockStatus(only.has('ramp')) : 'no result', '', '', '']);
+      rows.push([t, t === 'tock' ? 'pending' : 'no result', '', '', '']);
       continue;
     }
     rows.push([
@@ -335,12 +345,12 @@ function rampSection(): string {
         .join('\n'),
     )
     .join('\n');
-  return `${table}${steps ? `\n\nSteps:\n${steps}` : ''}`;
+  return `${table}${steps ? `\n\nSteps:\n${steps}` : ''}${rampTargets.includes('tock') ? pendingNote(results.ramp.has('tock'), true) : ''}`;
 }
 
 function rssSection(): string {
   if (results.rss.length === 0) {
-    return markdownTable(['target', 'schedules', 'RSS MB'], [['tock', fmt(schedules), tockStatus(only.has('rss'))]]);
+    return markdownTable(['target', 'schedules', 'RSS MB'], [['tock', fmt(schedules), 'pending']]) + pendingNote(false, true);
   }
   const m = medianOfRuns(results.rss);
   return markdownTable(
