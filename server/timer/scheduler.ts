@@ -260,6 +260,8 @@ export class Scheduler implements Waker {
         'timer: leases changed',
       );
     }
+    // Drained shards with nothing claimed on them can go now rather than at the next step.
+    if (change.draining.some((shard) => this.isQuiet(shard))) this.requestLeaseStep();
     this.retryDeferred();
     return change;
   }
