@@ -128,6 +128,9 @@ interface Results {
   errors: string[];
 }
 
+/** 1-minute load average, sampled every 5 s: shows whether something else competed for the cores. */
+const loadSamples: number[] = [];
+
 const results: Results = { lateness: new Map(), burst: new Map(), ramp: new Map(), rss: [], http: null, pending: new Map(), errors: [] };
 
 function push<T>(m: Map<string, T[]>, key: string, v: T): void {
@@ -166,6 +169,9 @@ async function main(): Promise<void> {
   log(`sink: ${sink.url} (pid ${sink.rpc.pid})`);
   const ctx: BenchContext = { sink, config, quick, log };
   const started = new Date();
+  loadSamples.push(os.loadavg()[0]);
+  const loadTimer = setInterval(() => loadSamples.push(os.loadavg()[0]), 5000);
+  loadTimer.unref();
 
   try {
     const schedTargets: TargetName[] = [];
@@ -229,6 +235,7 @@ async function main(): Promise<void> {
       await sink.reset();
     }
   } finally {
+    clearInterval(loadTimer);
     await sink.close();
   }
 
@@ -388,6 +395,11 @@ function report(machine: MachineInfo, started: Date, finished: Date): string {
   s.push('## Machine');
   s.push('');
   s.push(machineMarkdown(machine));
+  if (loadSamples.length) {
+    s.push(
+      `- 1-min load average during the run (sampled every 5 s): start ${loadSamples[0].toFixed(2)}, median ${median(loadSamples).toFixed(2)}, max ${Math.max(...loadSamples).toFixed(2)} (the bench itself keeps ~1-2 cores busy; more means other processes competed)`,
+    );
+  }
   s.push('');
   s.push(`## 1 + 5. Fire lateness (${durationS} s of evenly spread due times per cell)`);
   s.push('');
@@ -465,6 +477,7 @@ function jsonResults(machine: MachineInfo, started: Date, finished: Date) {
     started: started.toISOString(),
     finished: finished.toISOString(),
     machine,
+    loadAverage1m: loadSamples,
     options: { runs, quick, rates, durationS, burstJobs, schedules, settleS, httpRequests, httpConcurrency, peers, rampTargets, rampOpts, config },
     tuning: Object.fromEntries(tuningSeen),
     lateness: Object.fromEntries(results.lateness),
