@@ -188,12 +188,16 @@ agg as (
    where schedule_id is not null and run
    group by schedule_id
 ),
+-- Locks schedules in id order, like the claim statement (no deadlock between the two).
+locked as (
+  select s.id from schedules s join agg a on a.schedule_id = s.id order by s.id for no key update of s
+),
 sch as (
   update schedules s
      set last_run_at = greatest(coalesce(s.last_run_at, a.started_at), a.started_at),
          last_status = coalesce(a.final_status, s.last_status)
-    from agg a
-   where s.id = a.schedule_id
+    from agg a, locked k
+   where s.id = a.schedule_id and k.id = s.id
 )
 select id from upd`;
 

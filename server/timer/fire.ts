@@ -75,8 +75,7 @@ interface MovedRow {
   retry_backoff_max_ms: number;
   expected_status: number[];
   overlap: Overlap;
-  epoch: string;
-  job_id: string | null;
+  epoch: string | number;
 }
 
 export const CLAIM_SCHEDULES_SQL = `
@@ -84,11 +83,17 @@ with s_in as (
   select * from jsonb_to_recordset(?::jsonb) as x(
     id text, epoch bigint, expected numeric, next_run_at timestamptz, cron text, timezone text, interval_seconds int)
 ),
+-- Row locks in id order: the result writer also updates schedules (last_run_at) and takes
+-- them in the same order, so the two statements cannot deadlock.
+locked as (
+  select s.id from schedules s join s_in i on i.id = s.id order by s.id for no key update of s
+),
 moved as (
   update schedules s
      set next_run_at = i.next_run_at
-    from s_in i
+    from s_in i, locked k
    where s.id = i.id
+     and k.id = s.id
      and s.state = 'active'
      and extract(epoch from s.next_run_at) = i.expected
      and s.cron is not distinct from i.cron
@@ -113,7 +118,10 @@ ins as (
   on conflict (schedule_id, scheduled_at) where source = 'schedule' do nothing
   returning id, schedule_id
 )
-select m.*, ins.id as job_id from moved m left join ins on ins.schedule_id = m.id`;
+-- Two aggregates, no join: the planner cannot estimate CTE sizes, and a nested loop over
+-- moved x ins costs O(schedules x ticks).
+select (select coalesce(json_agg(m), '[]'::json) from moved m) as moved,
+       (select coalesce(json_agg(json_build_object('id', ins.id, 'schedule_id', ins.schedule_id)), '[]'::json) from ins) as ins`;
 
 /** `expected` for the claim: `next_run_at` as epoch seconds with millisecond digits. */
 export function epochText(msValue: number): string {
@@ -141,15 +149,20 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
       ticks.push({ job_id: jobId, schedule_id: e.id, scheduled_at: iso(at) });
     }
   }
-  const rows = await db.execute<MovedRow>(CLAIM_SCHEDULES_SQL, [JSON.stringify(schedules), nodeId, JSON.stringify(ticks)]);
-  const moved = new Set<string>();
+  const [row] = await db.execute<{ moved: MovedRow[] | string; ins: Array<{ id: string; schedule_id: string }> | string }>(
+    CLAIM_SCHEDULES_SQL,
+    [JSON.stringify(schedules), nodeId, JSON.stringify(ticks)],
+  );
+  const movedRows: MovedRow[] = typeof row.moved === 'string' ? JSON.parse(row.moved) : row.moved;
+  const inserted: Array<{ id: string; schedule_id: string }> = typeof row.ins === 'string' ? JSON.parse(row.ins) : row.ins;
+  const byId = new Map(movedRows.map((m) => [m.id, m]));
+  const moved = new Set(byId.keys());
   const items: FireItem[] = [];
-  for (const r of rows) {
-    moved.add(r.id);
-    if (!r.job_id) continue;
-    const at = tickAt.get(r.job_id)!;
+  for (const j of inserted) {
+    const r = byId.get(j.schedule_id)!;
+    const at = tickAt.get(j.id)!;
     items.push({
-      jobId: r.job_id,
+      jobId: j.id,
       projectId: r.project_id,
       scheduleId: r.id,
       shard: Number(r.shard),

@@ -19,6 +19,24 @@ export function misfireAction(latenessMs: number, thresholdMs: number, policy: M
   return policy === 'skip' ? 'skip' : 'fire_once';
 }
 
+// Many schedules share a pattern and fire at the same instants (every minute, on the hour...):
+// the next occurrence of (cron, zone) after an instant is the same for all of them. Intervals are
+// arithmetic and need no cache.
+const NEXT_CACHE_MAX = 20_000;
+const nextCache = new Map<string, number | null>();
+
+/** `nextRunAfter` in epoch ms, memoised for cron triggers. */
+export function nextAfterMs(trigger: Trigger, afterMs: number, anchorMs: number | null): number | null {
+  if (!trigger.cron) return nextRunAfter(trigger, new Date(afterMs), anchorMs === null ? null : new Date(anchorMs))?.getTime() ?? null;
+  const key = `${trigger.timezone}\u0000${trigger.cron}\u0000${afterMs}`;
+  const hit = nextCache.get(key);
+  if (hit !== undefined) return hit;
+  const next = nextRunAfter(trigger, new Date(afterMs))?.getTime() ?? null;
+  if (nextCache.size >= NEXT_CACHE_MAX) nextCache.clear();
+  nextCache.set(key, next);
+  return next;
+}
+
 export interface TickPlanInput {
   trigger: Trigger;
   /** The schedule's current `next_run_at` (ms). */
@@ -55,13 +73,12 @@ export function planTicks(
     misfire = action;
     if (action === 'fire_once') ticks.push(dueMs);
     // Intervals keep their cadence from the missed occurrence; cron recomputes from now.
-    next = nextRunAfter(trigger, new Date(nowMs), new Date(dueMs))?.getTime() ?? null;
+    next = nextAfterMs(trigger, nowMs, dueMs);
   }
   const until = nowMs + opts.claimAheadMs;
   while (next !== null && next <= until && ticks.length < opts.maxTicks) {
     ticks.push(next);
-    const d: Date = new Date(next);
-    next = nextRunAfter(trigger, d, d)?.getTime() ?? null;
+    next = nextAfterMs(trigger, next, next);
   }
   return { ticks, nextRunAtMs: next, misfire };
 }

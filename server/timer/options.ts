@@ -93,7 +93,16 @@ export interface TimerLogger {
 
 export const silentLogger: TimerLogger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
+/**
+ * A loggable summary of an error. The ORM puts the whole statement (with its JSON batch) in the
+ * message: keep the driver's reason, which follows the last ' - '.
+ */
 export function errorInfo(err: unknown): { err: string; code?: string } {
   const code = (err as { code?: unknown } | null)?.code;
-  return { err: err instanceof Error ? err.message : String(err), ...(typeof code === 'string' ? { code } : {}) };
+  let message = err instanceof Error ? err.message : String(err);
+  if (message.length > 300) {
+    const cut = message.lastIndexOf(' - ');
+    message = cut >= 0 ? message.slice(cut + 3) : `${message.slice(0, 300)}...`;
+  }
+  return { err: message.slice(0, 1000), ...(typeof code === 'string' ? { code } : {}) };
 }

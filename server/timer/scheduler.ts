@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { Waker, WakeKind } from '../core/wake.js';
@@ -309,6 +310,8 @@ export class Scheduler implements Waker {
     const result: ClaimStepResult = { schedules: 0, jobs: 0, lostRaces: 0 };
     if (this.stopping) return result;
     const nowMs = now.getTime();
+    const t0 = performance.now();
+    let sqlMs = 0;
     const entries = this.queue.popUntil(nowMs + this.options.claimAheadMs + this.options.claimBatchMs);
     const scheduleClaims: ScheduleClaim[] = [];
     const jobClaims: Array<{ entry: JobDue; epoch: number }> = [];
@@ -328,11 +331,14 @@ export class Scheduler implements Waker {
       }
       this.claiming.add(`${e.kind}:${e.id}`);
     }
+    const planMs = performance.now() - t0;
     try {
       const size = this.options.claimBatchRows;
       for (let i = 0; i < scheduleClaims.length; i += size) {
         const batch = scheduleClaims.slice(i, i + size);
+        const q0 = performance.now();
         const { moved, items } = await claimSchedules(this.db, this.nodeId, batch);
+        sqlMs += performance.now() - q0;
         const lostShards = new Set<number>();
         for (const c of batch) {
           const k = `schedule:${c.entry.id}`;
@@ -364,7 +370,9 @@ export class Scheduler implements Waker {
       }
       for (let i = 0; i < jobClaims.length; i += size) {
         const batch = jobClaims.slice(i, i + size);
+        const q0 = performance.now();
         const items = await claimJobs(this.db, this.nodeId, batch);
+        sqlMs += performance.now() - q0;
         const got = new Set(items.map((it) => it.jobId));
         for (const c of batch) {
           const k = `job:${c.entry.id}`;
@@ -388,6 +396,19 @@ export class Scheduler implements Waker {
       throw err;
     } finally {
       this.counters.lostRaces += result.lostRaces;
+    }
+    if (entries.length > 0) {
+      this.logger.debug(
+        {
+          node: this.nodeId,
+          popped: entries.length,
+          ...result,
+          planMs: Math.round(planMs),
+          sqlMs: Math.round(sqlMs),
+          ms: Math.round(performance.now() - t0),
+        },
+        'timer: claim step',
+      );
     }
     this.armClaimTimer();
     // Warm the signing secrets before the due moments.
@@ -849,7 +870,9 @@ export class Scheduler implements Waker {
     if (this.loops.flush) return;
     this.loops.flush = (async () => {
       try {
-        await this.writer.flush();
+        const t0 = performance.now();
+        const rows = await this.writer.flush();
+        this.logger.debug({ node: this.nodeId, rows, ms: Math.round(performance.now() - t0) }, 'timer: flush step');
         this.backoff.flush = 0;
       } catch (err) {
         await sleep(this.loopError('flush', err, 5_000));
