@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { ExecutionEntity, JobEntity } from '../../store/entities.js';
+import { JobEntity } from '../../store/entities.js';
+import { findPage } from '../../store/pages.js';
+import { listExecutions } from '../executions/history.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { IdempotencyConflictError, InvalidArgumentError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
-import { decodePageToken, pageOf, pageSize } from '../paging.js';
 import { SCHEDULE_DEFAULTS } from '../schedules/service.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, JobStatus, Page, PageRequest } from '../types.js';
@@ -128,19 +129,17 @@ export class JobService {
     if (filter.status && !(JOB_STATUSES as readonly string[]).includes(filter.status)) {
       throw new InvalidArgumentError(`status: must be one of ${JOB_STATUSES.join(', ')}`, 'status');
     }
-    const limit = pageSize(filter.pageSize);
-    const before = decodePageToken(filter.pageToken);
-    const rows = await this.deps.db.em().find(
+    return findPage(
+      this.deps.db.em(),
       JobEntity,
       {
         projectId: actor.projectId,
         ...(filter.status ? { status: filter.status } : {}),
         ...(filter.scheduleId ? { scheduleId: filter.scheduleId } : {}),
-        ...(before ? { id: { $lt: before } } : {}),
       },
-      { orderBy: { id: 'desc' }, limit: limit + 1 },
+      filter,
+      'desc',
     );
-    return pageOf(rows, limit);
   }
 
   /**
@@ -173,14 +172,7 @@ export class JobService {
   async listExecutions(actor: Actor, id: string, page: PageRequest = {}): Promise<Page<Execution>> {
     requireScope(actor.scopes, 'read:jobs');
     await this.load(actor, id);
-    const limit = pageSize(page.pageSize);
-    const before = decodePageToken(page.pageToken);
-    const rows = await this.deps.db.em().find(
-      ExecutionEntity,
-      { jobId: id, ...(before ? { id: { $lt: before } } : {}) },
-      { orderBy: { id: 'desc' }, limit: limit + 1 },
-    );
-    return pageOf(rows, limit);
+    return listExecutions(this.deps.db, { jobId: id }, actor.projectId, page);
   }
 
   private async load(actor: Actor, id: string): Promise<Job> {

@@ -5,7 +5,7 @@ import { hasScope, parseScopes, requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { NotFoundError, PermissionDeniedError, UnauthenticatedError } from '../errors.js';
 import { isId, newId } from '../ids.js';
-import { decodePageToken, pageOf, pageSize } from '../paging.js';
+import { findPage } from '../../store/pages.js';
 import type { ApiKey, Page, PageRequest, Principal, Scope } from '../types.js';
 import { name, parse } from '../validation.js';
 
@@ -100,18 +100,14 @@ export class KeyService {
 
   async list(principal: Principal, page: PageRequest = {}): Promise<Page<ApiKey>> {
     requireScope(principal.scopes, 'read:projects');
-    const limit = pageSize(page.pageSize);
-    const after = decodePageToken(page.pageToken);
-    const rows = await this.deps.db.em().find(
+    const rows = await findPage(
+      this.deps.db.em(),
       ApiKeyEntity,
-      {
-        accountId: principal.accountId,
-        ...(principal.keyProjectId ? { projectId: principal.keyProjectId } : {}),
-        ...(after ? { id: { $gt: after } } : {}),
-      },
-      { orderBy: { id: 'asc' }, limit: limit + 1 },
+      { accountId: principal.accountId, ...(principal.keyProjectId ? { projectId: principal.keyProjectId } : {}) },
+      page,
+      'asc',
     );
-    return pageOf(rows.map(toApiKey), limit);
+    return { items: rows.items.map(toApiKey), nextPageToken: rows.nextPageToken };
   }
 
   /** Revoking is permanent and idempotent; the key stops working at once. */

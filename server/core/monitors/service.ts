@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { MonitorEntity, PingEntity } from '../../store/entities.js';
+import { findPage } from '../../store/pages.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import { randomToken } from '../auth/secrets.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
-import { decodePageToken, pageOf, pageSize } from '../paging.js';
 import { checkCron, checkInterval, checkTimezone, nextRunAfter } from '../schedules/timing.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Monitor, Page, PageRequest, PingKind } from '../types.js';
@@ -105,14 +105,7 @@ export class MonitorService {
 
   async list(actor: Actor, page: PageRequest = {}): Promise<Page<Monitor>> {
     requireScope(actor.scopes, 'read:monitors');
-    const limit = pageSize(page.pageSize);
-    const after = decodePageToken(page.pageToken);
-    const rows = await this.deps.db.em().find(
-      MonitorEntity,
-      { projectId: actor.projectId, ...(after ? { id: { $gt: after } } : {}) },
-      { orderBy: { id: 'asc' }, limit: limit + 1 },
-    );
-    return pageOf(rows, limit);
+    return findPage(this.deps.db.em(), MonitorEntity, { projectId: actor.projectId }, page, 'asc');
   }
 
   async update(actor: Actor, id: string, patch: MonitorPatch): Promise<Monitor> {

@@ -6,7 +6,7 @@ import type { CoreDeps } from '../deps.js';
 import { FailedPreconditionError, NotFoundError, PermissionDeniedError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import type { Account, Page, PageRequest, Principal, Project } from '../types.js';
-import { decodePageToken, pageOf, pageSize } from '../paging.js';
+import { findPage } from '../../store/pages.js';
 import { name, parse } from '../validation.js';
 
 export const projectInput = z.object({ name }).strict();
@@ -76,18 +76,14 @@ export class ProjectService {
 
   async list(principal: Principal, page: PageRequest = {}): Promise<Page<Project>> {
     requireScope(principal.scopes, 'read:projects');
-    const limit = pageSize(page.pageSize);
-    const after = decodePageToken(page.pageToken);
-    const rows = await this.deps.db.em().find(
+    const rows = await findPage(
+      this.deps.db.em(),
       ProjectEntity,
-      {
-        accountId: principal.accountId,
-        ...(principal.keyProjectId ? { id: principal.keyProjectId } : {}),
-        ...(after ? { id: { $gt: after } } : {}),
-      },
-      { orderBy: { id: 'asc' }, limit: limit + 1 },
+      { accountId: principal.accountId, ...(principal.keyProjectId ? { id: principal.keyProjectId } : {}) },
+      page,
+      'asc',
     );
-    return pageOf(rows.map(toProject), limit);
+    return { items: rows.items.map(toProject), nextPageToken: rows.nextPageToken };
   }
 
   async update(principal: Principal, id: string, patch: ProjectPatch): Promise<Project> {

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { ExecutionEntity, JobEntity, ScheduleEntity } from '../../store/entities.js';
+import { JobEntity, ScheduleEntity } from '../../store/entities.js';
+import { findPage } from '../../store/pages.js';
+import { listExecutions } from '../executions/history.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
-import { decodePageToken, pageOf, pageSize } from '../paging.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, Page, PageRequest, Schedule, ScheduleState } from '../types.js';
 import {
@@ -158,14 +159,7 @@ export class ScheduleService {
     if (page.state && page.state !== 'active' && page.state !== 'paused') {
       throw new InvalidArgumentError("state: must be 'active' or 'paused'", 'state');
     }
-    const limit = pageSize(page.pageSize);
-    const after = decodePageToken(page.pageToken);
-    const rows = await this.deps.db.em().find(
-      ScheduleEntity,
-      { projectId: actor.projectId, ...(page.state ? { state: page.state } : {}), ...(after ? { id: { $gt: after } } : {}) },
-      { orderBy: { id: 'asc' }, limit: limit + 1 },
-    );
-    return pageOf(rows, limit);
+    return findPage(this.deps.db.em(), ScheduleEntity, { projectId: actor.projectId, ...(page.state ? { state: page.state } : {}) }, page, 'asc');
   }
 
   /**
@@ -284,14 +278,7 @@ export class ScheduleService {
   async listExecutions(actor: Actor, id: string, page: PageRequest = {}): Promise<Page<Execution>> {
     requireScope(actor.scopes, 'read:jobs');
     await this.load(actor, id);
-    const limit = pageSize(page.pageSize);
-    const before = decodePageToken(page.pageToken);
-    const rows = await this.deps.db.em().find(
-      ExecutionEntity,
-      { scheduleId: id, projectId: actor.projectId, ...(before ? { id: { $lt: before } } : {}) },
-      { orderBy: { id: 'desc' }, limit: limit + 1 },
-    );
-    return pageOf(rows, limit);
+    return listExecutions(this.deps.db, { scheduleId: id }, actor.projectId, page);
   }
 
   private async load(actor: Actor, id: string): Promise<Schedule> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../server/core/clock.js';
 import { IdempotencyConflictError, JobAlreadyExecutedError, NotFoundError } from '../../../server/core/errors.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
 
 let t: TestCore;
@@ -14,15 +15,6 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const call = { url: 'https://example.com/run' };
-
-async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string; field?: string | null }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code: string; message: string; field?: string | null };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('one-time jobs', () => {
   it('are scheduled at the given time, with defaults for the rest', async () => {
@@ -49,7 +41,7 @@ describe('one-time jobs', () => {
     [{ url: 'https://e.com', expectedStatus: [200, 700] }, 'invalid_argument', 'expected_status[1]', 'status codes are 100-599'],
     [{}, 'invalid_argument', 'url', 'url: is required'],
   ])('reject %j with %s on %s', async (input, code, field, message) => {
-    const err = await rejection(t.core.jobs.create(a.actor, input as never));
+    const err = await rejectionOf(t.core.jobs.create(a.actor, input as never));
     expect(err.code).toBe(code);
     expect(err.field).toBe(field);
     expect(err.message).toContain(message);
@@ -67,7 +59,7 @@ describe('idempotency keys', () => {
 
   it('refuse the same key for a different call', async () => {
     await t.core.jobs.create(a.actor, { ...call, idempotencyKey: 'order-2' });
-    const err = await rejection(t.core.jobs.create(a.actor, { url: 'https://example.com/other', idempotencyKey: 'order-2' }));
+    const err = await rejectionOf(t.core.jobs.create(a.actor, { url: 'https://example.com/other', idempotencyKey: 'order-2' }));
     expect(err).toBeInstanceOf(IdempotencyConflictError);
     expect(err.code).toBe('idempotency_conflict');
   });
@@ -92,7 +84,7 @@ describe('cancelling', () => {
   it.each(['running', 'succeeded', 'failed'])('refuses with job_already_executed once the job is %s', async (status) => {
     const job = await t.core.jobs.create(a.actor, call);
     await t.database.db.execute('update jobs set status = ? where id = ?', [status, job.id]);
-    const err = await rejection(t.core.jobs.cancel(a.actor, job.id));
+    const err = await rejectionOf(t.core.jobs.cancel(a.actor, job.id));
     expect(err).toBeInstanceOf(JobAlreadyExecutedError);
     expect(err.code).toBe('job_already_executed');
     expect(err.message).toBe(`Job '${job.id}' cannot be cancelled: it is already ${status}`);
@@ -117,6 +109,6 @@ describe('listing jobs', () => {
     expect(p3.nextPageToken).toBeNull();
     const cancelled = await t.core.jobs.list(c.actor, { status: 'cancelled' });
     expect(cancelled.items.map((j) => j.id)).toEqual([ids[1]]);
-    expect((await rejection(t.core.jobs.list(c.actor, { status: 'done' as never }))).field).toBe('status');
+    expect((await rejectionOf(t.core.jobs.list(c.actor, { status: 'done' as never }))).field).toBe('status');
   });
 });

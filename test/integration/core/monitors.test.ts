@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../server/core/clock.js';
 import { NotFoundError } from '../../../server/core/errors.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
 
 let t: TestCore;
@@ -12,15 +13,6 @@ beforeAll(async () => {
   a = await t.tenant('a');
 });
 afterAll(() => t.close());
-
-async function rejection(p: Promise<unknown>): Promise<{ code: string; message: string; field?: string | null }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code: string; message: string; field?: string | null };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('monitors', () => {
   it('are created new, with a secret ping URL', async () => {
@@ -39,7 +31,7 @@ describe('monitors', () => {
     [{ periodSeconds: 60, alertEmail: 'not-an-email' }, 'invalid_argument', 'alert_email', 'must be an email address'],
     [{ periodSeconds: 60, cron: '* * * * *' }, 'invalid_argument', 'cron', 'not both'],
   ])('reject %j with %s', async (input, code, field, message) => {
-    const err = await rejection(t.core.monitors.create(a.actor, input as never));
+    const err = await rejectionOf(t.core.monitors.create(a.actor, input as never));
     expect(err.code).toBe(code);
     expect(err.field).toBe(field);
     expect(err.message).toContain(message);
@@ -98,7 +90,7 @@ describe('monitors', () => {
   it('refuse pings with an unknown token or kind', async () => {
     await expect(t.core.monitors.pingByToken('x'.repeat(24))).rejects.toBeInstanceOf(NotFoundError);
     const m = await t.core.monitors.create(a.actor, { periodSeconds: 60 });
-    expect((await rejection(t.core.monitors.recordPing(a.actor, m.id, 'boom' as never))).field).toBe('kind');
+    expect((await rejectionOf(t.core.monitors.recordPing(a.actor, m.id, 'boom' as never))).field).toBe('kind');
   });
 
   it('list in creation order with pages', async () => {

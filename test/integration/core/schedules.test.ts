@@ -9,6 +9,7 @@ import {
   NotFoundError,
 } from '../../../server/core/errors.js';
 import type { WakeKind } from '../../../server/core/wake.js';
+import { rejectionOf } from '../../helpers/rejection.js';
 import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
 
 let t: TestCore;
@@ -23,15 +24,6 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const base = { url: 'https://example.com/hook', cron: '*/5 * * * *' };
-
-async function codeOf(p: Promise<unknown>): Promise<{ code: string; message: string; field?: string | null }> {
-  try {
-    await p;
-  } catch (err) {
-    return err as { code: string; message: string; field?: string | null };
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('creating schedules', () => {
   it('creates a cron schedule in a time zone and computes its next run there', async () => {
@@ -111,7 +103,7 @@ describe('creating schedules', () => {
     [{ url: 'https://e.com', cron: '* * * * *', colour: 'red' }, 'invalid_argument', 'colour', 'Unknown field: colour'],
     [{ url: 42, cron: '* * * * *' }, 'invalid_argument', 'url', 'url: '],
   ])('rejects %j with %s on %s', async (input, code, field, message) => {
-    const err = await codeOf(t.core.schedules.create(a.actor, input as never));
+    const err = await rejectionOf(t.core.schedules.create(a.actor, input as never));
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect(err.code).toBe(code);
     expect(err.field).toBe(field);
@@ -119,14 +111,14 @@ describe('creating schedules', () => {
   });
 
   it('gives the specific error classes for cron, time zone and URL', async () => {
-    expect(await codeOf(t.core.schedules.create(a.actor, { url: 'https://e.com', cron: 'nope' }))).toBeInstanceOf(InvalidCronError);
-    expect(await codeOf(t.core.schedules.create(a.actor, { ...base, timezone: 'X/Y' }))).toBeInstanceOf(InvalidTimezoneError);
-    expect(await codeOf(t.core.schedules.create(a.actor, { ...base, url: 'x' }))).toBeInstanceOf(InvalidUrlError);
+    expect(await rejectionOf(t.core.schedules.create(a.actor, { url: 'https://e.com', cron: 'nope' }))).toBeInstanceOf(InvalidCronError);
+    expect(await rejectionOf(t.core.schedules.create(a.actor, { ...base, timezone: 'X/Y' }))).toBeInstanceOf(InvalidTimezoneError);
+    expect(await rejectionOf(t.core.schedules.create(a.actor, { ...base, url: 'x' }))).toBeInstanceOf(InvalidUrlError);
   });
 
   it('refuses a second schedule with the same key in a project', async () => {
     await t.core.schedules.create(a.actor, { ...base, key: 'dup' });
-    const err = await codeOf(t.core.schedules.create(a.actor, { ...base, key: 'dup' }));
+    const err = await rejectionOf(t.core.schedules.create(a.actor, { ...base, key: 'dup' }));
     expect(err).toBeInstanceOf(AlreadyExistsError);
     expect(err.message).toBe("A schedule with key 'dup' already exists in this project");
     const other = await t.tenant('other');
@@ -158,7 +150,7 @@ describe('changing schedules', () => {
 
   it('rejects an update that leaves the schedule invalid and changes nothing', async () => {
     const s = await t.core.schedules.create(a.actor, base);
-    const err = await codeOf(t.core.schedules.update(a.actor, s.id, { cron: '* *' }));
+    const err = await rejectionOf(t.core.schedules.update(a.actor, s.id, { cron: '* *' }));
     expect(err.code).toBe('invalid_cron');
     expect((await t.core.schedules.get(a.actor, s.id)).cron).toBe(base.cron);
   });
@@ -236,7 +228,7 @@ describe('listing', () => {
   });
 
   it('rejects a forged page token', async () => {
-    expect((await codeOf(t.core.schedules.list(a.actor, { pageToken: 'abc' }))).code).toBe('invalid_page_token');
+    expect((await rejectionOf(t.core.schedules.list(a.actor, { pageToken: 'abc' }))).code).toBe('invalid_page_token');
   });
 });
 
