@@ -3,15 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 /**
- * Opt-in (TOCK_TIMER_LOAD=1): many every-second schedules on one node, to see claim batching and
- * fire lateness under load. Prints the node's lateness percentiles; asserts only correctness.
+ * Many every-second schedules on one node: every tick arrives exactly once under load. Prints
+ * the lateness percentiles but asserts only correctness (timing is measured in bench/).
+ * TOCK_TIMER_LOAD_SCHEDULES raises the count (e.g. 1000) for a heavier local run.
  */
-const N = Number(process.env.TOCK_TIMER_LOAD_SCHEDULES ?? 1000);
+const N = Number(process.env.TOCK_TIMER_LOAD_SCHEDULES ?? 200);
 let w: TimerWorld;
 let r: Receiver;
 
 beforeAll(async () => {
-  if (!process.env.TOCK_TIMER_LOAD) return;
   w = await timerWorld();
   r = await new Receiver().listen();
 });
@@ -20,7 +20,7 @@ afterAll(async () => {
   await r?.close();
 });
 
-describe.skipIf(!process.env.TOCK_TIMER_LOAD)('load', () => {
+describe('load', () => {
   it(`fires ${N} every-second schedules, each tick once`, { timeout: 120_000 }, async () => {
     const rows = Array.from({ length: N }, (_, i) => i);
     for (let i = 0; i < rows.length; i += 200) {
