@@ -9,7 +9,7 @@ import type { TickPlan } from './misfire.js';
 import { iso, ms } from './sql.js';
 
 /**
- * Claim-ahead and the fire path's pure parts.
+ * Claim-ahead, the dispatch mark and the fire path's pure parts.
  *
  * Work due within `claimAheadMs` is claimed in the database *before* its time, in batches:
  * - schedule ticks: one statement inserts the tick's job rows (`running`, attempt 1) and moves
@@ -18,8 +18,21 @@ import { iso, ms } from './sql.js';
  *   race, not an error). `jobs_schedule_tick_uq` makes a tick at most one job whoever inserts it.
  * - jobs (one-time, manual, retries, recovery of claims by a dead node): one conditional UPDATE
  *   to `running` with `lease_epoch = <ours>`.
+ * A claimed job is not yet committed to: `dispatched_at` is null ("claimed, not dispatched"), and
+ * the core may still cancel it. `dispatchMarkMs` before its time the timer marks it dispatched
+ * (MARK_DISPATCHED_SQL, batched); only marked jobs are sent. Work already inside the mark window
+ * when it is claimed (late claims, catch-up ticks, jobs due now) is marked by the claim statement
+ * itself (`mark_before`), which saves the round trip.
+ *
+ * Cancel invariant: a job is called only if its dispatch mark committed; a cancel (job cancel,
+ * schedule pause/delete) only commits while `dispatched_at is null`; the mark only commits while
+ * the job is still `running` under the claim's epoch. Both are single conditional UPDATEs of the
+ * job row, so the row lock orders them and exactly one wins: cancelled and never called, or
+ * called and the cancel answers `job_already_executed`. No margin, no clock comparison.
+ *
  * At the due moment only a timer fires the HTTP call: lateness depends on the event loop, not on
- * a database round trip.
+ * a database round trip (the mark is answered ahead of time unless the database is slower than
+ * `dispatchMarkMs`).
  */
 
 /** A claimed job, ready to fire at `dueMs`. */
@@ -46,6 +59,11 @@ export interface FireItem {
   expectedStatus: number[];
   /** The schedule's overlap policy ('allow' for jobs without a schedule). */
   overlap: Overlap;
+  /**
+   * The claim itself marked it dispatched (it was due within the mark window when claimed, or a
+   * re-claim of a job its first owner had marked): no separate dispatch mark is needed.
+   */
+  dispatched: boolean;
 }
 
 export interface ScheduleClaim {
@@ -110,25 +128,27 @@ t_in as (
 ins as (
   insert into jobs (id, project_id, schedule_id, shard, source, url, method, headers, body, scheduled_at,
                     timeout_ms, max_retries, retry_backoff_ms, retry_backoff_max_ms, expected_status,
-                    status, attempts, next_attempt_at, lease_epoch)
+                    status, attempts, next_attempt_at, lease_epoch, dispatched_at)
   select t.job_id, m.project_id, m.id, m.shard, 'schedule', m.url, m.method, m.headers, m.body, t.scheduled_at,
          m.timeout_ms, m.max_retries, m.retry_backoff_ms, m.retry_backoff_max_ms, m.expected_status,
-         'running', 1, t.scheduled_at, m.epoch
+         'running', 1, t.scheduled_at, m.epoch,
+         case when t.scheduled_at <= ?::timestamptz then now() end
     from t_in t join moved m on m.id = t.schedule_id
   on conflict (schedule_id, scheduled_at) where source = 'schedule' do nothing
-  returning id, schedule_id
+  returning id, schedule_id, dispatched_at is not null as dispatched
 )
 -- Two aggregates, no join: the planner cannot estimate CTE sizes, and a nested loop over
 -- moved x ins costs O(schedules x ticks).
 select (select coalesce(json_agg(m), '[]'::json) from moved m) as moved,
-       (select coalesce(json_agg(json_build_object('id', ins.id, 'schedule_id', ins.schedule_id)), '[]'::json) from ins) as ins`;
+       (select coalesce(json_agg(json_build_object('id', ins.id, 'schedule_id', ins.schedule_id, 'dispatched', ins.dispatched)), '[]'::json) from ins) as ins`;
 
 /** `expected` for the claim: `next_run_at` as epoch seconds with millisecond digits. */
 export function epochText(msValue: number): string {
   return (msValue / 1000).toFixed(3);
 }
 
-export async function claimSchedules(db: Database, nodeId: string, claims: ScheduleClaim[]): Promise<ScheduleClaimResult> {
+/** `markBeforeMs`: ticks due at or before it are marked dispatched by the claim itself. */
+export async function claimSchedules(db: Database, nodeId: string, claims: ScheduleClaim[], markBeforeMs: number): Promise<ScheduleClaimResult> {
   const schedules = [];
   const ticks: Array<{ job_id: string; schedule_id: string; scheduled_at: string | null }> = [];
   const tickAt = new Map<string, number>();
@@ -149,12 +169,15 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
       ticks.push({ job_id: jobId, schedule_id: e.id, scheduled_at: iso(at) });
     }
   }
-  const [row] = await db.execute<{ moved: MovedRow[] | string; ins: Array<{ id: string; schedule_id: string }> | string }>(
-    CLAIM_SCHEDULES_SQL,
-    [JSON.stringify(schedules), nodeId, JSON.stringify(ticks)],
-  );
+  type Inserted = { id: string; schedule_id: string; dispatched: boolean };
+  const [row] = await db.execute<{ moved: MovedRow[] | string; ins: Inserted[] | string }>(CLAIM_SCHEDULES_SQL, [
+    JSON.stringify(schedules),
+    nodeId,
+    JSON.stringify(ticks),
+    iso(markBeforeMs),
+  ]);
   const movedRows: MovedRow[] = typeof row.moved === 'string' ? JSON.parse(row.moved) : row.moved;
-  const inserted: Array<{ id: string; schedule_id: string }> = typeof row.ins === 'string' ? JSON.parse(row.ins) : row.ins;
+  const inserted: Inserted[] = typeof row.ins === 'string' ? JSON.parse(row.ins) : row.ins;
   const byId = new Map(movedRows.map((m) => [m.id, m]));
   const moved = new Set(byId.keys());
   const items: FireItem[] = [];
@@ -181,6 +204,7 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
       retryBackoffMaxMs: Number(r.retry_backoff_max_ms),
       expectedStatus: r.expected_status ?? [],
       overlap: r.overlap,
+      dispatched: j.dispatched === true,
     });
   }
   return { moved, items };
@@ -205,6 +229,7 @@ interface ClaimedJobRow {
   expected_status: number[];
   attempts: number;
   epoch: string;
+  dispatched: boolean;
   overlap: Overlap | null;
 }
 
@@ -216,6 +241,11 @@ c as (
   update jobs j
      set status = 'running',
          attempts = case when j.status = 'scheduled' then j.attempts + 1 else greatest(j.attempts, 1) end,
+         -- A re-claim (recovery) keeps a mark its first owner made; otherwise the attempt starts
+         -- undispatched, unless it is already due within the mark window: marked right here.
+         dispatched_at = case when j.status = 'running' and j.dispatched_at is not null then j.dispatched_at
+                              when j.next_attempt_at <= ?::timestamptz then now()
+                              end,
          lease_epoch = i.epoch,
          updated_at = now()
     from input i
@@ -228,13 +258,19 @@ c as (
   returning j.id, j.project_id, j.schedule_id, j.shard, j.source, j.url, j.method, j.headers, j.body,
             ${ms('j.scheduled_at')} as scheduled_ms, ${ms('j.next_attempt_at')} as due_ms,
             j.timeout_ms, j.max_retries, j.retry_backoff_ms, j.retry_backoff_max_ms, j.expected_status,
-            j.attempts, i.epoch
+            j.attempts, i.epoch, j.dispatched_at is not null as dispatched
 )
 select c.*, s.overlap from c left join schedules s on s.id = c.schedule_id`;
 
-export async function claimJobs(db: Database, nodeId: string, claims: Array<{ entry: JobDue; epoch: number }>): Promise<FireItem[]> {
+/** `markBeforeMs`: jobs due at or before it are marked dispatched by the claim itself. */
+export async function claimJobs(
+  db: Database,
+  nodeId: string,
+  claims: Array<{ entry: JobDue; epoch: number }>,
+  markBeforeMs: number,
+): Promise<FireItem[]> {
   const input = claims.map((c) => ({ id: c.entry.id, epoch: c.epoch, expect_status: c.entry.status }));
-  const rows = await db.execute<ClaimedJobRow>(CLAIM_JOBS_SQL, [JSON.stringify(input), nodeId]);
+  const rows = await db.execute<ClaimedJobRow>(CLAIM_JOBS_SQL, [JSON.stringify(input), iso(markBeforeMs), nodeId]);
   return rows.map((r) => ({
     jobId: r.id,
     projectId: r.project_id,
@@ -255,25 +291,61 @@ export async function claimJobs(db: Database, nodeId: string, claims: Array<{ en
     retryBackoffMaxMs: Number(r.retry_backoff_max_ms),
     expectedStatus: r.expected_status ?? [],
     overlap: r.source === 'schedule' && r.overlap ? r.overlap : 'allow',
+    dispatched: r.dispatched === true,
   }));
 }
 
 export const UNCLAIM_JOBS_SQL = `
 with input as (select * from jsonb_to_recordset(?::jsonb) as x(id text, epoch bigint))
 update jobs j
-   set status = 'scheduled', attempts = greatest(j.attempts - 1, 0), lease_epoch = null, updated_at = now()
+   set status = 'scheduled', attempts = greatest(j.attempts - 1, 0), lease_epoch = null, dispatched_at = null, updated_at = now()
   from input i
  where j.id = i.id and j.status = 'running' and j.lease_epoch = i.epoch
 returning j.id`;
 
 /**
  * Hands claimed-but-not-fired jobs back (shutdown): `scheduled` again, so whoever owns the shard
- * next fires them at their time. The next claim brings `attempts` back to the same number.
+ * next fires them at their time. The next claim brings `attempts` back to the same number. A
+ * job already marked dispatched but not sent goes back too (nothing went out: it may be
+ * cancelled again).
  */
 export async function unclaimJobs(db: Database, items: FireItem[]): Promise<number> {
   if (items.length === 0) return 0;
   const rows = await db.execute(UNCLAIM_JOBS_SQL, [JSON.stringify(items.map((i) => ({ id: i.jobId, epoch: i.epoch })))]);
   return rows.length;
+}
+
+export const MARK_DISPATCHED_SQL = `
+with input as (select * from jsonb_to_recordset(?::jsonb) as x(id text, epoch bigint)),
+-- Row locks in id order, like the cancel of a schedule's ticks (pause/delete): no deadlock.
+locked as (
+  select j.id from jobs j join input i on i.id = j.id
+   where j.status = 'running'
+   order by j.id for no key update of j
+)
+update jobs j
+   set dispatched_at = now()
+  from input i, locked k
+ where j.id = i.id
+   and k.id = j.id
+   and j.status = 'running'
+   and j.lease_epoch = i.epoch
+   and exists (select 1 from shard_leases l
+                where l.shard = j.shard and l.owner = ? and l.epoch = i.epoch and l.expires_at > now())
+returning j.id`;
+
+/**
+ * The dispatch mark: commits this node to sending `items` (see the cancel invariant above).
+ * Returns the ids marked; an id missing was cancelled, or re-claimed by another node, or its
+ * lease lapsed: it must not be sent.
+ */
+export async function markDispatched(db: Database, nodeId: string, items: FireItem[]): Promise<Set<string>> {
+  if (items.length === 0) return new Set();
+  const rows = await db.execute<{ id: string }>(MARK_DISPATCHED_SQL, [
+    JSON.stringify(items.map((i) => ({ id: i.jobId, epoch: i.epoch }))),
+    nodeId,
+  ]);
+  return new Set(rows.map((r) => r.id));
 }
 
 /** The outbound call of an attempt, signed with the project's secrets; `webhook-id` = job id. */

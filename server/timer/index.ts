@@ -28,7 +28,7 @@ export interface StartSchedulerInput {
 
 export interface RunningScheduler {
   nodeId: string;
-  /** Give it to the core: it tells this node (in process) and the others (NOTIFY) about new due work. */
+  /** Give it to the core: it tells this node (in process) and the others (NOTIFY) about new due work and cancels. */
   waker: Waker;
   /** Stop claiming, finish in-flight calls up to `deadlineMs`, write results, release leases. */
   stop(deadlineMs?: number): Promise<void>;
@@ -54,7 +54,7 @@ export function createScheduler(input: StartSchedulerInput & { random?: () => nu
 
 export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerStats } from './scheduler.js';
 export { DEFAULT_TIMER_OPTIONS, silentLogger, type TimerLogger, type TimerOptions } from './options.js';
-export { createNotifyWaker, WAKE_CHANNEL, formatWake, parseWake } from './wake.js';
+export { createNotifyWaker, WAKE_CHANNEL, formatCancel, formatWake, parseWake } from './wake.js';
 export { fairShare, type LeaseChange } from './leases.js';
 export { retryDelayMs } from './backoff.js';
 export { misfireAction, planTicks } from './misfire.js';

@@ -15,6 +15,14 @@ export interface TimerOptions {
    * ms apart share one statement instead of one statement per distinct millisecond. Default 250.
    */
   claimBatchMs: number;
+  /**
+   * How long before its due moment a claimed job is marked dispatched in the database (one
+   * batched UPDATE for everything due within `dispatchMarkMs + 50 ms`). Until its mark a claimed
+   * job can still be cancelled (schedule pause/delete too); from its mark on it is sent. Keep it
+   * above the database round trip: a fire whose mark has not been answered waits for it.
+   * Default 250 ms.
+   */
+  dispatchMarkMs: number;
   /** A tick later than this follows the schedule's misfire policy. Default 60 000 ms. */
   misfireThresholdMs: number;
   /** Period of the full refill of the due queue from the database. Default 5 000 ms. */
@@ -40,6 +48,7 @@ export const DEFAULT_TIMER_OPTIONS: TimerOptions = {
   horizonMs: 30_000,
   claimAheadMs: 2_000,
   claimBatchMs: 250,
+  dispatchMarkMs: 250,
   misfireThresholdMs: 60_000,
   refillIntervalMs: 5_000,
   flushIntervalMs: 50,
@@ -70,7 +79,7 @@ export function resolveOptions(partial: Partial<TimerOptions> = {}): TimerOption
     const v = o[k] as number;
     if (!Number.isFinite(v) || v <= 0) throw new RangeError(`timer option ${k} must be a positive number, got ${v}`);
   }
-  if (o.claimAheadMs < 0 || o.claimBatchMs < 0 || o.secretTtlMs < 0) throw new RangeError('timer options must not be negative');
+  if (o.claimAheadMs < 0 || o.claimBatchMs < 0 || o.dispatchMarkMs < 0 || o.secretTtlMs < 0) throw new RangeError('timer options must not be negative');
   if (o.claimAheadMs + o.claimBatchMs >= o.horizonMs) {
     throw new RangeError(`claimAheadMs + claimBatchMs (${o.claimAheadMs + o.claimBatchMs}) must be less than horizonMs (${o.horizonMs})`);
   }

@@ -2,17 +2,19 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { systemClock, type Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
-import type { Waker, WakeKind } from '../core/wake.js';
+import type { CancelKind, Waker, WakeKind } from '../core/wake.js';
 import type { CallOutcome, OutboundCall } from '../executor/index.js';
 import type { Database } from '../store/database.js';
 import { DueQueue, loadDueJobs, loadDueSchedules, type DueEntry, type JobDue, type ScheduleDue } from './due-queue.js';
 import { ExecutionWriter, type AttemptRecord } from './executions.js';
+import { MinHeap } from './heap.js';
 import {
   attemptRecord,
   buildCall,
   claimJobs,
   claimSchedules,
   epochText,
+  markDispatched,
   skippedRecord,
   unclaimJobs,
   type FireItem,
@@ -22,7 +24,7 @@ import { LeaseManager, type LeaseChange } from './leases.js';
 import { planTicks } from './misfire.js';
 import { errorInfo, resolveOptions, type TimerLogger, type TimerOptions } from './options.js';
 import { SecretCache } from './secrets.js';
-import { formatWake, notifyWake, WakeListener, type WakeMessage } from './wake.js';
+import { formatCancel, formatWake, notifyWake, WakeListener, type WakeMessage } from './wake.js';
 
 /** What the timer needs of the executor (an `HttpExecutor` fits). */
 export interface CallExecutor {
@@ -56,6 +58,9 @@ export interface SchedulerStats {
   stopping: boolean;
   shards: { held: number; draining: number };
   queued: number;
+  /** Claimed, waiting for their dispatch mark (cancellable). */
+  claimed: number;
+  /** Marked dispatched, waiting for their due moment. */
   armed: number;
   deferred: number;
   inFlight: number;
@@ -68,6 +73,8 @@ export interface SchedulerStats {
   failed: number;
   retries: number;
   skipped: number;
+  /** Claimed jobs dropped unsent because they were cancelled (told by the core / refused at the mark). */
+  cancelled: { told: number; refusedAtMark: number };
   misfires: { fireOnce: number; skip: number };
   dropped: number;
   errors: number;
@@ -75,7 +82,14 @@ export interface SchedulerStats {
   lateness: { count: number; p50: number; p99: number; max: number };
 }
 
-type OwnedState = 'armed' | 'deferred' | 'inflight' | 'writing';
+/**
+ * - `claimed`: claimed in the database, not marked dispatched: a cancel can still win.
+ * - `marking`: its dispatch mark is in flight.
+ * - `armed`: marked dispatched; its fire timer is set.
+ * - `deferred`: marked, due, held back by a stale lease (or a failed secrets load).
+ * - `inflight`: the call is out; `writing`: its result is queued for the writer.
+ */
+type OwnedState = 'claimed' | 'marking' | 'armed' | 'deferred' | 'inflight' | 'writing';
 
 interface Owned {
   item: FireItem;
@@ -83,15 +97,19 @@ interface Owned {
 }
 
 const LATENESS_WINDOW = 10_000;
+/** A dispatch mark step marks what is due within `dispatchMarkMs` + this. */
+const MARK_BATCH_MS = 50;
 
 /**
  * One scheduler node. Each loop is a single step that can be called directly (tests) and that
  * the running scheduler calls on timers:
  * - `leaseStep()`: heartbeat, renew, acquire/drain/release (see leases.ts);
  * - `refillStep(shards?)`: loads what is due within the horizon on owned shards into the queue;
- * - `claimStep(now)`: claims what is due within `claimAheadMs` and arms its fire timers;
+ * - `claimStep(now)`: claims what is due within `claimAheadMs` (state `claimed`);
+ * - `markStep(now)`: marks claimed work due within `dispatchMarkMs` dispatched (one batched
+ *   UPDATE) and arms its fire timers;
  * - `fireDueStep(now)`: fires armed work due at or before `now` (the running scheduler fires
- *   from one timer per due time instead);
+ *   from one timer per due time instead, and before each claim or mark step);
  * - `flushStep()`: writes pending executions.
  *
  * Invariants (besides the lease ones in leases.ts)
@@ -105,6 +123,11 @@ const LATENESS_WINDOW = 10_000;
  * - Before an HTTP call the fire path checks the lease locally (held, same epoch, local
  *   deadline not passed). A stale lease defers the call until the next renewal; a lost one
  *   drops it (the new owner re-runs it).
+ * - Cancels: only a job whose dispatch mark committed is ever sent (or recorded as skipped),
+ *   and the core's cancel commits only while the mark has not (see fire.ts), so a cancel that
+ *   won is never sent. Told of a cancel (in process, or `cancel` NOTIFY), the node drops the
+ *   job at once and remembers its id (`knownCancelled`), checked again at the mark and right
+ *   before the call. Being told is an optimisation: the mark alone is enough.
  */
 export class Scheduler implements Waker {
   readonly nodeId: string;
@@ -123,6 +146,10 @@ export class Scheduler implements Waker {
 
   private readonly owned = new Map<string, Owned>();
   private readonly ownedPerShard = new Map<number, number>();
+  /** Due time -> claimed items waiting for their dispatch mark; `claimedDue` orders the keys (lazily). */
+  private readonly claimed = new Map<number, FireItem[]>();
+  private readonly claimedDue = new MinHeap<number>((a, b) => a < b);
+  /** Due time -> marked items waiting for their fire timer. */
   private readonly armed = new Map<number, FireItem[]>();
   private readonly fireTimers = new Map<number, NodeJS.Timeout>();
   private deferred: FireItem[] = [];
@@ -130,6 +157,8 @@ export class Scheduler implements Waker {
   private readonly activeRuns = new Map<string, { shard: number; jobs: Set<string> }>();
   private readonly lastChange = new Map<string, number>();
   private readonly claiming = new Set<string>();
+  /** Job id -> when this node was told it was cancelled (pruned at lease steps). */
+  private readonly knownCancelled = new Map<string, number>();
   private seq = 0;
   private readonly inflight = new Set<Promise<void>>();
 
@@ -144,6 +173,8 @@ export class Scheduler implements Waker {
     failed: 0,
     retries: 0,
     skipped: 0,
+    cancelledTold: 0,
+    cancelledAtMark: 0,
     misfireFireOnce: 0,
     misfireSkip: 0,
     dropped: 0,
@@ -158,18 +189,22 @@ export class Scheduler implements Waker {
   private refillTimer: NodeJS.Timeout | null = null;
   private claimTimer: NodeJS.Timeout | null = null;
   private claimTimerAt = Infinity;
+  private markTimer: NodeJS.Timeout | null = null;
+  private markTimerAt = Infinity;
+  private markAgain = false;
   private flushTimer: NodeJS.Timeout | null = null;
   private readonly loops = {
     lease: null as Promise<void> | null,
     refill: null as Promise<void> | null,
     claim: null as Promise<void> | null,
+    mark: null as Promise<void> | null,
     flush: null as Promise<void> | null,
   };
   private leaseAgain = false;
   private claimAgain = false;
   private refillAll = false;
   private readonly refillShards = new Set<number>();
-  private readonly backoff = { lease: 0, refill: 0, claim: 0, flush: 0 };
+  private readonly backoff = { lease: 0, refill: 0, claim: 0, mark: 0, flush: 0 };
 
   constructor(deps: SchedulerDeps) {
     this.db = deps.db;
@@ -220,10 +255,27 @@ export class Scheduler implements Waker {
     }
   }
 
+  /**
+   * The core's cancel (job cancel, schedule pause/delete) won in the database for job `id`. If
+   * this node holds it claimed, it drops it now; if another node holds the shard, NOTIFY tells it.
+   */
+  cancelled(kind: CancelKind, shard: number, id: string): void {
+    this.dropCancelled(id);
+    if (!this.leases.held.has(shard) && this.pg && !this.stopping) {
+      notifyWake(this.db, formatCancel(kind, shard, id, this.nodeId)).catch((err) =>
+        this.logger.warn(errorInfo(err), 'timer: cancel notify failed'),
+      );
+    }
+  }
+
   private onBusMessage(m: WakeMessage): void {
     if (m.origin === this.nodeId || this.stopping) return;
     if (m.kind === 'lease') {
       this.requestLeaseStep();
+      return;
+    }
+    if (m.kind === 'cancel') {
+      if (m.id) this.dropCancelled(m.id);
       return;
     }
     if (m.kind === 'monitor') return;
@@ -264,6 +316,7 @@ export class Scheduler implements Waker {
     // Drained shards with nothing claimed on them can go now rather than at the next step.
     if (change.draining.some((shard) => this.isQuiet(shard))) this.requestLeaseStep();
     this.retryDeferred();
+    this.pruneKnownCancelled();
     return change;
   }
 
@@ -289,7 +342,7 @@ export class Scheduler implements Waker {
     }
     for (const j of jobs) {
       const k = `job:${j.id}`;
-      if (this.owned.has(j.id) || this.claiming.has(k) || (this.lastChange.get(k) ?? 0) > startSeq) continue;
+      if (this.owned.has(j.id) || this.claiming.has(k) || this.knownCancelled.has(j.id) || (this.lastChange.get(k) ?? 0) > startSeq) continue;
       const epoch = this.leases.epochOf(j.shard);
       if (epoch === undefined || this.leases.draining.has(j.shard)) continue;
       if (j.status === 'running' && j.lease_epoch !== null && Number(j.lease_epoch) > epoch) continue;
@@ -337,7 +390,7 @@ export class Scheduler implements Waker {
       for (let i = 0; i < scheduleClaims.length; i += size) {
         const batch = scheduleClaims.slice(i, i + size);
         const q0 = performance.now();
-        const { moved, items } = await claimSchedules(this.db, this.nodeId, batch);
+        const { moved, items } = await claimSchedules(this.db, this.nodeId, batch, this.markBefore());
         sqlMs += performance.now() - q0;
         const lostShards = new Set<number>();
         for (const c of batch) {
@@ -365,13 +418,13 @@ export class Scheduler implements Waker {
         }
         this.counters.claimedTicks += items.length;
         result.jobs += items.length;
-        this.arm(items);
+        this.hold(items);
         if (lostShards.size > 0) this.requestRefill([...lostShards]);
       }
       for (let i = 0; i < jobClaims.length; i += size) {
         const batch = jobClaims.slice(i, i + size);
         const q0 = performance.now();
-        const items = await claimJobs(this.db, this.nodeId, batch);
+        const items = await claimJobs(this.db, this.nodeId, batch, this.markBefore());
         sqlMs += performance.now() - q0;
         const got = new Set(items.map((it) => it.jobId));
         for (const c of batch) {
@@ -382,7 +435,7 @@ export class Scheduler implements Waker {
         }
         this.counters.claimedJobs += items.length;
         result.jobs += items.length;
-        this.arm(items);
+        this.hold(items);
       }
     } catch (err) {
       // Put back what was not answered; if a statement did commit, its jobs are found again by
@@ -413,14 +466,77 @@ export class Scheduler implements Waker {
     this.armClaimTimer();
     // Warm the signing secrets before the due moments.
     const projects = new Set<string>();
-    for (const o of this.owned.values()) if (o.state === 'armed' && this.secrets.peek(o.item.projectId) === undefined) projects.add(o.item.projectId);
+    for (const o of this.owned.values()) if (o.state === 'claimed' && this.secrets.peek(o.item.projectId) === undefined) projects.add(o.item.projectId);
     if (projects.size > 0) {
       await this.secrets.prefetch(projects).catch((err) => this.logger.warn(errorInfo(err), 'timer: secret prefetch failed'));
     }
     return result;
   }
 
-  /** Fires armed work due at or before `now`; returns how many items were due. */
+  /**
+   * Marks claimed work due by `now + dispatchMarkMs (+ 50 ms)` dispatched and arms its fire
+   * timers; what the database refuses (cancelled, re-claimed elsewhere, lease lapsed) is dropped
+   * unsent. Returns the number of items the statement was asked about.
+   */
+  async markStep(now: Date = this.clock.now()): Promise<number> {
+    const until = now.getTime() + this.options.dispatchMarkMs + MARK_BATCH_MS;
+    const batch: FireItem[] = [];
+    for (;;) {
+      const due = this.claimedDue.peek();
+      if (due === undefined || due > until) break;
+      this.claimedDue.pop();
+      const items = this.claimed.get(due);
+      if (!items) continue;
+      this.claimed.delete(due);
+      for (const item of items) {
+        const o = this.owned.get(item.jobId);
+        if (!o || o.item !== item || o.state !== 'claimed') continue;
+        if (this.knownCancelled.has(item.jobId)) {
+          this.dropOwned(item.jobId);
+          this.counters.cancelledTold++;
+          continue;
+        }
+        o.state = 'marking';
+        batch.push(item);
+      }
+    }
+    const t0 = performance.now();
+    const size = this.options.claimBatchRows;
+    for (let i = 0; i < batch.length; i += size) {
+      const part = batch.slice(i, i + size);
+      let marked: Set<string>;
+      try {
+        marked = await markDispatched(this.db, this.nodeId, part);
+      } catch (err) {
+        // Not answered: back to `claimed`, marked again at the next step (the statement is
+        // idempotent; a job it did mark is still `running` under our epoch).
+        this.hold(batch.slice(i), true);
+        throw err;
+      }
+      for (const item of part) {
+        const o = this.owned.get(item.jobId);
+        if (!o || o.item !== item || o.state !== 'marking') continue; // dropped meanwhile (shard lost)
+        if (marked.has(item.jobId) && !this.knownCancelled.has(item.jobId)) {
+          o.state = 'armed';
+          this.armFire(item);
+        } else {
+          this.dropOwned(item.jobId);
+          this.counters.cancelledAtMark++;
+        }
+      }
+    }
+    if (batch.length > 0) {
+      // `slackMs`: how long before the earliest of them was due the marks were answered (< 0: the
+      // database was slower than dispatchMarkMs and those fires wait for it).
+      this.logger.debug(
+        { node: this.nodeId, asked: batch.length, ms: Math.round(performance.now() - t0), slackMs: Math.round(batch[0].dueMs - this.now()) },
+        'timer: dispatch mark step',
+      );
+    }
+    return batch.length;
+  }
+
+  /** Fires armed (marked) work due at or before `now`; returns how many items were due. */
   fireDueStep(now: Date = this.clock.now()): number {
     let n = 0;
     for (const dueMs of [...this.armed.keys()].sort((a, b) => a - b)) {
@@ -456,18 +572,56 @@ export class Scheduler implements Waker {
   // ---------------------------------------------------------------------------------------------
   // Fire path
 
-  private arm(items: FireItem[]): void {
+  /** Work due at or before this is marked dispatched when claimed (it would be marked at once). */
+  private markBefore(): number {
+    return this.now() + this.options.dispatchMarkMs + MARK_BATCH_MS;
+  }
+
+  /**
+   * Claimed items wait for their dispatch mark; those the claim already marked are armed. `again`:
+   * items already owned (a mark statement that failed) go back to `claimed`.
+   */
+  private hold(items: FireItem[], again = false): void {
     for (const item of items) {
-      if (this.owned.has(item.jobId)) continue;
-      this.own(item, 'armed');
-      let group = this.armed.get(item.dueMs);
+      const o = this.owned.get(item.jobId);
+      if (again) {
+        if (!o || o.item !== item || o.state !== 'marking') continue;
+        o.state = 'claimed';
+      } else {
+        if (o) continue;
+        if (this.knownCancelled.has(item.jobId) && !item.dispatched) {
+          // Claimed just before the cancel won; the claim's answer came after the news.
+          this.counters.cancelledTold++;
+          this.lastChange.set(`job:${item.jobId}`, ++this.seq);
+          continue;
+        }
+        if (item.dispatched) {
+          this.own(item, 'armed');
+          this.armFire(item);
+          continue;
+        }
+        this.own(item, 'claimed');
+      }
+      let group = this.claimed.get(item.dueMs);
       if (!group) {
         group = [];
-        this.armed.set(item.dueMs, group);
-        if (this.running) this.setFireTimer(item.dueMs);
+        this.claimed.set(item.dueMs, group);
+        this.claimedDue.push(item.dueMs);
       }
       group.push(item);
     }
+    this.armMarkTimer();
+  }
+
+  /** A marked item: fire it at its due moment. */
+  private armFire(item: FireItem): void {
+    let group = this.armed.get(item.dueMs);
+    if (!group) {
+      group = [];
+      this.armed.set(item.dueMs, group);
+      if (this.running) this.setFireTimer(item.dueMs);
+    }
+    group.push(item);
   }
 
   private setFireTimer(dueMs: number): void {
@@ -494,7 +648,14 @@ export class Scheduler implements Waker {
 
   private fireOne(item: FireItem): void {
     const o = this.owned.get(item.jobId);
-    if (!o || (o.state !== 'armed' && o.state !== 'deferred')) return;
+    if (!o || o.item !== item || (o.state !== 'armed' && o.state !== 'deferred')) return;
+    if (this.knownCancelled.has(item.jobId)) {
+      // Cannot happen while the cancel protocol holds (the mark won, so no cancel did); never
+      // send a job this node was told is cancelled anyway.
+      this.dropOwned(item.jobId);
+      this.counters.cancelledTold++;
+      return;
+    }
     const validity = this.leases.validity(item.shard, item.epoch);
     if (validity === 'lost') {
       this.disown(item.jobId);
@@ -631,6 +792,36 @@ export class Scheduler implements Waker {
     else this.ownedPerShard.set(o.item.shard, n);
   }
 
+  /** Forgets an owned job that will not be sent (cancelled, refused at its mark). */
+  private dropOwned(jobId: string): void {
+    const o = this.owned.get(jobId);
+    if (!o) return;
+    this.disown(jobId);
+    this.lastChange.set(`job:${jobId}`, ++this.seq);
+    if (this.leases.draining.has(o.item.shard) && this.isQuiet(o.item.shard)) this.requestLeaseStep();
+  }
+
+  /** Told that job `jobId` was cancelled in the database (in process or by NOTIFY). */
+  private dropCancelled(jobId: string): void {
+    this.knownCancelled.set(jobId, this.now());
+    this.queue.remove('job', jobId);
+    this.lastChange.set(`job:${jobId}`, ++this.seq);
+    const o = this.owned.get(jobId);
+    if (!o) return;
+    // `marking`: the mark's answer decides (the database refuses it, and the id is now known).
+    // `inflight`/`writing` cannot be: the cancel won, so no mark did.
+    if (o.state === 'claimed' || o.state === 'armed' || o.state === 'deferred') {
+      this.dropOwned(jobId);
+      this.counters.cancelledTold++;
+      this.logger.debug({ node: this.nodeId, job: jobId }, 'timer: claimed job cancelled before dispatch; dropped');
+    }
+  }
+
+  private pruneKnownCancelled(): void {
+    const before = this.now() - this.options.horizonMs;
+    for (const [id, at] of this.knownCancelled) if (at < before) this.knownCancelled.delete(id);
+  }
+
   private isQuiet(shard: number): boolean {
     return !this.ownedPerShard.has(shard);
   }
@@ -646,10 +837,18 @@ export class Scheduler implements Waker {
     }
   }
 
-  /** Forgets lost or released shards: queued entries, armed and deferred work, overlap state. */
+  /** Forgets lost or released shards: queued entries, claimed, armed and deferred work, overlap state. */
   private dropShards(shards: number[]): void {
     const set = new Set(shards);
     this.queue.dropShards(set);
+    for (const [dueMs, items] of this.claimed) {
+      const keep = items.filter((it) => !set.has(it.shard));
+      for (const it of items) if (set.has(it.shard)) this.disown(it.jobId);
+      if (keep.length > 0) this.claimed.set(dueMs, keep);
+      else this.claimed.delete(dueMs);
+    }
+    // Marks in flight: their answer finds them gone.
+    for (const o of [...this.owned.values()]) if (o.state === 'marking' && set.has(o.item.shard)) this.disown(o.item.jobId);
     for (const [dueMs, items] of this.armed) {
       const keep = items.filter((it) => !set.has(it.shard));
       for (const it of items) if (set.has(it.shard)) this.disown(it.jobId);
@@ -675,10 +874,12 @@ export class Scheduler implements Waker {
   }
 
   stats(): SchedulerStats {
+    let claimed = 0;
     let armed = 0;
     let inFlight = 0;
     for (const o of this.owned.values()) {
-      if (o.state === 'armed') armed++;
+      if (o.state === 'claimed' || o.state === 'marking') claimed++;
+      else if (o.state === 'armed') armed++;
       else if (o.state === 'inflight') inFlight++;
     }
     const sorted = [...this.latency].sort((a, b) => a - b);
@@ -690,6 +891,7 @@ export class Scheduler implements Waker {
       stopping: this.stopping !== null,
       shards: { held: this.leases.held.size, draining: this.leases.draining.size },
       queued: this.queue.size,
+      claimed,
       armed,
       deferred: this.deferred.length,
       inFlight,
@@ -702,6 +904,7 @@ export class Scheduler implements Waker {
       failed: c.failed,
       retries: c.retries,
       skipped: c.skipped,
+      cancelled: { told: c.cancelledTold, refusedAtMark: c.cancelledAtMark },
       misfires: { fireOnce: c.misfireFireOnce, skip: c.misfireSkip },
       dropped: c.dropped,
       errors: c.errors,
@@ -822,6 +1025,8 @@ export class Scheduler implements Waker {
     this.claimTimer = setTimeout(() => {
       this.claimTimer = null;
       this.claimTimerAt = Infinity;
+      // Claim moments often coincide with fire moments (whole seconds): fire first.
+      this.fireDueStep();
       this.runClaim();
     }, Math.max(0, at - this.now()));
     this.claimTimer.unref();
@@ -846,6 +1051,58 @@ export class Scheduler implements Waker {
     })().finally(() => {
       this.loops.claim = null;
       this.armClaimTimer();
+    });
+  }
+
+  private armMarkTimer(): void {
+    if (!this.running || this.stopping) return;
+    let head = this.claimedDue.peek();
+    while (head !== undefined && !this.claimed.has(head)) {
+      this.claimedDue.pop();
+      head = this.claimedDue.peek();
+    }
+    if (head === undefined) return;
+    const at = head - this.options.dispatchMarkMs;
+    if (this.loops.mark) {
+      if (at <= this.now()) this.markAgain = true;
+      else if (at < this.markTimerAt) this.setMarkTimer(at);
+      return;
+    }
+    if (at >= this.markTimerAt && this.markTimer) return;
+    this.setMarkTimer(at);
+  }
+
+  private setMarkTimer(at: number): void {
+    if (this.markTimer) clearTimeout(this.markTimer);
+    this.markTimerAt = at;
+    this.markTimer = setTimeout(() => {
+      this.markTimer = null;
+      this.markTimerAt = Infinity;
+      this.fireDueStep();
+      this.runMark();
+    }, Math.max(0, at - this.now()));
+    this.markTimer.unref();
+  }
+
+  private runMark(): void {
+    if (this.loops.mark) {
+      this.markAgain = true;
+      return;
+    }
+    this.loops.mark = (async () => {
+      do {
+        this.markAgain = false;
+        try {
+          await this.markStep();
+          this.backoff.mark = 0;
+        } catch (err) {
+          await sleep(this.loopError('mark', err, 1_000));
+          this.markAgain = true;
+        }
+      } while (this.markAgain && this.running && !this.stopping);
+    })().finally(() => {
+      this.loops.mark = null;
+      this.armMarkTimer();
     });
   }
 
@@ -902,17 +1159,21 @@ export class Scheduler implements Waker {
   private async doStop(deadlineMs: number): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     this.running = false;
-    for (const t of [this.leaseTimer, this.claimTimer, this.flushTimer]) if (t) clearTimeout(t);
+    for (const t of [this.leaseTimer, this.claimTimer, this.markTimer, this.flushTimer]) if (t) clearTimeout(t);
     if (this.refillTimer) clearInterval(this.refillTimer);
-    this.leaseTimer = this.claimTimer = this.flushTimer = this.refillTimer = null;
-    await Promise.allSettled([this.loops.claim, this.loops.lease, this.loops.refill].filter(Boolean));
+    this.leaseTimer = this.claimTimer = this.markTimer = this.flushTimer = this.refillTimer = null;
+    await Promise.allSettled([this.loops.claim, this.loops.mark, this.loops.lease, this.loops.refill].filter(Boolean));
 
-    // Hand back what is claimed but not fired.
+    // Hand back what is claimed but not fired (marked or not: nothing of it went out).
     for (const t of this.fireTimers.values()) clearTimeout(t);
     this.fireTimers.clear();
     this.armed.clear();
+    this.claimed.clear();
+    this.claimedDue.clear();
     this.deferred = [];
-    const handBack = [...this.owned.values()].filter((o) => o.state === 'armed' || o.state === 'deferred').map((o) => o.item);
+    const handBack = [...this.owned.values()]
+      .filter((o) => o.state === 'claimed' || o.state === 'marking' || o.state === 'armed' || o.state === 'deferred')
+      .map((o) => o.item);
     try {
       const n = await unclaimJobs(this.db, handBack);
       if (n > 0) this.logger.info({ node: this.nodeId, jobs: n }, 'timer: claimed jobs handed back');

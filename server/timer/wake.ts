@@ -1,13 +1,17 @@
 import pg from 'pg';
-import type { Waker, WakeKind } from '../core/wake.js';
+import { isId } from '../core/ids.js';
+import type { CancelKind, Waker, WakeKind } from '../core/wake.js';
 import type { Database } from '../store/database.js';
 import { errorInfo, silentLogger, type TimerLogger } from './options.js';
 
 /**
  * Cross-node wake-ups on PostgreSQL: `NOTIFY tock_wake, '<kind>:<shard>:<dueMs>[:<origin node>]'`.
  * Kinds are the core's (`schedule`, `job`, `monitor`) plus `lease` (a node released leases: take
- * them now instead of at the next lease step). Every node LISTENs on a dedicated connection that
- * reconnects on error; after a reconnect it refills, since notifications sent meanwhile are lost.
+ * them now instead of at the next lease step) and `cancel`, whose third field is a job id instead
+ * of a due time: `cancel:<shard>:<jobId>[:<origin>]` (a claimed job was cancelled in the
+ * database: its owner drops it). Every node LISTENs on a dedicated connection that reconnects on
+ * error; after a reconnect it refills, since notifications sent meanwhile are lost (a lost
+ * `cancel` costs nothing but a useless dispatch mark: the database refuses it).
  *
  * The embedded database (PGlite) does not deliver notifications across connections, so there the
  * scheduler uses only the in-process path (and there is only one node).
@@ -15,28 +19,42 @@ import { errorInfo, silentLogger, type TimerLogger } from './options.js';
 
 export const WAKE_CHANNEL = 'tock_wake';
 
-export type BusKind = WakeKind | 'lease';
+export type BusKind = WakeKind | 'lease' | 'cancel';
 
 export interface WakeMessage {
   kind: BusKind;
   shard: number;
+  /** 0 for `cancel`. */
   dueMs: number;
   origin: string | null;
+  /** The cancelled job's id (`cancel` only), else null. */
+  id: string | null;
 }
 
-const KINDS = new Set<BusKind>(['schedule', 'job', 'monitor', 'lease']);
+const KINDS = new Set<BusKind>(['schedule', 'job', 'monitor', 'lease', 'cancel']);
 
-export function formatWake(kind: BusKind, shard: number, dueMs: number, origin?: string): string {
+export function formatWake(kind: Exclude<BusKind, 'cancel'>, shard: number, dueMs: number, origin?: string): string {
   return `${kind}:${shard}:${Math.round(dueMs)}${origin ? `:${origin}` : ''}`;
 }
 
+/** `cancel:<shard>:<jobId>[:<origin>]`. */
+export function formatCancel(kind: CancelKind, shard: number, id: string, origin?: string): string {
+  void kind; // only jobs are cancelled; the kind is there for the Waker's signature
+  return `cancel:${shard}:${id}${origin ? `:${origin}` : ''}`;
+}
+
 export function parseWake(payload: string): WakeMessage | null {
-  const [kind, shard, due, origin] = payload.split(':');
+  const [kind, shard, third, origin] = payload.split(':');
   if (!KINDS.has(kind as BusKind)) return null;
   const s = Number(shard);
-  const d = Number(due);
-  if (!Number.isInteger(s) || !Number.isFinite(d)) return null;
-  return { kind: kind as BusKind, shard: s, dueMs: d, origin: origin || null };
+  if (!Number.isInteger(s)) return null;
+  if (kind === 'cancel') {
+    if (!third || !isId('job', third)) return null;
+    return { kind: 'cancel', shard: s, dueMs: 0, origin: origin || null, id: third };
+  }
+  const d = Number(third);
+  if (!Number.isFinite(d)) return null;
+  return { kind: kind as BusKind, shard: s, dueMs: d, origin: origin || null, id: null };
 }
 
 export async function notifyWake(db: Database, payload: string): Promise<void> {
@@ -45,7 +63,8 @@ export async function notifyWake(db: Database, payload: string): Promise<void> {
 
 /**
  * A Waker for nodes that run the APIs but no timer (TOCK_SCHEDULER=false): it only NOTIFYs the
- * timer nodes, for things due within `horizonMs` (later ones are found by their refills).
+ * timer nodes, for things due within `horizonMs` (later ones are found by their refills), and
+ * for every cancel that won (the owner may hold the job claimed).
  */
 export function createNotifyWaker(db: Database, opts: { horizonMs?: number; logger?: TimerLogger } = {}): Waker {
   const horizon = opts.horizonMs ?? 30_000;
@@ -54,6 +73,9 @@ export function createNotifyWaker(db: Database, opts: { horizonMs?: number; logg
     wake(kind, shard, dueAt) {
       if (dueAt.getTime() - Date.now() >= horizon) return;
       notifyWake(db, formatWake(kind, shard, dueAt.getTime())).catch((err) => logger.warn(errorInfo(err), 'wake notify failed'));
+    },
+    cancelled(kind, shard, id) {
+      notifyWake(db, formatCancel(kind, shard, id)).catch((err) => logger.warn(errorInfo(err), 'cancel notify failed'));
     },
   };
 }

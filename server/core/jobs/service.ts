@@ -14,6 +14,19 @@ import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, max
 
 const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 
+/**
+ * The cancel: wins only while the job is not dispatched. `attempts` loses the claim's count
+ * (a claim increments it before anything is sent). Params: now, now, job id, project id.
+ */
+export const CANCEL_JOB_SQL = `
+update jobs
+   set status = 'cancelled',
+       attempts = case when status = 'running' then greatest(attempts - 1, 0) else attempts end,
+       next_attempt_at = null, finished_at = ?::timestamptz, updated_at = ?::timestamptz
+ where id = ? and project_id = ?
+   and (status = 'scheduled' or (status = 'running' and dispatched_at is null))
+returning attempts`;
+
 /** How far ahead a one-time job may be scheduled. */
 const MAX_AHEAD_MS = 5 * 366 * 86_400_000;
 
@@ -143,24 +156,25 @@ export class JobService {
   }
 
   /**
-   * Cancels a job that has not started. Conditional on `status = 'scheduled'`: if the timer
-   * claimed it in between, the update changes nothing and the job is reported as executed.
-   * Cancelling a cancelled job is a no-op.
+   * Cancels a job that has not been sent: `scheduled`, or `running` but only claimed by the
+   * timer (claimed ahead of its time, not yet marked dispatched: `dispatched_at is null`). One
+   * conditional UPDATE decides against the timer's dispatch mark (see server/timer/fire.ts): if
+   * the mark committed first, nothing changes and the job is reported as executed; if the cancel
+   * did, the timer never sends it (the owning node is told so it drops it at once). A claimed
+   * attempt that is cancelled did not happen: `attempts` goes back down. Cancelling a cancelled
+   * job is a no-op.
    */
   async cancel(actor: Actor, id: string): Promise<Job> {
     requireScope(actor.scopes, 'write:jobs');
     const job = await this.load(actor, id);
     if (job.status === 'cancelled') return job;
-    if (job.status === 'scheduled') {
+    if (job.status === 'scheduled' || job.status === 'running') {
       const now = this.deps.clock.now();
-      const changed = await this.deps.db
-        .em()
-        .nativeUpdate(
-          JobEntity,
-          { id, projectId: actor.projectId, status: 'scheduled' },
-          { status: 'cancelled', nextAttemptAt: null, finishedAt: now, updatedAt: now },
-        );
-      if (changed === 1) return { ...job, status: 'cancelled', nextAttemptAt: null, finishedAt: now, updatedAt: now };
+      const rows = await this.deps.db.execute<{ attempts: number }>(CANCEL_JOB_SQL, [now.toISOString(), now.toISOString(), id, actor.projectId]);
+      if (rows.length === 1) {
+        this.deps.waker.cancelled?.('job', job.shard, id);
+        return { ...job, status: 'cancelled', attempts: Number(rows[0].attempts), nextAttemptAt: null, finishedAt: now, updatedAt: now };
+      }
       const current = await this.load(actor, id);
       if (current.status === 'cancelled') return current;
       throw new JobAlreadyExecutedError(id, current.status);

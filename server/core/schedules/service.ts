@@ -55,6 +55,35 @@ export const schedulePatch = z.object({ ...fields, url: z.string().optional() })
 export type ScheduleInput = z.input<typeof scheduleInput>;
 export type SchedulePatch = z.input<typeof schedulePatch>;
 
+/**
+ * Cancels jobs of a schedule that have not been sent, in one statement: with `all`, every job
+ * `scheduled` or claimed-not-dispatched (delete); without, only ticks whose first attempt has
+ * not been sent (pause: a tick claimed ahead, or one handed back by a stopping node). Like a job
+ * cancel it wins only against jobs the timer has not marked dispatched (see
+ * server/timer/fire.ts); rows are locked in id order, as the timer's dispatch mark does.
+ * Params: schedule id, all (boolean), now, now.
+ */
+export const CANCEL_SCHEDULE_JOBS_SQL = `
+with target as (
+  select id from jobs
+   where schedule_id = ?
+     and case when ?::boolean
+              then status = 'scheduled' or (status = 'running' and dispatched_at is null)
+              else source = 'schedule'
+                   and ((status = 'running' and dispatched_at is null and attempts = 1) or (status = 'scheduled' and attempts = 0))
+         end
+   order by id
+   for no key update
+)
+update jobs j
+   set status = 'cancelled',
+       attempts = case when j.status = 'running' then greatest(j.attempts - 1, 0) else j.attempts end,
+       next_attempt_at = null, finished_at = ?::timestamptz, updated_at = ?::timestamptz
+  from target t
+ where j.id = t.id
+   and (j.status = 'scheduled' or (j.status = 'running' and j.dispatched_at is null))
+returning j.id, j.shard`;
+
 export const SCHEDULE_DEFAULTS = {
   method: 'POST',
   timezone: 'UTC',
@@ -187,29 +216,47 @@ export class ScheduleService {
     else if (triggerChanged || current.state !== 'active' || !current.nextRunAt) next.nextRunAt = nextRunAfter(next, now);
     next.updatedAt = now;
     const { id: _id, projectId: _p, shard: _s, createdAt: _c, ...changes } = next;
+    // A patch that pauses cancels the claimed, undispatched ticks like pause() does.
+    const pausing = current.state === 'active' && next.state === 'paused';
+    let cancelled: Array<{ id: string; shard: number }> = [];
     try {
-      await this.deps.db.em().nativeUpdate(ScheduleEntity, { id, projectId: actor.projectId }, changes);
+      if (pausing) {
+        cancelled = await this.deps.db.em().transactional(async (em) => {
+          await em.nativeUpdate(ScheduleEntity, { id, projectId: actor.projectId }, changes);
+          return em.execute<Array<{ id: string; shard: number }>>(CANCEL_SCHEDULE_JOBS_SQL, [id, false, now.toISOString(), now.toISOString()]);
+        });
+      } else {
+        await this.deps.db.em().nativeUpdate(ScheduleEntity, { id, projectId: actor.projectId }, changes);
+      }
     } catch (err) {
       if (isUniqueViolation(err, 'schedules_project_key_uq')) throw new AlreadyExistsError('schedule', 'key', next.key!);
       throw err;
     }
+    this.tellCancelled(cancelled);
     this.wake(next);
     return next;
   }
 
-  /** Deletes the schedule; its jobs that have not started are cancelled, history stays. */
+  /**
+   * Deletes the schedule; its jobs that have not been sent (`scheduled`, or claimed by the timer
+   * and not yet dispatched) are cancelled, history stays. The schedule row is locked first: a
+   * claim of its ticks in flight commits before, and none can follow.
+   */
   async delete(actor: Actor, id: string): Promise<void> {
     requireScope(actor.scopes, 'write:jobs');
     await this.load(actor, id);
     const now = this.deps.clock.now();
-    await this.deps.db.em().transactional(async (em) => {
-      await em.nativeUpdate(
-        JobEntity,
-        { scheduleId: id, status: 'scheduled' },
-        { status: 'cancelled', nextAttemptAt: null, finishedAt: now, updatedAt: now },
-      );
+    const cancelled = await this.deps.db.em().transactional(async (em) => {
+      const locked = await em.execute<Array<{ id: string }>>(`select id from schedules where id = ? and project_id = ? for update`, [
+        id,
+        actor.projectId,
+      ]);
+      if (locked.length === 0) return [];
+      const rows = await em.execute<Array<{ id: string; shard: number }>>(CANCEL_SCHEDULE_JOBS_SQL, [id, true, now.toISOString(), now.toISOString()]);
       await em.nativeDelete(ScheduleEntity, { id, projectId: actor.projectId });
+      return rows;
     });
+    this.tellCancelled(cancelled);
   }
 
   async pause(actor: Actor, id: string): Promise<Schedule> {
@@ -227,9 +274,18 @@ export class ScheduleService {
     const now = this.deps.clock.now();
     // Resuming computes the next run from now: ticks missed while paused are not caught up.
     const nextRunAt = state === 'active' ? nextRunAfter(s, now) : null;
-    const changed = await this.deps.db
-      .em()
-      .nativeUpdate(ScheduleEntity, { id, projectId: actor.projectId, state: s.state }, { state, nextRunAt, updatedAt: now });
+    // Pausing also cancels the ticks the timer claimed ahead but has not dispatched, in the
+    // same transaction, after the schedule row is updated (locked): a claim in flight commits
+    // first (its ticks are then seen here), and later claims find the schedule paused.
+    const { changed, cancelled } = await this.deps.db.em().transactional(async (em) => {
+      const changed = await em.nativeUpdate(ScheduleEntity, { id, projectId: actor.projectId, state: s.state }, { state, nextRunAt, updatedAt: now });
+      const cancelled =
+        changed > 0 && state === 'paused'
+          ? await em.execute<Array<{ id: string; shard: number }>>(CANCEL_SCHEDULE_JOBS_SQL, [id, false, now.toISOString(), now.toISOString()])
+          : [];
+      return { changed, cancelled };
+    });
+    this.tellCancelled(cancelled);
     if (changed === 0) return this.load(actor, id); // lost a race with another change: report what won
     const out = { ...s, state, nextRunAt, updatedAt: now };
     this.wake(out);
@@ -286,6 +342,10 @@ export class ScheduleService {
     const row = await this.deps.db.em().findOne(ScheduleEntity, { id, projectId: actor.projectId });
     if (!row) throw new NotFoundError('schedule', id);
     return row;
+  }
+
+  private tellCancelled(jobs: Array<{ id: string; shard: number }>): void {
+    for (const j of jobs) this.deps.waker.cancelled?.('job', Number(j.shard), j.id);
   }
 
   private wake(s: Schedule): void {

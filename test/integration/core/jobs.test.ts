@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../server/core/clock.js';
+import { createCore } from '../../../server/core/index.js';
 import { IdempotencyConflictError, JobAlreadyExecutedError, NotFoundError } from '../../../server/core/errors.js';
 import { rejectionOf } from '../../helpers/rejection.js';
 import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
@@ -81,9 +82,35 @@ describe('cancelling', () => {
     expect((await t.core.jobs.get(a.actor, job.id)).status).toBe('cancelled');
   });
 
-  it.each(['running', 'succeeded', 'failed'])('refuses with job_already_executed once the job is %s', async (status) => {
+  it('cancels a job the timer claimed ahead but has not dispatched; the claimed attempt is given back and the timer told', async () => {
+    const told: Array<[string, number, string]> = [];
+    const core = createCore({ db: t.database.db, clock, waker: { wake: () => {}, cancelled: (k, s, id) => told.push([k, s, id]) }, publicUrl: 'http://tock.test' });
+    const job = await core.jobs.create(a.actor, call);
+    // What the timer's claim does: running, attempt counted, fenced by a lease epoch; not dispatched.
+    await t.database.db.execute(`update jobs set status = 'running', attempts = 1, lease_epoch = 7 where id = ?`, [job.id]);
+    const c = await core.jobs.cancel(a.actor, job.id);
+    expect(c).toMatchObject({ status: 'cancelled', attempts: 0, nextAttemptAt: null });
+    expect(await core.jobs.get(a.actor, job.id)).toMatchObject({ status: 'cancelled', attempts: 0, nextAttemptAt: null });
+    expect(told).toEqual([['job', job.shard, job.id]]);
+    // The timer's dispatch mark (running under its epoch) now changes nothing.
+    const marked = await t.database.db.execute(`update jobs set dispatched_at = now() where id = ? and status = 'running' and lease_epoch = 7 returning id`, [
+      job.id,
+    ]);
+    expect(marked).toHaveLength(0);
+  });
+
+  it('refuses with job_already_executed once the timer marked the claimed job dispatched', async () => {
     const job = await t.core.jobs.create(a.actor, call);
-    await t.database.db.execute('update jobs set status = ? where id = ?', [status, job.id]);
+    await t.database.db.execute(`update jobs set status = 'running', attempts = 1, lease_epoch = 7, dispatched_at = now() where id = ?`, [job.id]);
+    const err = await rejectionOf(t.core.jobs.cancel(a.actor, job.id));
+    expect(err).toBeInstanceOf(JobAlreadyExecutedError);
+    expect(err.message).toBe(`Job '${job.id}' cannot be cancelled: it is already running`);
+    expect((await t.core.jobs.get(a.actor, job.id)).status).toBe('running');
+  });
+
+  it.each(['running', 'succeeded', 'failed'])('refuses with job_already_executed once the job is %s (dispatched)', async (status) => {
+    const job = await t.core.jobs.create(a.actor, call);
+    await t.database.db.execute('update jobs set status = ?, dispatched_at = now() where id = ?', [status, job.id]);
     const err = await rejectionOf(t.core.jobs.cancel(a.actor, job.id));
     expect(err).toBeInstanceOf(JobAlreadyExecutedError);
     expect(err.code).toBe('job_already_executed');

@@ -72,6 +72,44 @@ describe('epoch fencing and crash recovery (driven step by step)', () => {
     await w.db.execute(`update jobs set status = 'cancelled', next_attempt_at = null where id = ?`, [job.id]);
   });
 
+  it('a claim is marked dispatched only under a live lease and while not cancelled; only marked work fires', async () => {
+    const n = w.manual({}, 'marker');
+    await n.leaseStep();
+    const kept = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/mark-kept`, scheduledAt: new Date(Date.now() + 900) });
+    const cancelled = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/mark-cancelled`, scheduledAt: new Date(Date.now() + 900) });
+    await n.refillStep([kept.shard, cancelled.shard]);
+    // Due beyond the mark window (dispatchMarkMs 250 + 50): claimed, not marked by the claim.
+    expect((await n.claimStep()).jobs).toBe(2);
+    // Claimed, not marked: nothing fires, whatever the time.
+    expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(0);
+    // Cancelled behind the node's back (this core's waker does not reach manual nodes).
+    expect((await w.t.core.jobs.cancel(w.tenant.actor, cancelled.id)).status).toBe('cancelled');
+    expect(await n.markStep(new Date(Date.now() + 1_000))).toBe(2);
+    expect(n.stats().cancelled.refusedAtMark).toBe(1);
+    expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(1);
+    await n.idle();
+    expect(r.to('/mark-kept')).toHaveLength(1);
+    expect(r.to('/mark-cancelled')).toHaveLength(0);
+
+    // A lease taken over before the mark: refused, not fired (the new owner recovers the claim).
+    const orphan = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/mark-orphan`, scheduledAt: new Date(Date.now() + 900) });
+    await n.refillStep([orphan.shard]);
+    expect((await n.claimStep()).jobs).toBe(1);
+    await w.db.execute(`update shard_leases set owner = 'node_thief', epoch = epoch + 1, expires_at = now() + interval '1 minute' where shard = ?`, [
+      orphan.shard,
+    ]);
+    expect(await n.markStep(new Date(Date.now() + 1_000))).toBe(1);
+    expect(n.stats().cancelled.refusedAtMark).toBe(2);
+    expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(0);
+    const [row] = await w.db.execute<{ status: string; dispatched: boolean }>(`select status, dispatched_at is not null as dispatched from jobs where id = ?`, [
+      orphan.id,
+    ]);
+    expect(row).toEqual({ status: 'running', dispatched: false });
+    await n.stop(500);
+    await w.db.execute(`update shard_leases set owner = null, expires_at = null where owner = 'node_thief'`);
+    await w.db.execute(`update jobs set status = 'cancelled', next_attempt_at = null where id = ?`, [orphan.id]);
+  });
+
   it('a result written under an older epoch records the execution but cannot move the re-claimed job', async () => {
     const n = w.manual({}, 'old-epoch');
     await n.leaseStep();

@@ -102,7 +102,7 @@ export interface TimerWorld {
   tenant: TestTenant;
   db: Database;
   url: string;
-  /** The core's waker forwards to every node started here. */
+  /** The core's waker forwards wakes and cancels to every node started here. */
   wakers: Waker[];
   executor: HttpExecutor;
   node(opts?: Partial<TimerOptions>, name?: string, db?: Database): Promise<RunningScheduler>;
@@ -115,7 +115,12 @@ export interface TimerWorld {
 
 export async function timerWorld(): Promise<TimerWorld> {
   const wakers: Waker[] = [];
-  const t = await createTestCore({ waker: { wake: (k, s, d) => wakers.forEach((w) => w.wake(k, s, d)) } });
+  const t = await createTestCore({
+    waker: {
+      wake: (k, s, d) => wakers.forEach((w) => w.wake(k, s, d)),
+      cancelled: (k, s, id) => wakers.forEach((w) => w.cancelled?.(k, s, id)),
+    },
+  });
   const tenant = await t.tenant('timer');
   const executor = new HttpExecutor({ policy: LOOPBACK_POLICY });
   const nodes: RunningScheduler[] = [];
