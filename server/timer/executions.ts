@@ -1,22 +1,11 @@
-import type { ExecutionStatus } from '../core/types.js';
+import type { Execution } from '../core/types.js';
 import type { Database } from '../store/database.js';
 import { errorInfo, type TimerLogger } from './options.js';
 import { iso, sqlState } from './sql.js';
 
 /** The result of one attempt, with what it does to its job (and schedule). */
-export interface AttemptRecord {
+export interface AttemptRecord extends Omit<Execution, 'id'> {
   executionId: string;
-  jobId: string;
-  projectId: string;
-  scheduleId: string | null;
-  attempt: number;
-  status: ExecutionStatus;
-  statusCode: number | null;
-  durationMs: number;
-  responseBody: string | null;
-  error: string | null;
-  startedAt: Date;
-  finishedAt: Date;
   /** The job's new status: terminal, or `scheduled` again for a retry. */
   jobStatus: 'scheduled' | 'succeeded' | 'failed' | 'cancelled';
   /** When the retry is due (jobStatus 'scheduled'), else null. */
