@@ -132,14 +132,15 @@ export interface ScheduleRow {
  */
 export async function loadDueSchedules(db: Database, shards: number[], untilMs: number, limit: number): Promise<ScheduleDue[]> {
   if (shards.length === 0) return [];
-  const rows = await db.execute<ScheduleRow>(
+  const rows = await db.query<ScheduleRow>(
     `select id, shard, ${ms('next_run_at')} as due_ms, extract(epoch from next_run_at)::text as next_epoch,
             cron, timezone, interval_seconds, misfire
        from schedules
-      where shard = any(?::int[]) and state = 'active' and next_run_at < ?::timestamptz
+      where shard = any($1::int[]) and state = 'active' and next_run_at < $2::timestamptz
       order by next_run_at
-      limit ?`,
+      limit $3`,
     [pgArray(shards), iso(untilMs), limit],
+    'tock_due_schedules',
   );
   return rows.map((r) => ({
     kind: 'schedule',
@@ -164,20 +165,37 @@ export interface JobRow {
 
 /**
  * Jobs due before `untilMs` on the given shards (hot query; `jobs_due_idx` on
- * `(shard, next_attempt_at) where status in ('scheduled', 'running')`): those waiting for their
- * (next) attempt, and those `running`: claimed by a node that died or lost the shard (they run
- * again: at-least-once) or by this node in a claim whose answer never arrived. The caller skips
- * the ones it is running itself and any claimed under an epoch newer than its own.
+ * `(shard, next_attempt_at) where status in ('scheduled', 'running')`, one ordered index scan per
+ * shard): those waiting for their (next) attempt, and those `running` under an older epoch than
+ * this node's lease: claimed by a node that died or lost the shard (they run again:
+ * at-least-once). Jobs running under this node's own epoch are its own claims and are left out,
+ * so a backlog larger than `limit` is read page after page instead of finding the same claimed
+ * rows again; `includeOwn` puts them back in for the one case where this node may have claimed a
+ * job without knowing (a claim statement whose answer was lost). The caller skips the ones it
+ * is running itself and any claimed under an epoch newer than its own.
  */
-export async function loadDueJobs(db: Database, shards: number[], untilMs: number, limit: number): Promise<JobRow[]> {
+export async function loadDueJobs(
+  db: Database,
+  shards: Array<{ shard: number; epoch: number }>,
+  untilMs: number,
+  limit: number,
+  includeOwn = false,
+): Promise<JobRow[]> {
   if (shards.length === 0) return [];
-  const rows = await db.execute<JobRow>(
-    `select id, shard, ${ms('next_attempt_at')} as due_ms, status, lease_epoch::text as lease_epoch
-       from jobs
-      where shard = any(?::int[]) and status in ('scheduled', 'running') and next_attempt_at < ?::timestamptz
-      order by next_attempt_at
-      limit ?`,
-    [pgArray(shards), iso(untilMs), limit],
+  const rows = await db.query<JobRow>(
+    `select d.id, d.shard, d.due_ms, d.status, d.lease_epoch
+       from unnest($1::int[], $2::bigint[]) as o(shard, epoch)
+       cross join lateral (
+         select j.id, j.shard, ${ms('j.next_attempt_at')} as due_ms, j.next_attempt_at, j.status, j.lease_epoch::text as lease_epoch
+           from jobs j
+          where j.shard = o.shard and j.status in ('scheduled', 'running') and j.next_attempt_at < $3::timestamptz
+            and (j.status = 'scheduled' or j.lease_epoch is null or j.lease_epoch < o.epoch or $4::boolean)
+          order by j.next_attempt_at
+          limit $5) d
+      order by d.next_attempt_at
+      limit $5`,
+    [pgArray(shards.map((s) => s.shard)), pgArray(shards.map((s) => s.epoch)), iso(untilMs), includeOwn, limit],
+    'tock_due_jobs',
   );
   return rows.map((r) => ({ ...r, shard: Number(r.shard), due_ms: Number(r.due_ms) }));
 }

@@ -137,13 +137,13 @@ export async function writeAttempts(db: Database, recs: AttemptRecord[]): Promis
     terminal: r.jobStatus !== 'scheduled',
     run: r.run,
   }));
-  const rows = await db.execute<{ id: string }>(WRITE_ATTEMPTS_SQL, [JSON.stringify(input)]);
+  const rows = await db.query<{ id: string }>(WRITE_ATTEMPTS_SQL, [JSON.stringify(input)], 'tock_write_attempts');
   return new Set(rows.map((r) => r.id));
 }
 
 export const WRITE_ATTEMPTS_SQL = `
 with input as (
-  select * from jsonb_to_recordset(?::jsonb) as x(
+  select * from jsonb_to_recordset($1::jsonb) as x(
     exec_id text, job_id text, project_id text, schedule_id text, attempt int, exec_status text,
     status_code int, duration_ms int, response_body text, error text,
     started_at timestamptz, finished_at timestamptz,
@@ -178,15 +178,17 @@ agg as (
    group by schedule_id
 ),
 -- Locks schedules in id order, like the claim statement (no deadlock between the two).
+-- The locked rows carry the aggregate on to the update (one CTE scan: a second CTE joined in
+-- would be a rows x rows nested loop for a planner that believes each holds one row).
 locked as (
-  select s.id from schedules s join agg a on a.schedule_id = s.id order by s.id for no key update of s
+  select a.* from schedules s join agg a on a.schedule_id = s.id order by s.id for no key update of s
 ),
 sch as (
   update schedules s
      set last_run_at = greatest(coalesce(s.last_run_at, a.started_at), a.started_at),
          last_status = coalesce(a.final_status, s.last_status)
-    from agg a, locked k
-   where s.id = a.schedule_id and k.id = s.id
+    from locked a
+   where s.id = a.schedule_id
 )
 select id from upd`;
 

@@ -98,32 +98,38 @@ interface MovedRow {
 
 export const CLAIM_SCHEDULES_SQL = `
 with s_in as (
-  select * from jsonb_to_recordset(?::jsonb) as x(
-    id text, epoch bigint, expected numeric, next_run_at timestamptz, cron text, timezone text, interval_seconds int)
+  select * from jsonb_to_recordset($1::jsonb) as x(
+    id text, shard int, epoch bigint, expected numeric, next_run_at timestamptz, cron text, timezone text, interval_seconds int)
+),
+-- The fence, joined on (shard, epoch) and materialised before it meets the table: the planner
+-- guesses 100 rows for a recordset, and left to itself it pairs every input row with every
+-- lease of the same epoch (rows x 256 index probes).
+fenced as materialized (
+  select i.* from s_in i join shard_leases l on l.shard = i.shard and l.epoch = i.epoch
+   where l.owner = $2 and l.expires_at > now()
 ),
 -- Row locks in id order: the result writer also updates schedules (last_run_at) and takes
 -- them in the same order, so the two statements cannot deadlock.
+-- The locked rows carry their input on to the update: joining the update to a second CTE would
+-- be a nested loop of CTE scans (rows x rows) for a planner that believes both hold one row.
 locked as (
-  select s.id from schedules s join s_in i on i.id = s.id order by s.id for no key update of s
+  select i.* from schedules s join fenced i on i.id = s.id and s.shard = i.shard order by s.id for no key update of s
 ),
 moved as (
   update schedules s
      set next_run_at = i.next_run_at
-    from s_in i, locked k
+    from locked i
    where s.id = i.id
-     and k.id = s.id
      and s.state = 'active'
      and extract(epoch from s.next_run_at) = i.expected
      and s.cron is not distinct from i.cron
      and s.timezone = i.timezone
      and s.interval_seconds is not distinct from i.interval_seconds
-     and exists (select 1 from shard_leases l
-                  where l.shard = s.shard and l.owner = ? and l.epoch = i.epoch and l.expires_at > now())
   returning s.id, s.project_id, s.shard, s.url, s.method, s.headers, s.body, s.timeout_ms, s.max_retries,
             s.retry_backoff_ms, s.retry_backoff_max_ms, s.expected_status, s.overlap, i.epoch
 ),
 t_in as (
-  select * from jsonb_to_recordset(?::jsonb) as t(job_id text, schedule_id text, scheduled_at timestamptz)
+  select * from jsonb_to_recordset($3::jsonb) as t(job_id text, schedule_id text, scheduled_at timestamptz)
 ),
 ins as (
   insert into jobs (id, project_id, schedule_id, shard, source, url, method, headers, body, scheduled_at,
@@ -132,7 +138,7 @@ ins as (
   select t.job_id, m.project_id, m.id, m.shard, 'schedule', m.url, m.method, m.headers, m.body, t.scheduled_at,
          m.timeout_ms, m.max_retries, m.retry_backoff_ms, m.retry_backoff_max_ms, m.expected_status,
          'running', 1, t.scheduled_at, m.epoch,
-         case when t.scheduled_at <= ?::timestamptz then now() end
+         case when t.scheduled_at <= $4::timestamptz then now() end
     from t_in t join moved m on m.id = t.schedule_id
   on conflict (schedule_id, scheduled_at) where source = 'schedule' do nothing
   returning id, schedule_id, dispatched_at is not null as dispatched
@@ -156,6 +162,7 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
     const e = c.entry;
     schedules.push({
       id: e.id,
+      shard: e.shard,
       epoch: c.epoch,
       expected: e.expectedEpoch,
       next_run_at: iso(c.plan.nextRunAtMs),
@@ -170,12 +177,12 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
     }
   }
   type Inserted = { id: string; schedule_id: string; dispatched: boolean };
-  const [row] = await db.execute<{ moved: MovedRow[] | string; ins: Inserted[] | string }>(CLAIM_SCHEDULES_SQL, [
+  const [row] = await db.query<{ moved: MovedRow[] | string; ins: Inserted[] | string }>(CLAIM_SCHEDULES_SQL, [
     JSON.stringify(schedules),
     nodeId,
     JSON.stringify(ticks),
     iso(markBeforeMs),
-  ]);
+  ], 'tock_claim_schedules');
   const movedRows: MovedRow[] = typeof row.moved === 'string' ? JSON.parse(row.moved) : row.moved;
   const inserted: Inserted[] = typeof row.ins === 'string' ? JSON.parse(row.ins) : row.ins;
   const byId = new Map(movedRows.map((m) => [m.id, m]));
@@ -235,7 +242,12 @@ interface ClaimedJobRow {
 
 export const CLAIM_JOBS_SQL = `
 with input as (
-  select * from jsonb_to_recordset(?::jsonb) as x(id text, epoch bigint, expect_status text)
+  select * from jsonb_to_recordset($1::jsonb) as x(id text, shard int, epoch bigint, expect_status text)
+),
+-- The fence, joined on (shard, epoch) first (see CLAIM_SCHEDULES_SQL).
+fenced as materialized (
+  select i.* from input i join shard_leases l on l.shard = i.shard and l.epoch = i.epoch
+   where l.owner = $2 and l.expires_at > now()
 ),
 c as (
   update jobs j
@@ -244,17 +256,16 @@ c as (
          -- A re-claim (recovery) keeps a mark its first owner made; otherwise the attempt starts
          -- undispatched, unless it is already due within the mark window: marked right here.
          dispatched_at = case when j.status = 'running' and j.dispatched_at is not null then j.dispatched_at
-                              when j.next_attempt_at <= ?::timestamptz then now()
+                              when j.next_attempt_at <= $3::timestamptz then now()
                               end,
          lease_epoch = i.epoch,
          updated_at = now()
-    from input i
+    from fenced i
    where j.id = i.id
+     and j.shard = i.shard
      and j.status = i.expect_status
      and (j.status = 'scheduled' or j.lease_epoch is null or j.lease_epoch <= i.epoch)
      and j.next_attempt_at is not null
-     and exists (select 1 from shard_leases l
-                  where l.shard = j.shard and l.owner = ? and l.epoch = i.epoch and l.expires_at > now())
   returning j.id, j.project_id, j.schedule_id, j.shard, j.source, j.url, j.method, j.headers, j.body,
             ${ms('j.scheduled_at')} as scheduled_ms, ${ms('j.next_attempt_at')} as due_ms,
             j.timeout_ms, j.max_retries, j.retry_backoff_ms, j.retry_backoff_max_ms, j.expected_status,
@@ -269,8 +280,8 @@ export async function claimJobs(
   claims: Array<{ entry: JobDue; epoch: number }>,
   markBeforeMs: number,
 ): Promise<FireItem[]> {
-  const input = claims.map((c) => ({ id: c.entry.id, epoch: c.epoch, expect_status: c.entry.status }));
-  const rows = await db.execute<ClaimedJobRow>(CLAIM_JOBS_SQL, [JSON.stringify(input), iso(markBeforeMs), nodeId]);
+  const input = claims.map((c) => ({ id: c.entry.id, shard: c.entry.shard, epoch: c.epoch, expect_status: c.entry.status }));
+  const rows = await db.query<ClaimedJobRow>(CLAIM_JOBS_SQL, [JSON.stringify(input), nodeId, iso(markBeforeMs)], 'tock_claim_jobs');
   return rows.map((r) => ({
     jobId: r.id,
     projectId: r.project_id,
@@ -296,7 +307,7 @@ export async function claimJobs(
 }
 
 export const UNCLAIM_JOBS_SQL = `
-with input as (select * from jsonb_to_recordset(?::jsonb) as x(id text, epoch bigint))
+with input as (select * from jsonb_to_recordset($1::jsonb) as x(id text, epoch bigint))
 update jobs j
    set status = 'scheduled', attempts = greatest(j.attempts - 1, 0), lease_epoch = null, dispatched_at = null, updated_at = now()
   from input i
@@ -311,27 +322,30 @@ returning j.id`;
  */
 export async function unclaimJobs(db: Database, items: FireItem[]): Promise<number> {
   if (items.length === 0) return 0;
-  const rows = await db.execute(UNCLAIM_JOBS_SQL, [JSON.stringify(items.map((i) => ({ id: i.jobId, epoch: i.epoch })))]);
+  const rows = await db.query(UNCLAIM_JOBS_SQL, [JSON.stringify(items.map((i) => ({ id: i.jobId, epoch: i.epoch })))], 'tock_unclaim_jobs');
   return rows.length;
 }
 
 export const MARK_DISPATCHED_SQL = `
-with input as (select * from jsonb_to_recordset(?::jsonb) as x(id text, epoch bigint)),
--- Row locks in id order, like the cancel of a schedule's ticks (pause/delete): no deadlock.
+with input as (select * from jsonb_to_recordset($1::jsonb) as x(id text, shard int, epoch bigint)),
+-- The fence, joined on (shard, epoch) first (see CLAIM_SCHEDULES_SQL).
+fenced as materialized (
+  select i.* from input i join shard_leases l on l.shard = i.shard and l.epoch = i.epoch
+   where l.owner = $2 and l.expires_at > now()
+),
+-- Row locks in id order, like the cancel of a schedule's ticks (pause/delete): no deadlock. The
+-- locked rows carry their epoch on to the update (one CTE scan, see CLAIM_SCHEDULES_SQL).
 locked as (
-  select j.id from jobs j join input i on i.id = j.id
-   where j.status = 'running'
+  select j.id, i.epoch from jobs j join fenced i on i.id = j.id and j.shard = i.shard
+   where j.status = 'running' and j.lease_epoch = i.epoch
    order by j.id for no key update of j
 )
 update jobs j
    set dispatched_at = now()
-  from input i, locked k
- where j.id = i.id
-   and k.id = j.id
+  from locked k
+ where j.id = k.id
    and j.status = 'running'
-   and j.lease_epoch = i.epoch
-   and exists (select 1 from shard_leases l
-                where l.shard = j.shard and l.owner = ? and l.epoch = i.epoch and l.expires_at > now())
+   and j.lease_epoch = k.epoch
 returning j.id`;
 
 /**
@@ -341,10 +355,11 @@ returning j.id`;
  */
 export async function markDispatched(db: Database, nodeId: string, items: FireItem[]): Promise<Set<string>> {
   if (items.length === 0) return new Set();
-  const rows = await db.execute<{ id: string }>(MARK_DISPATCHED_SQL, [
-    JSON.stringify(items.map((i) => ({ id: i.jobId, epoch: i.epoch }))),
-    nodeId,
-  ]);
+  const rows = await db.query<{ id: string }>(
+    MARK_DISPATCHED_SQL,
+    [JSON.stringify(items.map((i) => ({ id: i.jobId, shard: i.shard, epoch: i.epoch }))), nodeId],
+    'tock_mark_dispatched',
+  );
   return new Set(rows.map((r) => r.id));
 }
 

@@ -8,7 +8,11 @@ export interface TimerOptions {
   leaseTtlMs: number;
   /** How far ahead the due queue holds work. Default 30 000 ms. */
   horizonMs: number;
-  /** How long before its time a tick/job is claimed in the database. Default 2 000 ms. */
+  /**
+   * How long before its time a tick/job is claimed in the database. Default 750 ms: with the
+   * default `dispatchMarkMs` the claim statement itself marks what it claims dispatched, so a
+   * job costs one row update before its call instead of two.
+   */
   claimAheadMs: number;
   /**
    * A claim step claims what is due within `claimAheadMs + claimBatchMs`, so ticks a few hundred
@@ -19,8 +23,10 @@ export interface TimerOptions {
    * How long before its due moment a claimed job is marked dispatched in the database (one
    * batched UPDATE for everything due within `dispatchMarkMs + 50 ms`). Until its mark a claimed
    * job can still be cancelled (schedule pause/delete too); from its mark on it is sent. Keep it
-   * above the database round trip: a fire whose mark has not been answered waits for it.
-   * Default 250 ms.
+   * above the database round trip: a fire whose mark has not been answered waits for it. Work
+   * already inside this window when it is claimed is marked by the claim statement: at or above
+   * `claimAheadMs + claimBatchMs - 50` there is no separate mark at all. Default 1 000 ms (so a
+   * job can be cancelled until about a second before its time).
    */
   dispatchMarkMs: number;
   /** A tick later than this follows the schedule's misfire policy. Default 60 000 ms. */
@@ -46,9 +52,9 @@ export interface TimerOptions {
 export const DEFAULT_TIMER_OPTIONS: TimerOptions = {
   leaseTtlMs: 10_000,
   horizonMs: 30_000,
-  claimAheadMs: 2_000,
+  claimAheadMs: 750,
   claimBatchMs: 250,
-  dispatchMarkMs: 250,
+  dispatchMarkMs: 1_000,
   misfireThresholdMs: 60_000,
   refillIntervalMs: 5_000,
   flushIntervalMs: 50,

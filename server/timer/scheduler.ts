@@ -160,6 +160,15 @@ export class Scheduler implements Waker {
   /** Job id -> when this node was told it was cancelled (pruned at lease steps). */
   private readonly knownCancelled = new Map<string, number>();
   private seq = 0;
+  /** The last refill found a full page: the next ones continue as claims drain the queue. */
+  private refillTruncated = false;
+  /**
+   * A claim statement's answer was lost, or a dispatch mark refused: the next full refill also
+   * reads this node's own claims.
+   */
+  private recoverOwn = false;
+  /** Shards whose claims lost on a lapsed lease: refilled after the next lease step. */
+  private readonly refillAfterLease = new Set<number>();
   private readonly inflight = new Set<Promise<void>>();
 
   private readonly latency: number[] = [];
@@ -297,7 +306,8 @@ export class Scheduler implements Waker {
       this.logger.info({ node: this.nodeId, shards: change.released.length }, 'timer: drained leases released');
       if (this.pg) this.notifyLeases();
     }
-    const fresh = [...change.acquired.map((a) => a.shard), ...change.undrained];
+    const fresh = [...change.acquired.map((a) => a.shard), ...change.undrained, ...this.refillAfterLease];
+    this.refillAfterLease.clear();
     if (fresh.length > 0) this.requestRefill(fresh);
     if (change.acquired.length > 0 || change.lost.length > 0 || change.draining.length > 0) {
       this.logger.info(
@@ -329,10 +339,30 @@ export class Scheduler implements Waker {
     if (target.length === 0) return 0;
     const startSeq = ++this.seq;
     const until = this.now() + this.options.horizonMs;
-    const [schedules, jobs] = await Promise.all([
-      loadDueSchedules(this.db, target, until, this.options.refillLimit),
-      loadDueJobs(this.db, target, until, this.options.refillLimit),
-    ]);
+    const limit = this.options.refillLimit;
+    const recovering = shards === undefined && this.recoverOwn;
+    if (recovering) this.recoverOwn = false;
+    let schedules: ScheduleDue[];
+    let jobs: Awaited<ReturnType<typeof loadDueJobs>>;
+    try {
+      [schedules, jobs] = await Promise.all([
+        loadDueSchedules(this.db, target, until, limit),
+        loadDueJobs(
+          this.db,
+          target.map((shard) => ({ shard, epoch: this.leases.epochOf(shard)! })),
+          until,
+          limit,
+          recovering,
+        ),
+      ]);
+    } catch (err) {
+      if (recovering) this.recoverOwn = true;
+      throw err;
+    }
+    // A page was full: more is due than one refill holds. Read on as the claims drain the queue.
+    const truncated = schedules.length >= limit || jobs.length >= limit;
+    if (shards === undefined) this.refillTruncated = truncated;
+    else if (truncated) this.refillTruncated = true;
     let pushed = 0;
     for (const s of schedules) {
       const k = `schedule:${s.id}`;
@@ -418,8 +448,9 @@ export class Scheduler implements Waker {
         }
         this.counters.claimedTicks += items.length;
         result.jobs += items.length;
+        await this.warmSecrets(items);
         this.hold(items);
-        if (lostShards.size > 0) this.requestRefill([...lostShards]);
+        if (lostShards.size > 0) this.refillLost(lostShards);
       }
       for (let i = 0; i < jobClaims.length; i += size) {
         const batch = jobClaims.slice(i, i + size);
@@ -435,11 +466,14 @@ export class Scheduler implements Waker {
         }
         this.counters.claimedJobs += items.length;
         result.jobs += items.length;
+        await this.warmSecrets(items);
         this.hold(items);
       }
     } catch (err) {
       // Put back what was not answered; if a statement did commit, its jobs are found again by
-      // the refill (running, not owned) and its schedules lose the retried race harmlessly.
+      // the next full refill (running under our epoch, not owned: `recoverOwn`) and its
+      // schedules lose the retried race harmlessly.
+      this.recoverOwn = true;
       for (const c of scheduleClaims) {
         if (this.claiming.delete(`schedule:${c.entry.id}`) && this.leases.claims(c.entry.shard)) this.queue.push(c.entry);
       }
@@ -463,14 +497,38 @@ export class Scheduler implements Waker {
         'timer: claim step',
       );
     }
+    // A backlog larger than one refill: read the next page once these claims are in (a refill
+    // started earlier would find the rows this step was still claiming).
+    if (this.refillTruncated && this.queue.size < this.options.refillLimit / 2) this.requestRefill('all');
     this.armClaimTimer();
-    // Warm the signing secrets before the due moments.
-    const projects = new Set<string>();
-    for (const o of this.owned.values()) if (o.state === 'claimed' && this.secrets.peek(o.item.projectId) === undefined) projects.add(o.item.projectId);
-    if (projects.size > 0) {
-      await this.secrets.prefetch(projects).catch((err) => this.logger.warn(errorInfo(err), 'timer: secret prefetch failed'));
-    }
     return result;
+  }
+
+  /**
+   * Shards where a claim lost: reload them now if the lease is locally valid (someone else moved
+   * a row: a real race). If it is not, the fence failed because our lease lapsed in the database;
+   * reloading at once would only lose again in a tight loop, so they wait for the next lease step.
+   */
+  private refillLost(shards: Set<number>): void {
+    const now: number[] = [];
+    for (const shard of shards) {
+      const epoch = this.leases.epochOf(shard);
+      if (epoch !== undefined && this.leases.validity(shard, epoch) === 'valid') now.push(shard);
+      else this.refillAfterLease.add(shard);
+    }
+    if (now.length > 0) this.requestRefill(now);
+  }
+
+  /**
+   * Loads the signing secrets of claimed items' projects not cached yet, before they are held:
+   * items the claim already marked fire at once, and each fire that finds no secrets waits.
+   */
+  private async warmSecrets(items: FireItem[]): Promise<void> {
+    let missing: Set<string> | null = null;
+    for (const it of items) {
+      if (this.secrets.peek(it.projectId) === undefined) (missing ??= new Set()).add(it.projectId);
+    }
+    if (missing) await this.secrets.prefetch(missing).catch((err) => this.logger.warn(errorInfo(err), 'timer: secret prefetch failed'));
   }
 
   /**
@@ -520,8 +578,12 @@ export class Scheduler implements Waker {
           o.state = 'armed';
           this.armFire(item);
         } else {
+          // Cancelled, or re-claimed elsewhere, or our lease had lapsed in the database. In the
+          // last case the row is still `running` under our epoch (a lapsed lease that nobody
+          // took is renewed with the same epoch): the next full refill must read our own claims.
           this.dropOwned(item.jobId);
           this.counters.cancelledAtMark++;
+          this.recoverOwn = true;
         }
       }
     }

@@ -14,6 +14,8 @@ interface Entry {
  */
 export class SecretCache {
   private readonly entries = new Map<string, Entry>();
+  /** Loads under way, by project: a burst of fires for one unknown project makes one query. */
+  private readonly loading = new Map<string, Promise<void>>();
 
   constructor(
     private readonly db: Database,
@@ -26,17 +28,33 @@ export class SecretCache {
     return this.entries.get(projectId)?.secrets;
   }
 
-  /** Loads projects that are missing or older than the TTL. */
+  /** Loads projects that are missing or older than the TTL (joining loads already under way). */
   async prefetch(projectIds: Iterable<string>): Promise<void> {
     const now = this.now();
-    const ids = [...new Set(projectIds)].filter((id) => {
+    const waits: Promise<void>[] = [];
+    const ids: string[] = [];
+    for (const id of new Set(projectIds)) {
       const e = this.entries.get(id);
-      return !e || now - e.fetchedAt > this.ttlMs;
-    });
-    if (ids.length === 0) return;
-    const rows = await this.db.execute<{ id: string; signing_secret: string; previous_signing_secret: string | null }>(
-      `select id, signing_secret, previous_signing_secret from projects where id = any(?::text[])`,
+      if (e && now - e.fetchedAt <= this.ttlMs) continue;
+      const under = this.loading.get(id);
+      if (under) waits.push(under);
+      else ids.push(id);
+    }
+    if (ids.length > 0) {
+      const p = this.load(ids, now).finally(() => {
+        for (const id of ids) if (this.loading.get(id) === p) this.loading.delete(id);
+      });
+      for (const id of ids) this.loading.set(id, p);
+      waits.push(p);
+    }
+    await Promise.all(waits);
+  }
+
+  private async load(ids: string[], now: number): Promise<void> {
+    const rows = await this.db.query<{ id: string; signing_secret: string; previous_signing_secret: string | null }>(
+      `select id, signing_secret, previous_signing_secret from projects where id = any($1::text[])`,
       [pgArray(ids)],
+      'tock_signing_secrets',
     );
     const found = new Set<string>();
     for (const r of rows) {

@@ -1,8 +1,9 @@
 /**
- * Helpers for raw SQL through `Database.execute` (the ORM's `?` placeholders):
- * - a JS array bound to `?` is expanded into a comma list, so arrays travel as PostgreSQL array
- *   literals (`?::int[]`) or as JSON (`jsonb_to_recordset(?::jsonb)`), which also carries
- *   batches of rows in one parameter;
+ * Helpers for raw SQL: the timer's hot statements go through `Database.query` (`$1` placeholders,
+ * bound parameters, prepared by name), the rest through `Database.execute` (the ORM's `?`
+ * placeholders, where a JS array would be expanded into a comma list). Either way:
+ * - arrays travel as PostgreSQL array literals (`$1::int[]`) or as JSON
+ *   (`jsonb_to_recordset($1::jsonb)`), which also carries batches of rows in one parameter;
  * - timestamps come back as text from this driver setup, so statements select them as epoch
  *   milliseconds (`ms(col)`), and take them as ISO strings.
  */

@@ -110,6 +110,36 @@ describe('epoch fencing and crash recovery (driven step by step)', () => {
     await w.db.execute(`update jobs set status = 'cancelled', next_attempt_at = null where id = ?`, [orphan.id]);
   });
 
+  it('a claim refused at its dispatch mark because the lease lapsed (nobody took it) fires once the lease is renewed', async () => {
+    const n = w.manual({}, 'lapsed');
+    await n.leaseStep();
+    const job = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/lapsed`, scheduledAt: new Date(Date.now() + 900) });
+    await n.refillStep([job.shard]);
+    expect((await n.claimStep()).jobs).toBe(1);
+    // The lease runs out in the database (renewals too slow), still ours: nobody took it.
+    await w.db.execute(`update shard_leases set expires_at = now() - interval '1 second' where shard = ?`, [job.shard]);
+    expect(await n.markStep(new Date(Date.now() + 1_000))).toBe(1);
+    expect(n.stats().cancelled.refusedAtMark).toBe(1);
+    expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(0);
+    const [row] = await w.db.execute<{ status: string; dispatched: boolean }>(`select status, dispatched_at is not null as dispatched from jobs where id = ?`, [
+      job.id,
+    ]);
+    expect(row).toEqual({ status: 'running', dispatched: false });
+
+    // Renewed under the same epoch: the job is this node's own claim again, and nobody else's
+    // to recover. The next full refill reads it back, and it runs once.
+    const change = await n.leaseStep();
+    expect(change.lost).toEqual([]);
+    expect(await n.refillStep()).toBeGreaterThanOrEqual(1);
+    expect((await n.claimStep(new Date(Date.now() + 1_000))).jobs).toBe(1);
+    await n.markStep(new Date(Date.now() + 1_000));
+    expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(1);
+    await n.idle();
+    expect(r.to('/lapsed')).toHaveLength(1);
+    expect((await w.t.core.jobs.get(w.tenant.actor, job.id)).status).toBe('succeeded');
+    await n.stop(500);
+  });
+
   it('a result written under an older epoch records the execution but cannot move the re-claimed job', async () => {
     const n = w.manual({}, 'old-epoch');
     await n.leaseStep();

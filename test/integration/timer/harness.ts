@@ -91,6 +91,8 @@ export const TEST_OPTIONS: Partial<TimerOptions> = {
   horizonMs: 10_000,
   claimAheadMs: 1_000,
   claimBatchMs: 100,
+  // Below the claim-ahead, so claims and dispatch marks are separate steps the tests can drive.
+  dispatchMarkMs: 250,
   refillIntervalMs: 1_000,
   flushIntervalMs: 20,
 };

@@ -60,9 +60,14 @@ function flaky(db: Database): { db: Database; setDown(v: boolean): void } {
   let down = false;
   const proxy = new Proxy(db, {
     get(target, prop) {
-      if (prop === 'execute') {
-        return (sql: string, params?: unknown[]) =>
-          down ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED (simulated outage)'), { code: 'ECONNREFUSED' })) : target.execute(sql, params);
+      if (prop === 'execute' || prop === 'query') {
+        const method = prop;
+        return (sql: string, params?: unknown[], name?: string) =>
+          down
+            ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED (simulated outage)'), { code: 'ECONNREFUSED' }))
+            : method === 'execute'
+              ? target.execute(sql, params)
+              : target.query(sql, params, name);
       }
       return Reflect.get(target, prop);
     },

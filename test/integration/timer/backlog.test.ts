@@ -1,0 +1,62 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
+
+let w: TimerWorld;
+let r: Receiver;
+
+beforeAll(async () => {
+  w = await timerWorld();
+  r = await new Receiver().listen();
+});
+afterEach(async () => {
+  await w.db.execute(`update shard_leases set owner = null, expires_at = null`);
+});
+afterAll(async () => {
+  await w?.close();
+  await r?.close();
+});
+
+async function createJobs(path: string, count: number, dueInMs: number): Promise<Set<string>> {
+  const at = new Date(Date.now() + dueInMs);
+  const jobs = await Promise.all(Array.from({ length: count }, () => w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}${path}`, scheduledAt: at })));
+  return new Set(jobs.map((j) => j.id));
+}
+
+describe('a backlog larger than one refill', () => {
+  it("leaves this node's own claims out of the refill, so each refill after a claim reads the next page", async () => {
+    const ids = await createJobs('/pages', 25, 800);
+    const n = w.manual({ refillLimit: 10 }, 'pages');
+    await n.leaseStep();
+    const pages: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const pushed = await n.refillStep();
+      pages.push(pushed);
+      if (pushed === 0) break;
+      const before = n.queue.size;
+      expect((await n.claimStep()).jobs).toBe(before);
+    }
+    expect(pages).toEqual([10, 10, 5, 0]);
+    const [{ n: running }] = await w.db.execute<{ n: number }>(`select count(*)::int as n from jobs where status = 'running' and id = any(?::text[])`, [
+      `{${[...ids].join(',')}}`,
+    ]);
+    expect(running).toBe(25);
+    await n.markStep(new Date(Date.now() + 1_000));
+    expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(25);
+    await n.idle();
+    const got = r.to('/pages').map((q) => String(q.headers['webhook-id']));
+    expect(got).toHaveLength(25);
+    expect(new Set(got)).toEqual(ids);
+    await n.stop(500);
+  });
+
+  it('a running node drains many pages without waiting for its periodic refill', async () => {
+    const ids = await createJobs('/drain', 120, 1_500);
+    // One page holds 20; the periodic refill would come only after a minute.
+    const node = await w.node({ refillLimit: 20, refillIntervalMs: 60_000, horizonMs: 120_000 }, 'drain');
+    await until(() => r.to('/drain').length >= 120, { timeoutMs: 20_000, message: () => `received ${r.to('/drain').length} of 120` });
+    const got = r.to('/drain').map((q) => String(q.headers['webhook-id']));
+    expect(new Set(got)).toEqual(ids);
+    expect(got).toHaveLength(120);
+    await node.stop(1_000);
+  });
+});
