@@ -99,6 +99,25 @@ class Recorder {
     return this.n + this.withoutDue + this.duplicates;
   }
 
+  /** Lateness by due time: per `bucketMs` window from the first due time, count, median and max (ms). */
+  timeline(bucketMs: number): Array<{ fromMs: number; count: number; p50: number; max: number }> {
+    let firstDue = Infinity;
+    for (let i = 0; i < this.n; i++) if (this.dues[i] < firstDue) firstDue = this.dues[i];
+    const buckets = new Map<number, number[]>();
+    for (let i = 0; i < this.n; i++) {
+      const b = Math.floor((this.dues[i] - firstDue) / bucketMs);
+      let list = buckets.get(b);
+      if (!list) buckets.set(b, (list = []));
+      list.push(this.arrivals[i] - this.dues[i]);
+    }
+    return [...buckets.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([b, list]) => {
+        const sorted = Float64Array.from(list).sort();
+        return { fromMs: b * bucketMs, count: sorted.length, p50: percentileSorted(sorted, 50), max: sorted[sorted.length - 1] };
+      });
+  }
+
   stats(): SinkStats {
     const n = this.n;
     const late = new Float64Array(n);
@@ -189,6 +208,7 @@ if (isMain) {
         url: () => `http://127.0.0.1:${port}/`,
         count: () => recorder.count(),
         stats: () => recorder.stats(),
+        timeline: (bucketMs: number) => recorder.timeline(bucketMs),
         reset: () => recorder.reset(),
         rss: () => process.memoryUsage().rss,
       },

@@ -19,6 +19,10 @@ export class SinkClient {
   stats(): Promise<SinkStats> {
     return this.rpc.call<SinkStats>('stats');
   }
+  /** Lateness per `bucketMs` window of due time (where in a run the late deliveries were). */
+  timeline(bucketMs = 1000): Promise<Array<{ fromMs: number; count: number; p50: number; max: number }>> {
+    return this.rpc.call('timeline', bucketMs);
+  }
   reset(): Promise<void> {
     return this.rpc.call<void>('reset');
   }

@@ -45,6 +45,12 @@ export interface TimerOptions {
   claimBatchRows: number;
   /** Rows per refill query (per kind). Default 10 000. */
   refillLimit: number;
+  /**
+   * Claimed work a node holds at most (claimed, waiting, in flight or being written). Past it,
+   * due work stays in the queue (and `scheduled` in the database) until results drain: a burst
+   * of 50,000 due jobs is claimed as the calls go out, not all at once into memory. Default 10 000.
+   */
+  maxOwned: number;
   /** Node id; default a new `node_...` id. */
   nodeId?: string;
 }
@@ -63,6 +69,7 @@ export const DEFAULT_TIMER_OPTIONS: TimerOptions = {
   maxTicksPerClaim: 100,
   claimBatchRows: 500,
   refillLimit: 10_000,
+  maxOwned: 10_000,
 };
 
 export function resolveOptions(partial: Partial<TimerOptions> = {}): TimerOptions {
@@ -80,6 +87,7 @@ export function resolveOptions(partial: Partial<TimerOptions> = {}): TimerOption
     'maxTicksPerClaim',
     'claimBatchRows',
     'refillLimit',
+    'maxOwned',
   ];
   for (const k of positive) {
     const v = o[k] as number;

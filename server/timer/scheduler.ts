@@ -29,6 +29,8 @@ import { formatCancel, formatWake, notifyWake, WakeListener, type WakeMessage } 
 /** What the timer needs of the executor (an `HttpExecutor` fits). */
 export interface CallExecutor {
   execute(call: OutboundCall): Promise<CallOutcome>;
+  /** One-time set-up moved to start-up (see HttpExecutor.warmUp). */
+  warmUp?(): Promise<void>;
 }
 
 export interface SchedulerDeps {
@@ -167,6 +169,8 @@ export class Scheduler implements Waker {
    * reads this node's own claims.
    */
   private recoverOwn = false;
+  /** The last claim step left due work queued because this node holds `maxOwned` already. */
+  private claimThrottled = false;
   /** Shards whose claims lost on a lapsed lease: refilled after the next lease step. */
   private readonly refillAfterLease = new Set<number>();
   private readonly inflight = new Set<Promise<void>>();
@@ -395,7 +399,12 @@ export class Scheduler implements Waker {
     const nowMs = now.getTime();
     const t0 = performance.now();
     let sqlMs = 0;
-    const entries = this.queue.popUntil(nowMs + this.options.claimAheadMs + this.options.claimBatchMs);
+    const until = nowMs + this.options.claimAheadMs + this.options.claimBatchMs;
+    const room = this.options.maxOwned - this.owned.size;
+    const entries = room > 0 ? this.queue.popUntil(until, room) : [];
+    // Holding all it may: what is due stays queued until results drain (see disown).
+    const head = this.queue.peekDueMs();
+    this.claimThrottled = head !== null && head <= until;
     const scheduleClaims: ScheduleClaim[] = [];
     const jobClaims: Array<{ entry: JobDue; epoch: number }> = [];
     for (const e of entries) {
@@ -849,6 +858,10 @@ export class Scheduler implements Waker {
     const o = this.owned.get(jobId);
     if (!o) return;
     this.owned.delete(jobId);
+    if (this.claimThrottled && this.owned.size <= this.options.maxOwned / 2) {
+      this.claimThrottled = false;
+      if (this.running && !this.stopping) setImmediate(() => this.runClaim());
+    }
     const n = (this.ownedPerShard.get(o.item.shard) ?? 1) - 1;
     if (n <= 0) this.ownedPerShard.delete(o.item.shard);
     else this.ownedPerShard.set(o.item.shard, n);
@@ -981,6 +994,7 @@ export class Scheduler implements Waker {
     if (this.running || this.stopping) return;
     this.running = true;
     this.logger.info({ node: this.nodeId, pg: this.pg }, 'timer: starting');
+    await this.executor.warmUp?.();
     if (this.listener) await this.listener.start().catch((err) => this.logger.warn(errorInfo(err), 'timer: LISTEN failed'));
     await this.runLease();
     this.refillTimer = setInterval(() => this.requestRefill('all'), this.options.refillIntervalMs);
@@ -1068,7 +1082,7 @@ export class Scheduler implements Waker {
   }
 
   private armClaimTimer(): void {
-    if (!this.running || this.stopping) return;
+    if (!this.running || this.stopping || this.claimThrottled) return;
     const head = this.queue.peekDueMs();
     if (head === null) return;
     const at = head - this.options.claimAheadMs;

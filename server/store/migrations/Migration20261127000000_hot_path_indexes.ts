@@ -14,6 +14,9 @@ import { Migration } from '@mikro-orm/migrations';
  *   column in it, a claim (`scheduled` -> `running`) and a dispatch mark are HOT updates: no
  *   index is touched.
  * - Free room on each page (fillfactor) so those HOT updates find space beside the old version.
+ * - No foreign key from `executions.project_id`: it copies its job's project, and deleting a
+ *   project still removes its executions (projects -> jobs -> executions cascade). The check
+ *   cost a key-share lock on the project row per execution written.
  */
 export class Migration20261127000000_hot_path_indexes extends Migration {
   override async up(): Promise<void> {
@@ -26,9 +29,11 @@ export class Migration20261127000000_hot_path_indexes extends Migration {
     this.addSql(`create index jobs_due_idx on jobs (shard, next_attempt_at) where next_attempt_at is not null;`);
     this.addSql(`alter table jobs set (fillfactor = 70);`);
     this.addSql(`alter table schedules set (fillfactor = 80);`);
+    this.addSql(`alter table executions drop constraint if exists executions_project_id_fkey;`);
   }
 
   override async down(): Promise<void> {
+    this.addSql(`alter table executions add constraint executions_project_id_fkey foreign key (project_id) references projects (id) on delete cascade;`);
     this.addSql(`alter table schedules reset (fillfactor);`);
     this.addSql(`alter table jobs reset (fillfactor);`);
     this.addSql(`drop index if exists jobs_due_idx;`);

@@ -59,4 +59,32 @@ describe('a backlog larger than one refill', () => {
     expect(got).toHaveLength(120);
     await node.stop(1_000);
   });
+
+  it('holds at most maxOwned claimed jobs: the rest stays scheduled in the database until results drain', async () => {
+    const ids = await createJobs('/bounded', 12, 800);
+    const n = w.manual({ maxOwned: 5 }, 'bounded');
+    await n.leaseStep();
+    expect(await n.refillStep()).toBe(12);
+    expect((await n.claimStep()).jobs).toBe(5);
+    // Full: nothing more is claimed while the five are held.
+    expect((await n.claimStep()).jobs).toBe(0);
+    const scheduled = async () => {
+      const [{ n: c }] = await w.db.execute<{ n: number }>(`select count(*)::int as n from jobs where status = 'scheduled' and id = any(?::text[])`, [
+        `{${[...ids].join(',')}}`,
+      ]);
+      return c;
+    };
+    expect(await scheduled()).toBe(7);
+    for (const expected of [5, 5, 2]) {
+      await n.markStep(new Date(Date.now() + 1_000));
+      expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(expected);
+      await n.idle();
+      await n.claimStep();
+    }
+    expect(await scheduled()).toBe(0);
+    const got = r.to('/bounded').map((q) => String(q.headers['webhook-id']));
+    expect(new Set(got)).toEqual(ids);
+    expect(got).toHaveLength(12);
+    await n.stop(500);
+  });
 });
