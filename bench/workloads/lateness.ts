@@ -43,6 +43,9 @@ export async function latenessCell(name: TargetName, rate: number, durationS: nu
     const slackMs = t0 - Date.now();
     await waitForSink(ctx.sink, jobs, { deadlineMs: lastDue + 60_000, notBeforeMs: lastDue, stallMs: 10_000 });
     const s: SinkStats = await ctx.sink.stats();
+    // Where in the run the late deliveries were: due-time windows of 1 s, median/max lateness.
+    const tl = await ctx.sink.timeline(1000);
+    ctx.log(`    ${name} ${rate}/s by second of due time (p50/max ms): ${tl.map((b) => `${b.p50.toFixed(0)}/${b.max.toFixed(0)}`).join(' ')}`);
     const rss = await target.rssBytes();
     return {
       target: name,

@@ -47,6 +47,21 @@ function earlier(a: DueEntry, b: DueEntry): boolean {
   return a.id < b.id;
 }
 
+function sameEntry(a: DueEntry, b: DueEntry): boolean {
+  if (a.dueMs !== b.dueMs || a.shard !== b.shard) return false;
+  if (a.kind === 'job' && b.kind === 'job') return a.status === b.status;
+  if (a.kind === 'schedule' && b.kind === 'schedule') {
+    return (
+      a.expectedEpoch === b.expectedEpoch &&
+      a.cron === b.cron &&
+      a.timezone === b.timezone &&
+      a.intervalSeconds === b.intervalSeconds &&
+      a.misfire === b.misfire
+    );
+  }
+  return false;
+}
+
 export class DueQueue {
   private readonly heap = new MinHeap<DueEntry>(earlier);
   private readonly live = new Map<string, DueEntry>();
@@ -67,6 +82,18 @@ export class DueQueue {
   push(entry: DueEntry): void {
     this.live.set(key(entry.kind, entry.id), entry);
     this.heap.push(entry);
+  }
+
+  /**
+   * `push`, unless the queue already holds this exact entry (same due time, same state): a full
+   * refill finds mostly what the queue already has, and re-pushing it would only grow the heap
+   * with entries to skip. Returns whether it pushed.
+   */
+  pushIfChanged(entry: DueEntry): boolean {
+    const live = this.live.get(key(entry.kind, entry.id));
+    if (live !== undefined && sameEntry(live, entry)) return false;
+    this.push(entry);
+    return true;
   }
 
   remove(kind: DueKind, id: string): void {

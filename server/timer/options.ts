@@ -43,7 +43,10 @@ export interface TimerOptions {
   maxTicksPerClaim: number;
   /** Rows per claim statement. Default 500. */
   claimBatchRows: number;
-  /** Rows per refill query (per kind). Default 10 000. */
+  /**
+   * Rows per refill query (per kind). A larger backlog is read page after page as claims drain
+   * the queue. Default 5 000.
+   */
   refillLimit: number;
   /**
    * Claimed work a node holds at most (claimed, waiting, in flight or being written). Past it,
@@ -68,7 +71,7 @@ export const DEFAULT_TIMER_OPTIONS: TimerOptions = {
   secretTtlMs: 30_000,
   maxTicksPerClaim: 100,
   claimBatchRows: 500,
-  refillLimit: 10_000,
+  refillLimit: 5_000,
   maxOwned: 10_000,
 };
 

@@ -99,6 +99,8 @@ interface Owned {
 }
 
 const LATENESS_WINDOW = 10_000;
+/** A refill hands the event loop back after this many rows. */
+const REFILL_YIELD_ROWS = 500;
 /** A dispatch mark step marks what is due within `dispatchMarkMs` + this. */
 const MARK_BATCH_MS = 50;
 
@@ -368,20 +370,22 @@ export class Scheduler implements Waker {
     if (shards === undefined) this.refillTruncated = truncated;
     else if (truncated) this.refillTruncated = true;
     let pushed = 0;
+    let seen = 0;
     for (const s of schedules) {
+      // A full page is thousands of rows: let due fires run in between (state is checked per row).
+      if (++seen % REFILL_YIELD_ROWS === 0) await yieldToLoop();
       const k = `schedule:${s.id}`;
       if (!this.leases.claims(s.shard) || this.claiming.has(k) || (this.lastChange.get(k) ?? 0) > startSeq) continue;
-      this.queue.push(s);
-      pushed++;
+      if (this.queue.pushIfChanged(s)) pushed++;
     }
     for (const j of jobs) {
+      if (++seen % REFILL_YIELD_ROWS === 0) await yieldToLoop();
       const k = `job:${j.id}`;
       if (this.owned.has(j.id) || this.claiming.has(k) || this.knownCancelled.has(j.id) || (this.lastChange.get(k) ?? 0) > startSeq) continue;
       const epoch = this.leases.epochOf(j.shard);
       if (epoch === undefined || this.leases.draining.has(j.shard)) continue;
       if (j.status === 'running' && j.lease_epoch !== null && Number(j.lease_epoch) > epoch) continue;
-      this.queue.push({ kind: 'job', id: j.id, shard: j.shard, dueMs: j.due_ms, status: j.status });
-      pushed++;
+      if (this.queue.pushIfChanged({ kind: 'job', id: j.id, shard: j.shard, dueMs: j.due_ms, status: j.status })) pushed++;
     }
     // Refills run one at a time, so no refill still running started before these changes.
     for (const [k, s] of this.lastChange) if (s < startSeq) this.lastChange.delete(k);
@@ -1285,6 +1289,10 @@ export class Scheduler implements Waker {
     await this.listener?.stop();
     this.queue.clear();
   }
+}
+
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function sleep(ms: number): Promise<void> {
