@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { idTimestamp, isId, newId } from '../../../server/core/ids.js';
+import { encodeBase32, idTimestamp, isId, newId } from '../../../server/core/ids.js';
 import { shardOf, SHARD_COUNT } from '../../../server/core/shard.js';
 
 describe('ids', () => {
@@ -28,6 +28,16 @@ describe('ids', () => {
     const first = newId('job', Date.now() + 120_000);
     const second = newId('job', Date.now());
     expect(second > first).toBe(true);
+  });
+
+  it('encode 128 bits as Crockford base32, most significant first (fixed vectors)', () => {
+    const vectors: Array<[string, string]> = [
+      ['00000000000000000000000000000000', '00000000000000000000000000'],
+      ['ffffffffffffffffffffffffffffffff', '7zzzzzzzzzzzzzzzzzzzzzzzzz'],
+      ['000102030405060708090a0b0c0d0e0f', '00041061050r3gg28a1c60t3gf'],
+      ['0190f7a1c2d37e4f8a5b6c7d8e9fa0b1', '01j3vt3gpkfs7rmpvcfp79z85h'],
+    ];
+    for (const [hex, encoded] of vectors) expect(encodeBase32(Buffer.from(hex, 'hex'))).toBe(encoded);
   });
 
   it('are recognised by kind and shape only', () => {
