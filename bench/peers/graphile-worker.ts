@@ -37,6 +37,7 @@ export class GraphileWorkerTarget implements BenchTarget {
   #sinkUrl = '';
   #pool: pg.Pool | null = null;
   #runner: Runner | null = null;
+  #stored = 0;
 
   constructor(config: TargetConfig = {}) {
     this.concurrency = Number(config.gwConcurrency ?? 32);
@@ -74,6 +75,7 @@ export class GraphileWorkerTarget implements BenchTarget {
            from unnest($1::text[], $2::float8[]) with ordinality as t(id, due, ord) order by t.ord))`,
         [chunk.map((j) => j.id), chunk.map((j) => j.dueAtMs)],
       );
+      this.#stored += chunk.length;
     }
   }
 
@@ -92,6 +94,14 @@ export class GraphileWorkerTarget implements BenchTarget {
         },
       },
     });
+  }
+
+  /** Jobs stored minus jobs still queued (graphile-worker deletes a job once it succeeded). */
+  async finished(): Promise<number> {
+    const pool = this.#pool;
+    if (!pool) throw new Error('setup first');
+    const r = await pool.query<{ n: number }>(`select count(*)::int as n from graphile_worker._private_jobs`);
+    return this.#stored - r.rows[0].n;
   }
 
   async stop(): Promise<void> {

@@ -22,6 +22,7 @@
  *   (pg-boss defaults); jobs inserted with `boss.insert()` (one INSERT ... json_to_recordset per
  *   5,000 jobs).
  */
+import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { callSink, closeSinkAgent, type SinkJob } from '../lib/handler.js';
 import type { BenchJob, BenchTarget, TargetConfig } from '../targets/types.js';
@@ -36,6 +37,7 @@ export class PgBossTarget implements BenchTarget {
   readonly poolSize: number;
   #boss: PgBoss | null = null;
   #sinkUrl = '';
+  #dbUrl = '';
   #timers: NodeJS.Timeout[] = [];
 
   constructor(config: TargetConfig = {}) {
@@ -58,6 +60,7 @@ export class PgBossTarget implements BenchTarget {
   }
 
   async setup(dbUrl: string, sinkUrl: string): Promise<void> {
+    this.#dbUrl = dbUrl;
     this.#sinkUrl = sinkUrl;
     const boss = new PgBoss({
       connectionString: dbUrl,
@@ -101,6 +104,18 @@ export class PgBossTarget implements BenchTarget {
           if (this.#boss) boss.work<SinkJob>(QUEUE, opts, handler).catch((e) => console.error('[pg-boss] work', e));
         }, i * stagger),
       );
+    }
+  }
+
+  /** Jobs in state `completed` (pg-boss keeps them until its archive interval, hours). */
+  async finished(): Promise<number> {
+    const client = new pg.Client({ connectionString: this.#dbUrl });
+    await client.connect();
+    try {
+      const r = await client.query<{ n: number }>(`select count(*)::int as n from pgboss.job where name = $1 and state = 'completed'`, [QUEUE]);
+      return r.rows[0].n;
+    } finally {
+      await client.end().catch(() => {});
     }
   }
 

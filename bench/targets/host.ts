@@ -21,6 +21,7 @@ const handlers: Record<string, (...args: any[]) => unknown> = {
     stopped = true;
     await target.stop();
   },
+  finished: () => target.finished(),
   rssBytes: () => (target.rssBytes ? target.rssBytes() : process.memoryUsage().rss),
   memory: () => process.memoryUsage(),
   invoke: async (method: string, ...args: unknown[]) => {

@@ -33,6 +33,9 @@ export class RemoteTarget implements BenchTarget {
   stop(): Promise<void> {
     return this.rpc.call('stop');
   }
+  finished(): Promise<number> {
+    return this.rpc.call<number>('finished');
+  }
   rssBytes(): Promise<number> {
     return this.rpc.call<number>('rssBytes');
   }

@@ -181,6 +181,14 @@ export class TockTarget implements BenchTarget {
     });
   }
 
+  /** Execution rows written (each bench job makes one attempt). */
+  async finished(): Promise<number> {
+    const db = this.#db;
+    if (!db) throw new Error('setup first');
+    const [row] = await db.execute<{ n: number }>(`select count(*)::int as n from executions`);
+    return row.n;
+  }
+
   /** Scheduler counters (fired, queued, ...) if the timer exposes them. */
   stats(): Record<string, unknown> | null {
     return this.#timer?.stats?.() ?? null;

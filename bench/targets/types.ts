@@ -26,6 +26,12 @@ export interface BenchTarget {
   start(): Promise<void>;
   /** Stops it and releases connections. */
   stop(): Promise<void>;
+  /**
+   * Jobs the target has recorded as done in its own storage (Tock: execution rows written;
+   * pg-boss: jobs `completed`; graphile-worker: jobs gone from its queue). The ramp counts a rate
+   * as sustained only when this reaches every job: delivered *and* persisted.
+   */
+  finished(): Promise<number>;
   /** Resident set size of the process that runs the worker/scheduler. */
   rssBytes?(): number | Promise<number>;
 }

@@ -1,5 +1,5 @@
 import type { TargetName } from '../targets/types.js';
-import { leadMs, waitForSink, withTarget, type BenchContext } from './common.js';
+import { leadMs, waitForFinished, waitForSink, withTarget, type BenchContext } from './common.js';
 
 export interface BurstResult {
   target: string;
@@ -8,6 +8,9 @@ export interface BurstResult {
   duplicates: number;
   /** From the due time until the sink had received every job. */
   drainMs: number;
+  /** From the due time until the target had recorded every job as done (NaN if not within 60 s of the drain). */
+  persistedMs: number;
+  persisted: number;
   /** Lateness of the first delivery. */
   firstMs: number;
   p50: number;
@@ -31,12 +34,15 @@ export async function burstCell(name: TargetName, jobs: number, ctx: BenchContex
     const s = await ctx.sink.stats();
     const rss = await target.rssBytes();
     const drainMs = s.lastArrivalMs - due;
+    const done = await waitForFinished(target, jobs, 60_000);
     return {
       target: name,
       jobs,
       delivered: s.unique,
       duplicates: s.duplicates,
       drainMs: s.unique >= jobs ? drainMs : Number.NaN,
+      persisted: done.finished,
+      persistedMs: done.atMs - due,
       firstMs: s.firstArrivalMs - due,
       p50: s.latenessP50,
       p99: s.latenessP99,

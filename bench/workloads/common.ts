@@ -81,3 +81,22 @@ export async function waitForSink(
     await sleep(opts.pollMs ?? 200);
   }
 }
+
+/**
+ * Waits until the target has recorded `expected` jobs as done in its own storage (see
+ * BenchTarget.finished), polling every 100 ms, for at most `timeoutMs`. Returns the count and
+ * when it was reached (wall clock ms), or NaN when it was not.
+ */
+export async function waitForFinished(
+  target: { finished(): Promise<number> },
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<{ finished: number; atMs: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await target.finished();
+    if (n >= expected) return { finished: n, atMs: Date.now() };
+    if (Date.now() >= deadline) return { finished: n, atMs: Number.NaN };
+    await sleep(100);
+  }
+}

@@ -1,6 +1,6 @@
 import type { SinkStats } from '../lib/sink-client.js';
 import type { TargetName } from '../targets/types.js';
-import { leadMs, spreadJobs, waitForSink, withTarget, type BenchContext } from './common.js';
+import { leadMs, spreadJobs, waitForFinished, waitForSink, withTarget, type BenchContext } from './common.js';
 
 export interface LatenessResult {
   target: string;
@@ -17,14 +17,21 @@ export interface LatenessResult {
   tailP50: number;
   /** Time after the last due time until the last delivery. */
   tailDrainMs: number;
+  /** Jobs the target recorded as done in its storage (execution rows, completed jobs ...). */
+  persisted: number;
+  /** Time after the last due time until every job was recorded as done (NaN if not within 30 s). */
+  persistedMs: number;
   /** First due time minus the moment the target had started (negative = started late). */
   slackMs: number;
   rssMB: number;
 }
 
-/** p99 under 1 s, everything delivered, and the last fifth not later than the first fifth by > 250 ms. */
+/**
+ * p99 under 1 s, everything delivered and recorded as done in the target's storage, and the last
+ * fifth not later than the first fifth by > 250 ms.
+ */
 export function sustained(r: LatenessResult): boolean {
-  return r.delivered >= r.jobs && r.p99 < 1000 && r.tailP50 - r.headP50 <= 250;
+  return r.delivered >= r.jobs && r.persisted >= r.jobs && r.p99 < 1000 && r.tailP50 - r.headP50 <= 250;
 }
 
 /**
@@ -47,6 +54,7 @@ export async function latenessCell(name: TargetName, rate: number, durationS: nu
     const tl = await ctx.sink.timeline(1000);
     ctx.log(`    ${name} ${rate}/s by second of due time (p50/max ms): ${tl.map((b) => `${b.p50.toFixed(0)}/${b.max.toFixed(0)}`).join(' ')}`);
     const rss = await target.rssBytes();
+    const done = await waitForFinished(target, jobs);
     return {
       target: name,
       rate,
@@ -60,6 +68,8 @@ export async function latenessCell(name: TargetName, rate: number, durationS: nu
       headP50: s.headP50,
       tailP50: s.tailP50,
       tailDrainMs: s.lastArrivalMs - lastDue,
+      persisted: done.finished,
+      persistedMs: done.atMs - lastDue,
       slackMs,
       rssMB: rss / 2 ** 20,
     };

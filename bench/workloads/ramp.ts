@@ -9,7 +9,7 @@ export interface RampResult {
   /** Lowest rate that failed (NaN if none failed below `maxRate`). */
   firstFailing: number;
   p99AtMax: number;
-  steps: Array<Pick<LatenessResult, 'rate' | 'p50' | 'p99' | 'delivered' | 'jobs' | 'headP50' | 'tailP50'> & { pass: boolean }>;
+  steps: Array<Pick<LatenessResult, 'rate' | 'p50' | 'p99' | 'delivered' | 'persisted' | 'jobs' | 'headP50' | 'tailP50'> & { pass: boolean }>;
 }
 
 export interface RampOptions {
@@ -35,8 +35,8 @@ export async function rampSearch(name: TargetName, opts: RampOptions, ctx: Bench
     const r = await latenessCell(name, rate, opts.durationS, ctx);
     const pass = sustained(r);
     results.set(rate, r);
-    steps.push({ rate, p50: r.p50, p99: r.p99, delivered: r.delivered, jobs: r.jobs, headP50: r.headP50, tailP50: r.tailP50, pass });
-    ctx.log(`    ramp ${name} ${rate}/s: p99 ${r.p99.toFixed(0)} ms, delivered ${r.delivered}/${r.jobs}, head/tail p50 ${r.headP50.toFixed(0)}/${r.tailP50.toFixed(0)} ms -> ${pass ? 'pass' : 'FAIL'}`);
+    steps.push({ rate, p50: r.p50, p99: r.p99, delivered: r.delivered, persisted: r.persisted, jobs: r.jobs, headP50: r.headP50, tailP50: r.tailP50, pass });
+    ctx.log(`    ramp ${name} ${rate}/s: p99 ${r.p99.toFixed(0)} ms, delivered ${r.delivered}/${r.jobs}, persisted ${r.persisted}, head/tail p50 ${r.headP50.toFixed(0)}/${r.tailP50.toFixed(0)} ms -> ${pass ? 'pass' : 'FAIL'}`);
     return pass;
   };
   const round = (x: number) => Math.max(opts.granularity, Math.round(x / opts.granularity) * opts.granularity);
