@@ -13,6 +13,8 @@
  * target runs in its own child process against its own fresh database; one sink child process
  * records arrivals for all.
  */
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -131,6 +133,29 @@ interface Results {
 /** 1-minute load average, sampled every 5 s: shows whether something else competed for the cores. */
 const loadSamples: number[] = [];
 
+/** CPU time counters of the whole machine (/proc/stat, Linux): steal = time the hypervisor gave away. */
+function cpuTimes(): { steal: number; total: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { steal: f[7] ?? 0, total: f.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+let cpuAtStart: { steal: number; total: number } | null = null;
+
+/** The commit the bench ran at, with `+dirty` when the tree had uncommitted changes. */
+function commitInfo(): string {
+  try {
+    const sha = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    const dirty = execSync('git status --porcelain --untracked-files=no', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() !== '';
+    return `${sha}${dirty ? '+dirty' : ''}`;
+  } catch {
+    return 'unknown';
+  }
+}
+const commit = commitInfo();
+
 const results: Results = { lateness: new Map(), burst: new Map(), ramp: new Map(), rss: [], http: null, pending: new Map(), errors: [] };
 
 function push<T>(m: Map<string, T[]>, key: string, v: T): void {
@@ -170,6 +195,7 @@ async function main(): Promise<void> {
   const ctx: BenchContext = { sink, config, quick, log };
   const started = new Date();
   loadSamples.push(os.loadavg()[0]);
+  cpuAtStart = cpuTimes();
   const loadTimer = setInterval(() => loadSamples.push(os.loadavg()[0]), 5000);
   loadTimer.unref();
 
@@ -392,7 +418,7 @@ function report(machine: MachineInfo, started: Date, finished: Date): string {
   const s: string[] = [];
   s.push(`# Tock benchmark results${quick ? ' (quick smoke run: small sizes, not for comparison)' : ''}`);
   s.push('');
-  s.push(`Produced by \`${command}\` on ${started.toISOString()} (${minutes} min). Medians of ${runs} run(s) per cell.`);
+  s.push(`Produced by \`${command}\` at commit ${commit} on ${started.toISOString()} (${minutes} min). Medians of ${runs} run(s) per cell.`);
   s.push('');
   s.push('## Machine');
   s.push('');
@@ -401,6 +427,11 @@ function report(machine: MachineInfo, started: Date, finished: Date): string {
     s.push(
       `- 1-min load average during the run (sampled every 5 s): start ${loadSamples[0].toFixed(2)}, median ${median(loadSamples).toFixed(2)}, max ${Math.max(...loadSamples).toFixed(2)} (the bench itself keeps ~1-2 cores busy; more means other processes competed)`,
     );
+  }
+  const cpuNow = cpuTimes();
+  if (cpuAtStart && cpuNow && cpuNow.total > cpuAtStart.total) {
+    const steal = (100 * (cpuNow.steal - cpuAtStart.steal)) / (cpuNow.total - cpuAtStart.total);
+    s.push(`- CPU steal during the run: ${steal.toFixed(1)}% of all CPU time (time the hypervisor gave to other guests; it slows every target alike)`);
   }
   s.push('');
   s.push(`## 1 + 5. Fire lateness (${durationS} s of evenly spread due times per cell)`);

@@ -22,7 +22,9 @@ import { iso, ms } from './sql.js';
  * the core may still cancel it. `dispatchMarkMs` before its time the timer marks it dispatched
  * (MARK_DISPATCHED_SQL, batched); only marked jobs are sent. Work already inside the mark window
  * when it is claimed (late claims, catch-up ticks, jobs due now) is marked by the claim statement
- * itself (`mark_before`), which saves the round trip.
+ * itself (`mark_before`), which saves the round trip; with the default options that is all of
+ * it (`dispatchMarkMs` covers the whole claim window) and MARK_DISPATCHED_SQL is left for nodes
+ * configured to claim further ahead than they mark.
  *
  * Cancel invariant: a job is called only if its dispatch mark committed; a cancel (job cancel,
  * schedule pause/delete) only commits while `dispatched_at is null`; the mark only commits while
