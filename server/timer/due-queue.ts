@@ -157,16 +157,16 @@ export interface ScheduleRow {
  * Active schedules due before `untilMs` on `shards` (hot query; `schedules_due_idx` on
  * `(shard, next_run_at) where state = 'active'`).
  */
-export async function loadDueSchedules(db: Database, shards: number[], untilMs: number, limit: number): Promise<ScheduleDue[]> {
+export async function loadDueSchedules(db: Database, shards: number[], untilMs: number, limit: number, fromMs: number | null = null): Promise<ScheduleDue[]> {
   if (shards.length === 0) return [];
   const rows = await db.query<ScheduleRow>(
     `select id, shard, ${ms('next_run_at')} as due_ms, extract(epoch from next_run_at)::text as next_epoch,
             cron, timezone, interval_seconds, misfire
        from schedules
-      where shard = any($1::int[]) and state = 'active' and next_run_at < $2::timestamptz
+      where shard = any($1::int[]) and state = 'active' and next_run_at < $2::timestamptz and next_run_at >= $4::timestamptz
       order by next_run_at
       limit $3`,
-    [pgArray(shards), iso(untilMs), limit],
+    [pgArray(shards), iso(untilMs), limit, fromMs === null ? '-infinity' : iso(fromMs)],
     'tock_due_schedules',
   );
   return rows.map((r) => ({
@@ -199,7 +199,8 @@ export interface JobRow {
  * so a backlog larger than `limit` is read page after page instead of finding the same claimed
  * rows again; `includeOwn` puts them back in for the one case where this node may have claimed a
  * job without knowing (a claim statement whose answer was lost). The caller skips the ones it
- * is running itself and any claimed under an epoch newer than its own.
+ * is running itself and any claimed under an epoch newer than its own. `fromMs` starts the page
+ * at a due time (the next page of a backlog; rows due exactly then are read again).
  */
 export async function loadDueJobs(
   db: Database,
@@ -207,6 +208,7 @@ export async function loadDueJobs(
   untilMs: number,
   limit: number,
   includeOwn = false,
+  fromMs: number | null = null,
 ): Promise<JobRow[]> {
   if (shards.length === 0) return [];
   const rows = await db.query<JobRow>(
@@ -216,12 +218,13 @@ export async function loadDueJobs(
          select j.id, j.shard, ${ms('j.next_attempt_at')} as due_ms, j.next_attempt_at, j.status, j.lease_epoch::text as lease_epoch
            from jobs j
           where j.shard = o.shard and j.status in ('scheduled', 'running') and j.next_attempt_at < $3::timestamptz
+            and j.next_attempt_at >= $6::timestamptz
             and (j.status = 'scheduled' or j.lease_epoch is null or j.lease_epoch < o.epoch or $4::boolean)
           order by j.next_attempt_at
           limit $5) d
       order by d.next_attempt_at
       limit $5`,
-    [pgArray(shards.map((s) => s.shard)), pgArray(shards.map((s) => s.epoch)), iso(untilMs), includeOwn, limit],
+    [pgArray(shards.map((s) => s.shard)), pgArray(shards.map((s) => s.epoch)), iso(untilMs), includeOwn, limit, fromMs === null ? '-infinity' : iso(fromMs)],
     'tock_due_jobs',
   );
   return rows.map((r) => ({ ...r, shard: Number(r.shard), due_ms: Number(r.due_ms) }));

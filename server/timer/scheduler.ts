@@ -166,6 +166,8 @@ export class Scheduler implements Waker {
   private seq = 0;
   /** The last refill found a full page: the next ones continue as claims drain the queue. */
   private refillTruncated = false;
+  /** Where the next page of a truncated full refill starts, per kind (due ms); null = complete. */
+  private readonly pageCursor: { jobs: number | null; schedules: number | null } = { jobs: null, schedules: null };
   /**
    * A claim statement's answer was lost, or a dispatch mark refused: the next full refill also
    * reads this node's own claims.
@@ -218,6 +220,7 @@ export class Scheduler implements Waker {
   private leaseAgain = false;
   private claimAgain = false;
   private refillAll = false;
+  private refillNext = false;
   private readonly refillShards = new Set<number>();
   private readonly backoff = { lease: 0, refill: 0, claim: 0, mark: 0, flush: 0 };
 
@@ -339,27 +342,39 @@ export class Scheduler implements Waker {
   /**
    * Loads what is due within the horizon on `shards` (default: every shard this node claims
    * on) into the queue. Returns the number of entries pushed.
+   *
+   * `next`: the next page of a backlog larger than one refill: only the kinds whose last full
+   * page was truncated, from the due time that page ended at (rows due exactly then are read
+   * again; the queue keeps one entry per row). Everything before that point is in the queue or
+   * claimed already; whatever changes there is woken per shard, and the periodic full refill
+   * reads from the start again.
    */
-  async refillStep(shards?: number[]): Promise<number> {
+  async refillStep(shards?: number[], opts: { next?: boolean } = {}): Promise<number> {
     const target = (shards ?? this.leases.activeShards()).filter((s) => this.leases.claims(s));
     if (target.length === 0) return 0;
     const startSeq = ++this.seq;
+    const t0 = performance.now();
     const until = this.now() + this.options.horizonMs;
     const limit = this.options.refillLimit;
-    const recovering = shards === undefined && this.recoverOwn;
+    const whole = shards === undefined;
+    const next = whole && opts.next === true && (this.pageCursor.jobs !== null || this.pageCursor.schedules !== null);
+    const recovering = whole && !next && this.recoverOwn;
     if (recovering) this.recoverOwn = false;
     let schedules: ScheduleDue[];
     let jobs: Awaited<ReturnType<typeof loadDueJobs>>;
     try {
       [schedules, jobs] = await Promise.all([
-        loadDueSchedules(this.db, target, until, limit),
-        loadDueJobs(
-          this.db,
-          target.map((shard) => ({ shard, epoch: this.leases.epochOf(shard)! })),
-          until,
-          limit,
-          recovering,
-        ),
+        next && this.pageCursor.schedules === null ? [] : loadDueSchedules(this.db, target, until, limit, next ? this.pageCursor.schedules : null),
+        next && this.pageCursor.jobs === null
+          ? []
+          : loadDueJobs(
+              this.db,
+              target.map((shard) => ({ shard, epoch: this.leases.epochOf(shard)! })),
+              until,
+              limit,
+              recovering,
+              next ? this.pageCursor.jobs : null,
+            ),
       ]);
     } catch (err) {
       if (recovering) this.recoverOwn = true;
@@ -367,8 +382,15 @@ export class Scheduler implements Waker {
     }
     // A page was full: more is due than one refill holds. Read on as the claims drain the queue.
     const truncated = schedules.length >= limit || jobs.length >= limit;
-    if (shards === undefined) this.refillTruncated = truncated;
-    else if (truncated) this.refillTruncated = true;
+    if (whole) {
+      if (!next || this.pageCursor.schedules !== null) {
+        this.pageCursor.schedules = schedules.length >= limit ? schedules[schedules.length - 1].dueMs : null;
+      }
+      if (!next || this.pageCursor.jobs !== null) this.pageCursor.jobs = jobs.length >= limit ? jobs[jobs.length - 1].due_ms : null;
+      this.refillTruncated = this.pageCursor.schedules !== null || this.pageCursor.jobs !== null;
+    } else if (truncated) {
+      this.refillTruncated = true;
+    }
     let pushed = 0;
     let seen = 0;
     for (const s of schedules) {
@@ -387,6 +409,10 @@ export class Scheduler implements Waker {
       if (j.status === 'running' && j.lease_epoch !== null && Number(j.lease_epoch) > epoch) continue;
       if (this.queue.pushIfChanged({ kind: 'job', id: j.id, shard: j.shard, dueMs: j.due_ms, status: j.status })) pushed++;
     }
+    this.logger.debug(
+      { node: this.nodeId, rows: schedules.length + jobs.length, pushed, truncated, next, ms: Math.round(performance.now() - t0) },
+      'timer: refill step',
+    );
     // Refills run one at a time, so no refill still running started before these changes.
     for (const [k, s] of this.lastChange) if (s < startSeq) this.lastChange.delete(k);
     this.armClaimTimer();
@@ -512,7 +538,7 @@ export class Scheduler implements Waker {
     }
     // A backlog larger than one refill: read the next page once these claims are in (a refill
     // started earlier would find the rows this step was still claiming).
-    if (this.refillTruncated && this.queue.size < this.options.refillLimit / 2) this.requestRefill('all');
+    if (this.refillTruncated && this.queue.size < this.options.refillLimit / 2) this.requestRefill('next');
     this.armClaimTimer();
     return result;
   }
@@ -1059,8 +1085,10 @@ export class Scheduler implements Waker {
     return p;
   }
 
-  private requestRefill(shards: number[] | 'all'): void {
+  /** `next`: the next page of a backlog (see refillStep); a full refill pending covers it. */
+  private requestRefill(shards: number[] | 'all' | 'next'): void {
     if (shards === 'all') this.refillAll = true;
+    else if (shards === 'next') this.refillNext = true;
     else for (const s of shards) this.refillShards.add(s);
     if (!this.running || this.loops.refill) return;
     this.loops.refill = this.runRefill().finally(() => {
@@ -1069,16 +1097,20 @@ export class Scheduler implements Waker {
   }
 
   private async runRefill(): Promise<void> {
-    while (this.running && (this.refillAll || this.refillShards.size > 0)) {
+    while (this.running && (this.refillAll || this.refillNext || this.refillShards.size > 0)) {
       const all = this.refillAll;
-      const shards = [...this.refillShards];
+      const next = !all && this.refillNext;
+      // A full refill covers the shards and the next page; the next page goes before the shards.
+      const shards = all ? [...this.refillShards] : next ? [] : [...this.refillShards];
+      if (all || next) this.refillNext = false;
       this.refillAll = false;
-      this.refillShards.clear();
+      if (all || !next) this.refillShards.clear();
       try {
-        await this.refillStep(all ? undefined : shards);
+        await this.refillStep(all || next ? undefined : shards, { next });
         this.backoff.refill = 0;
       } catch (err) {
         if (all) this.refillAll = true;
+        if (next) this.refillNext = true;
         for (const s of shards) this.refillShards.add(s);
         await sleep(this.loopError('refill', err, 5_000));
       }

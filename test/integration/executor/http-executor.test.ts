@@ -296,3 +296,24 @@ describe('HttpExecutor failures never throw', () => {
     expect(r.connections).toBe(0);
   });
 });
+
+describe('HttpExecutor warm-up', () => {
+  it('warms up once on its own loopback server, even under a policy that refuses loopback, and touches no target', async () => {
+    const r = await receiver((_req, res) => res.end('ok'));
+    const ex = new HttpExecutor({ policy: new TargetPolicy([]), warmUpCalls: 200 });
+    cleanups.push(() => ex.close(1000));
+    const first = ex.warmUp();
+    expect(ex.warmUp()).toBe(first);
+    await expect(first).resolves.toBeUndefined();
+    expect(ex.inFlight).toBe(0);
+    expect(r.requests).toHaveLength(0);
+    // The executor still refuses loopback targets afterwards: the warm-up used its own agent.
+    await expect(ex.execute({ url: r.url, method: 'GET', headers: {} })).resolves.toMatchObject({ outcome: 'refused' });
+    expect(r.connections).toBe(0);
+  });
+
+  it('rejects a negative or fractional warm-up size', () => {
+    expect(() => new HttpExecutor({ policy: LOOPBACK, warmUpCalls: -1 })).toThrow(/warmUpCalls/);
+    expect(() => new HttpExecutor({ policy: LOOPBACK, warmUpCalls: 1.5 })).toThrow(/warmUpCalls/);
+  });
+});
