@@ -87,4 +87,39 @@ describe('a backlog larger than one refill', () => {
     expect(got).toHaveLength(12);
     await n.stop(500);
   });
+
+  it('reads the next page of a backlog from where the last one ended, not from the start', async () => {
+    const base = Date.now() + 5_000;
+    const jobs = [];
+    for (let i = 0; i < 30; i++) {
+      jobs.push(await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/cursor`, scheduledAt: new Date(base + i * 10) }));
+    }
+    const n = w.manual({ refillLimit: 10 }, 'cursor');
+    await n.leaseStep();
+    const pages = [await n.refillStep()];
+    for (let i = 0; i < 3; i++) pages.push(await n.refillStep(undefined, { next: true }));
+    // Each next page starts at the last page's final due time: that row again (already queued),
+    // then nine new ones; the last page is short, which ends the backlog.
+    expect(pages).toEqual([10, 9, 9, 2]);
+    expect(n.queue.size).toBe(30);
+    for (const j of jobs) expect(n.queue.has('job', j.id)).toBe(true);
+    // Complete now: a next page request is a full refill, which finds nothing new.
+    expect(await n.refillStep(undefined, { next: true })).toBe(0);
+    await n.stop(500);
+    for (const j of jobs) await w.t.core.jobs.cancel(w.tenant.actor, j.id);
+  });
+
+  it('a running node drains a backlog of distinct due times, page after page', async () => {
+    const base = Date.now() + 1_500;
+    const ids = new Set<string>();
+    for (let i = 0; i < 150; i++) {
+      ids.add((await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/spread`, scheduledAt: new Date(base + i * 7) })).id);
+    }
+    const node = await w.node({ refillLimit: 20, refillIntervalMs: 60_000, horizonMs: 120_000 }, 'spread');
+    await until(() => r.to('/spread').length >= 150, { timeoutMs: 20_000, message: () => `received ${r.to('/spread').length} of 150` });
+    const got = r.to('/spread').map((q) => String(q.headers['webhook-id']));
+    expect(new Set(got)).toEqual(ids);
+    expect(got).toHaveLength(150);
+    await node.stop(1_000);
+  });
 });
