@@ -79,6 +79,22 @@ export interface ScheduleClaimResult {
   moved: Set<string>;
   /** Ticks that became jobs (a tick already taken by the unique index is not here). */
   items: FireItem[];
+  /**
+   * For each moved schedule with overlap `forbid`: its runs unfinished in the database before
+   * this claim (at most BUSY_LIMIT; an empty list means none).
+   */
+  unfinished: Map<string, UnfinishedRun[]>;
+}
+
+/** A run of a schedule (tick or manual trigger) that is not terminal in the database. */
+export interface UnfinishedRun {
+  jobId: string;
+  scheduledAtMs: number;
+}
+
+interface BusyRow {
+  j: string;
+  at: number;
 }
 
 interface MovedRow {
@@ -97,6 +113,9 @@ interface MovedRow {
   overlap: Overlap;
   epoch: string | number;
 }
+
+/** At most this many unfinished runs of one schedule are read per claim (see `busy`). */
+export const BUSY_LIMIT = 100;
 
 export const CLAIM_SCHEDULES_SQL = `
 with s_in as (
@@ -144,11 +163,22 @@ ins as (
     from t_in t join moved m on m.id = t.schedule_id
   on conflict (schedule_id, scheduled_at) where source = 'schedule' do nothing
   returning id, schedule_id, dispatched_at is not null as dispatched
+),
+-- Overlap forbid: the schedule's runs still unfinished in the database (a terminal job has no
+-- next_attempt_at), read from the snapshot before this statement, so the ticks inserted here
+-- are not among them. One probe of jobs_unfinished_run_idx per forbid schedule.
+busy as (
+  select m.id as schedule_id, b.id, b.scheduled_at from moved m
+   cross join lateral (
+     select j.id, j.scheduled_at from jobs j where j.schedule_id = m.id and j.next_attempt_at is not null limit ${BUSY_LIMIT}
+   ) b
+   where m.overlap = 'forbid'
 )
--- Two aggregates, no join: the planner cannot estimate CTE sizes, and a nested loop over
+-- Aggregates, no join: the planner cannot estimate CTE sizes, and a nested loop over
 -- moved x ins costs O(schedules x ticks).
 select (select coalesce(json_agg(m), '[]'::json) from moved m) as moved,
-       (select coalesce(json_agg(json_build_object('id', ins.id, 'schedule_id', ins.schedule_id, 'dispatched', ins.dispatched)), '[]'::json) from ins) as ins`;
+       (select coalesce(json_agg(json_build_object('id', ins.id, 'schedule_id', ins.schedule_id, 'dispatched', ins.dispatched)), '[]'::json) from ins) as ins,
+       (select coalesce(json_agg(json_build_object('s', b.schedule_id, 'j', b.id, 'at', ${ms('b.scheduled_at')})), '[]'::json) from busy b) as busy`;
 
 /** `expected` for the claim: `next_run_at` as epoch seconds with millisecond digits. */
 export function epochText(msValue: number): string {
@@ -179,7 +209,8 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
     }
   }
   type Inserted = { id: string; schedule_id: string; dispatched: boolean };
-  const [row] = await db.query<{ moved: MovedRow[] | string; ins: Inserted[] | string }>(CLAIM_SCHEDULES_SQL, [
+  type Busy = BusyRow & { s: string };
+  const [row] = await db.query<{ moved: MovedRow[] | string; ins: Inserted[] | string; busy: Busy[] | string }>(CLAIM_SCHEDULES_SQL, [
     JSON.stringify(schedules),
     nodeId,
     JSON.stringify(ticks),
@@ -189,6 +220,10 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
   const inserted: Inserted[] = typeof row.ins === 'string' ? JSON.parse(row.ins) : row.ins;
   const byId = new Map(movedRows.map((m) => [m.id, m]));
   const moved = new Set(byId.keys());
+  const unfinished = new Map<string, UnfinishedRun[]>();
+  for (const m of movedRows) if (m.overlap === 'forbid') unfinished.set(m.id, []);
+  const busy: Busy[] = typeof row.busy === 'string' ? JSON.parse(row.busy) : row.busy;
+  for (const b of busy) unfinished.get(b.s)?.push({ jobId: b.j, scheduledAtMs: Number(b.at) });
   const items: FireItem[] = [];
   for (const j of inserted) {
     const r = byId.get(j.schedule_id)!;
@@ -216,7 +251,7 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
       dispatched: j.dispatched === true,
     });
   }
-  return { moved, items };
+  return { moved, items, unfinished };
 }
 
 interface ClaimedJobRow {
@@ -240,6 +275,7 @@ interface ClaimedJobRow {
   epoch: string;
   dispatched: boolean;
   overlap: Overlap | null;
+  busy: BusyRow[] | string | null;
 }
 
 export const CLAIM_JOBS_SQL = `
@@ -273,7 +309,17 @@ c as (
             j.timeout_ms, j.max_retries, j.retry_backoff_ms, j.retry_backoff_max_ms, j.expected_status,
             j.attempts, i.epoch, j.dispatched_at is not null as dispatched
 )
-select c.*, s.overlap from c left join schedules s on s.id = c.schedule_id`;
+-- Overlap forbid for a tick claimed as a job (handed back by a stopping node, recovered from a
+-- dead one): the schedule's earlier runs still unfinished (see busy in CLAIM_SCHEDULES_SQL).
+select c.*, s.overlap,
+       case when s.overlap = 'forbid' and c.source = 'schedule' then (
+         select coalesce(json_agg(json_build_object('j', b.id, 'at', ${ms('b.scheduled_at')})), '[]'::json) from (
+           select j.id, j.scheduled_at from jobs j
+            where j.schedule_id = c.schedule_id and j.next_attempt_at is not null
+              and j.id <> c.id and j.scheduled_at < to_timestamp(c.scheduled_ms / 1000.0)
+            limit ${BUSY_LIMIT}) b
+       ) end as busy
+  from c left join schedules s on s.id = c.schedule_id`;
 
 /** `markBeforeMs`: jobs due at or before it are marked dispatched by the claim itself. */
 export async function claimJobs(
@@ -281,10 +327,20 @@ export async function claimJobs(
   nodeId: string,
   claims: Array<{ entry: JobDue; epoch: number }>,
   markBeforeMs: number,
-): Promise<FireItem[]> {
+): Promise<{ items: FireItem[]; unfinished: Map<string, UnfinishedRun[]> }> {
   const input = claims.map((c) => ({ id: c.entry.id, shard: c.entry.shard, epoch: c.epoch, expect_status: c.entry.status }));
   const rows = await db.query<ClaimedJobRow>(CLAIM_JOBS_SQL, [JSON.stringify(input), nodeId, iso(markBeforeMs)], 'tock_claim_jobs');
-  return rows.map((r) => ({
+  // Earlier unfinished runs of the forbid schedules whose ticks were claimed here (not the
+  // complete set of the schedule's unfinished runs: only those before each tick).
+  const unfinished = new Map<string, UnfinishedRun[]>();
+  for (const r of rows) {
+    if (r.busy === null || r.schedule_id === null) continue;
+    const busy: BusyRow[] = typeof r.busy === 'string' ? JSON.parse(r.busy) : r.busy;
+    let list = unfinished.get(r.schedule_id);
+    if (!list) unfinished.set(r.schedule_id, (list = []));
+    for (const b of busy) list.push({ jobId: b.j, scheduledAtMs: Number(b.at) });
+  }
+  const items = rows.map((r): FireItem => ({
     jobId: r.id,
     projectId: r.project_id,
     scheduleId: r.schedule_id,
@@ -306,6 +362,7 @@ export async function claimJobs(
     overlap: r.source === 'schedule' && r.overlap ? r.overlap : 'allow',
     dispatched: r.dispatched === true,
   }));
+  return { items, unfinished };
 }
 
 export const UNCLAIM_JOBS_SQL = `

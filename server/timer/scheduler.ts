@@ -10,6 +10,7 @@ import { ExecutionWriter, type AttemptRecord } from './executions.js';
 import { MinHeap } from './heap.js';
 import {
   attemptRecord,
+  BUSY_LIMIT,
   buildCall,
   claimJobs,
   claimSchedules,
@@ -19,6 +20,7 @@ import {
   unclaimJobs,
   type FireItem,
   type ScheduleClaim,
+  type UnfinishedRun,
 } from './fire.js';
 import { LeaseManager, type LeaseChange } from './leases.js';
 import { planTicks } from './misfire.js';
@@ -157,8 +159,15 @@ export class Scheduler implements Waker {
   private readonly armed = new Map<number, FireItem[]>();
   private readonly fireTimers = new Map<number, NodeJS.Timeout>();
   private deferred: FireItem[] = [];
-  /** Schedule id -> unfinished runs (fired, not terminal), for overlap `forbid`. */
-  private readonly activeRuns = new Map<string, { shard: number; jobs: Set<string> }>();
+  /**
+   * Schedule id -> unfinished runs, for overlap `forbid`: runs this node fired that are not
+   * terminal yet (a retry pending included), plus the ones the schedule claim found unfinished
+   * in the database (fired by an earlier owner of the shard). `runOf` is the reverse index.
+   */
+  private readonly activeRuns = new Map<string, { shard: number; jobs: Map<string, number> }>();
+  private readonly runOf = new Map<string, string>();
+  /** `seq` when the claim statement in flight was sent (see reconcileRuns). */
+  private claimStartSeq: number | null = null;
   private readonly lastChange = new Map<string, number>();
   private readonly claiming = new Set<string>();
   /** Job id -> when this node was told it was cancelled (pruned at lease steps). */
@@ -413,8 +422,10 @@ export class Scheduler implements Waker {
       { node: this.nodeId, rows: schedules.length + jobs.length, pushed, truncated, next, ms: Math.round(performance.now() - t0) },
       'timer: refill step',
     );
-    // Refills run one at a time, so no refill still running started before these changes.
-    for (const [k, s] of this.lastChange) if (s < startSeq) this.lastChange.delete(k);
+    // Refills run one at a time, so no refill still running started before these changes; a
+    // schedule claim in flight compares against them too (reconcileRuns).
+    const keepFrom = Math.min(startSeq, this.claimStartSeq ?? Infinity);
+    for (const [k, s] of this.lastChange) if (s < keepFrom) this.lastChange.delete(k);
     this.armClaimTimer();
     return pushed;
   }
@@ -459,8 +470,12 @@ export class Scheduler implements Waker {
       for (let i = 0; i < scheduleClaims.length; i += size) {
         const batch = scheduleClaims.slice(i, i + size);
         const q0 = performance.now();
-        const { moved, items } = await claimSchedules(this.db, this.nodeId, batch, this.markBefore());
+        const startSeq = (this.claimStartSeq = this.seq);
+        const { moved, items, unfinished } = await claimSchedules(this.db, this.nodeId, batch, this.markBefore()).finally(() => {
+          this.claimStartSeq = null;
+        });
         sqlMs += performance.now() - q0;
+        if (unfinished.size > 0) this.reconcileRuns(unfinished, startSeq, new Map(batch.map((c) => [c.entry.id, c.entry.shard])), true);
         const lostShards = new Set<number>();
         for (const c of batch) {
           const k = `schedule:${c.entry.id}`;
@@ -494,8 +509,14 @@ export class Scheduler implements Waker {
       for (let i = 0; i < jobClaims.length; i += size) {
         const batch = jobClaims.slice(i, i + size);
         const q0 = performance.now();
-        const items = await claimJobs(this.db, this.nodeId, batch, this.markBefore());
+        const startSeq = (this.claimStartSeq = this.seq);
+        const { items, unfinished } = await claimJobs(this.db, this.nodeId, batch, this.markBefore()).finally(() => {
+          this.claimStartSeq = null;
+        });
         sqlMs += performance.now() - q0;
+        if (unfinished.size > 0) {
+          this.reconcileRuns(unfinished, startSeq, new Map(items.flatMap((it) => (it.scheduleId ? [[it.scheduleId, it.shard] as const] : []))), false);
+        }
         const got = new Set(items.map((it) => it.jobId));
         for (const c of batch) {
           const k = `job:${c.entry.id}`;
@@ -772,8 +793,9 @@ export class Scheduler implements Waker {
       return;
     }
     if (item.overlap === 'forbid' && item.scheduleId && item.source === 'schedule' && item.attempt === 1) {
+      // Only an earlier run holds a tick back (a catch-up can claim several ticks at once).
       const active = this.activeRuns.get(item.scheduleId);
-      if (active && [...active.jobs].some((id) => id !== item.jobId)) {
+      if (active && [...active.jobs].some(([id, at]) => id !== item.jobId && at < item.scheduledAtMs)) {
         this.counters.skipped++;
         this.submit(item, skippedRecord(item, this.now()));
         return;
@@ -810,14 +832,7 @@ export class Scheduler implements Waker {
     const o = this.owned.get(item.jobId);
     if (!o) return;
     o.state = 'inflight';
-    if (item.scheduleId && item.source !== 'api') {
-      let runs = this.activeRuns.get(item.scheduleId);
-      if (!runs) {
-        runs = { shard: item.shard, jobs: new Set() };
-        this.activeRuns.set(item.scheduleId, runs);
-      }
-      runs.jobs.add(item.jobId);
-    }
+    if (item.scheduleId && item.source !== 'api') this.addRun(item.scheduleId, item.shard, item.jobId, item.scheduledAtMs);
     this.recordLateness(Date.now() - item.dueMs);
     this.counters.fired++;
     const p = this.executor
@@ -859,7 +874,7 @@ export class Scheduler implements Waker {
   private afterWrite(item: FireItem, rec: AttemptRecord, updated: boolean): void {
     this.disown(item.jobId);
     this.lastChange.set(`job:${item.jobId}`, ++this.seq);
-    if (item.scheduleId && (rec.jobStatus !== 'scheduled' || !updated)) this.endRun(item.scheduleId, item.jobId);
+    if (item.scheduleId && (rec.jobStatus !== 'scheduled' || !updated)) this.endRun(item.jobId);
     if (!updated) {
       this.logger.warn({ job: item.jobId, shard: item.shard, epoch: item.epoch }, 'timer: result recorded, job re-claimed by another node');
     } else if (rec.jobStatus === 'scheduled' && rec.nextAttemptAt && this.leases.claims(item.shard)) {
@@ -872,11 +887,54 @@ export class Scheduler implements Waker {
     if (this.leases.draining.has(item.shard) && this.isQuiet(item.shard)) this.requestLeaseStep();
   }
 
-  private endRun(scheduleId: string, jobId: string): void {
+  private addRun(scheduleId: string, shard: number, jobId: string, scheduledAtMs: number): void {
+    let runs = this.activeRuns.get(scheduleId);
+    if (!runs) {
+      runs = { shard, jobs: new Map() };
+      this.activeRuns.set(scheduleId, runs);
+    }
+    runs.jobs.set(jobId, scheduledAtMs);
+    this.runOf.set(jobId, scheduleId);
+  }
+
+  private endRun(jobId: string): void {
+    const scheduleId = this.runOf.get(jobId);
+    if (scheduleId === undefined) return;
+    this.runOf.delete(jobId);
     const runs = this.activeRuns.get(scheduleId);
     if (!runs) return;
     runs.jobs.delete(jobId);
     if (runs.jobs.size === 0) this.activeRuns.delete(scheduleId);
+  }
+
+  /**
+   * Brings the unfinished runs of claimed `forbid` schedules in line with what the claim read
+   * in the database. That read is the truth as of the statement's snapshot; anything this node
+   * changed about a job since the statement was sent (`lastChange` after `startSeq`: a result
+   * written, a cancel told) is newer and wins. So a run fired by an earlier owner of the shard
+   * counts until it ends here, and a run that ended where this node could not see it (a cancel
+   * whose notice was lost) stops counting at the schedule's next claim.
+   */
+  private reconcileRuns(
+    unfinished: Map<string, UnfinishedRun[]>,
+    startSeq: number,
+    shardOf: Map<string, number>,
+    complete: boolean,
+  ): void {
+    const unchanged = (jobId: string) => (this.lastChange.get(`job:${jobId}`) ?? 0) <= startSeq;
+    for (const [scheduleId, runsInDb] of unfinished) {
+      const shard = shardOf.get(scheduleId);
+      if (shard === undefined || !this.leases.claims(shard)) continue;
+      for (const r of runsInDb) {
+        if (!this.runOf.has(r.jobId) && unchanged(r.jobId) && !this.knownCancelled.has(r.jobId)) this.addRun(scheduleId, shard, r.jobId, r.scheduledAtMs);
+      }
+      // Only the whole list (a schedule claim, under BUSY_LIMIT rows) can prove that a run ended.
+      if (!complete || runsInDb.length >= BUSY_LIMIT) continue;
+      const runs = this.activeRuns.get(scheduleId);
+      if (!runs) continue;
+      const inDb = new Set(runsInDb.map((r) => r.jobId));
+      for (const id of [...runs.jobs.keys()]) if (!inDb.has(id) && !this.owned.has(id) && unchanged(id)) this.endRun(id);
+    }
   }
 
   private own(item: FireItem, state: OwnedState): void {
@@ -909,6 +967,8 @@ export class Scheduler implements Waker {
   /** Told that job `jobId` was cancelled in the database (in process or by NOTIFY). */
   private dropCancelled(jobId: string): void {
     this.knownCancelled.set(jobId, this.now());
+    // A cancelled run has ended (a retry that was waiting, or a tick claimed ahead).
+    this.endRun(jobId);
     this.queue.remove('job', jobId);
     this.lastChange.set(`job:${jobId}`, ++this.seq);
     const o = this.owned.get(jobId);
@@ -970,7 +1030,11 @@ export class Scheduler implements Waker {
       this.disown(it.jobId);
       return false;
     });
-    for (const [id, runs] of this.activeRuns) if (set.has(runs.shard)) this.activeRuns.delete(id);
+    for (const [id, runs] of this.activeRuns) {
+      if (!set.has(runs.shard)) continue;
+      for (const jobId of runs.jobs.keys()) this.runOf.delete(jobId);
+      this.activeRuns.delete(id);
+    }
   }
 
   private recordLateness(ms: number): void {

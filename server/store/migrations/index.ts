@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123000000_initial } from './Migration20261123000000_initial.js';
 import { Migration20261123120000_job_dispatched_at } from './Migration20261123120000_job_dispatched_at.js';
 import { Migration20261127000000_hot_path_indexes } from './Migration20261127000000_hot_path_indexes.js';
+import { Migration20261127180000_unfinished_runs } from './Migration20261127180000_unfinished_runs.js';
 
 /** Every migration, in order. Append new ones; never edit or reorder landed ones. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123000000_initial', class: Migration20261123000000_initial },
   { name: 'Migration20261123120000_job_dispatched_at', class: Migration20261123120000_job_dispatched_at },
   { name: 'Migration20261127000000_hot_path_indexes', class: Migration20261127000000_hot_path_indexes },
+  { name: 'Migration20261127180000_unfinished_runs', class: Migration20261127180000_unfinished_runs },
 ];
