@@ -97,21 +97,47 @@ interface BusyRow {
   at: number;
 }
 
-interface MovedRow {
-  id: string;
+/** The call settings a job row (or the schedule row its ticks copy) carries. */
+interface CallRow {
   project_id: string;
   shard: number;
   url: string;
   method: string;
-  headers: Record<string, string>;
+  headers: Record<string, string> | null;
   body: string | null;
   timeout_ms: number;
   max_retries: number;
   retry_backoff_ms: number;
   retry_backoff_max_ms: number;
-  expected_status: number[];
-  overlap: Overlap;
+  expected_status: number[] | null;
   epoch: string | number;
+}
+
+type CallFields = Pick<
+  FireItem,
+  'projectId' | 'shard' | 'epoch' | 'url' | 'method' | 'headers' | 'body' | 'timeoutMs' | 'maxRetries' | 'retryBackoffMs' | 'retryBackoffMaxMs' | 'expectedStatus'
+>;
+
+function callFields(r: CallRow): CallFields {
+  return {
+    projectId: r.project_id,
+    shard: Number(r.shard),
+    epoch: Number(r.epoch),
+    url: r.url,
+    method: r.method,
+    headers: r.headers ?? {},
+    body: r.body,
+    timeoutMs: Number(r.timeout_ms),
+    maxRetries: Number(r.max_retries),
+    retryBackoffMs: Number(r.retry_backoff_ms),
+    retryBackoffMaxMs: Number(r.retry_backoff_max_ms),
+    expectedStatus: r.expected_status ?? [],
+  };
+}
+
+interface MovedRow extends CallRow {
+  id: string;
+  overlap: Overlap;
 }
 
 /** At most this many unfinished runs of one schedule are read per claim (see `busy`). */
@@ -229,24 +255,13 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
     const r = byId.get(j.schedule_id)!;
     const at = tickAt.get(j.id)!;
     items.push({
+      ...callFields(r),
       jobId: j.id,
-      projectId: r.project_id,
       scheduleId: r.id,
-      shard: Number(r.shard),
-      epoch: Number(r.epoch),
       source: 'schedule',
       dueMs: at,
       scheduledAtMs: at,
       attempt: 1,
-      url: r.url,
-      method: r.method,
-      headers: r.headers ?? {},
-      body: r.body,
-      timeoutMs: Number(r.timeout_ms),
-      maxRetries: Number(r.max_retries),
-      retryBackoffMs: Number(r.retry_backoff_ms),
-      retryBackoffMaxMs: Number(r.retry_backoff_max_ms),
-      expectedStatus: r.expected_status ?? [],
       overlap: r.overlap,
       dispatched: j.dispatched === true,
     });
@@ -254,25 +269,13 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
   return { moved, items, unfinished };
 }
 
-interface ClaimedJobRow {
+interface ClaimedJobRow extends CallRow {
   id: string;
-  project_id: string;
   schedule_id: string | null;
-  shard: number;
   source: JobSource;
-  url: string;
-  method: string;
-  headers: Record<string, string>;
-  body: string | null;
   scheduled_ms: number;
   due_ms: number;
-  timeout_ms: number;
-  max_retries: number;
-  retry_backoff_ms: number;
-  retry_backoff_max_ms: number;
-  expected_status: number[];
   attempts: number;
-  epoch: string;
   dispatched: boolean;
   overlap: Overlap | null;
   busy: BusyRow[] | string | null;
@@ -341,24 +344,13 @@ export async function claimJobs(
     for (const b of busy) list.push({ jobId: b.j, scheduledAtMs: Number(b.at) });
   }
   const items = rows.map((r): FireItem => ({
+    ...callFields(r),
     jobId: r.id,
-    projectId: r.project_id,
     scheduleId: r.schedule_id,
-    shard: Number(r.shard),
-    epoch: Number(r.epoch),
     source: r.source,
     dueMs: Number(r.due_ms),
     scheduledAtMs: Number(r.scheduled_ms),
     attempt: Number(r.attempts),
-    url: r.url,
-    method: r.method,
-    headers: r.headers ?? {},
-    body: r.body,
-    timeoutMs: Number(r.timeout_ms),
-    maxRetries: Number(r.max_retries),
-    retryBackoffMs: Number(r.retry_backoff_ms),
-    retryBackoffMaxMs: Number(r.retry_backoff_max_ms),
-    expectedStatus: r.expected_status ?? [],
     overlap: r.source === 'schedule' && r.overlap ? r.overlap : 'allow',
     dispatched: r.dispatched === true,
   }));

@@ -10,21 +10,10 @@
  *   ...
  *   await timer.stop(config.shutdownDeadlineMs);
  */
-import type { Clock } from '../core/clock.js';
 import type { Waker } from '../core/wake.js';
-import type { Database } from '../store/database.js';
-import type { TimerLogger, TimerOptions } from './options.js';
-import { Scheduler, type CallExecutor, type SchedulerStats } from './scheduler.js';
+import { Scheduler, type SchedulerDeps, type SchedulerStats } from './scheduler.js';
 
-export interface StartSchedulerInput {
-  db: Database;
-  /** PostgreSQL URL (LISTEN/NOTIFY between nodes), or null for the embedded database. */
-  databaseUrl: string | null;
-  executor: CallExecutor;
-  clock?: Clock;
-  logger: TimerLogger;
-  options?: Partial<TimerOptions>;
-}
+export type StartSchedulerInput = Omit<SchedulerDeps, 'random'>;
 
 export interface RunningScheduler {
   nodeId: string;
@@ -48,11 +37,11 @@ export async function startScheduler(input: StartSchedulerInput): Promise<Runnin
 }
 
 /** A scheduler whose loops are not running: call its steps directly (tests), or `start()` it. */
-export function createScheduler(input: StartSchedulerInput & { random?: () => number }): Scheduler {
+export function createScheduler(input: SchedulerDeps): Scheduler {
   return new Scheduler(input);
 }
 
-export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerStats } from './scheduler.js';
+export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerDeps, type SchedulerStats } from './scheduler.js';
 export { DEFAULT_TIMER_OPTIONS, silentLogger, type TimerLogger, type TimerOptions } from './options.js';
 export { createNotifyWaker, WAKE_CHANNEL, formatCancel, formatWake, parseWake } from './wake.js';
 export { fairShare, type LeaseChange } from './leases.js';
