@@ -16,6 +16,16 @@ export interface DatabaseOptions {
   url: string;
   poolSize?: number;
   debug?: boolean;
+  /**
+   * Where the connection pool's own warnings go (a connection the server closed, as in a
+   * restart). Default: dropped; the query that meets the closed connection fails and its
+   * caller reports it.
+   */
+  onWarning?: (message: string) => void;
+}
+
+function warnTo(sink: ((message: string) => void) | undefined): (message: unknown) => void {
+  return (message) => sink?.(String(message));
 }
 
 /**
@@ -43,6 +53,8 @@ export class Database {
       allowGlobalContext: false,
       debug: opts.debug ?? false,
       pool: { min: 0, max: opts.poolSize ?? 10 },
+      // knex writes pool warnings with console.log, into the JSON log stream on stdout.
+      driverOptions: { log: { warn: warnTo(opts.onWarning), error: warnTo(opts.onWarning), deprecate: () => {}, debug: () => {} } },
       migrations: {
         migrationsList,
         transactional: true,

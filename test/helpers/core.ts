@@ -19,8 +19,9 @@ export interface TestCore {
   close(): Promise<void>;
 }
 
-export async function createTestCore(opts: { clock?: Clock; waker?: Waker; publicUrl?: string } = {}): Promise<TestCore> {
-  const database = await createTestDatabase();
+/** `database`: one the caller made (a private server); default: a fresh one of this test file's own. */
+export async function createTestCore(opts: { clock?: Clock; waker?: Waker; publicUrl?: string; database?: TestDatabase } = {}): Promise<TestCore> {
+  const database = opts.database ?? (await createTestDatabase());
   const core = createCore({ db: database.db, clock: opts.clock, waker: opts.waker, publicUrl: opts.publicUrl ?? 'http://tock.test' });
   return {
     core,
