@@ -38,9 +38,21 @@ export const httpMethod = z
   .string()
   .transform((m) => m.toUpperCase())
   .pipe(z.enum(HTTP_METHODS, { message: `must be one of ${HTTP_METHODS.join(', ')}` }));
+/**
+ * Headers the HTTP client sets from the body and the connection. A value given here would make
+ * every call fail (content-length, transfer-encoding, expect, upgrade, keep-alive) or change how
+ * the shared connections are used (connection), so they are refused up front.
+ */
+const CLIENT_MANAGED_HEADERS = new Set(['connection', 'content-length', 'expect', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
 export const headers = z
   .record(
-    z.string().min(1).max(256).regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'header names must be HTTP tokens'),
+    z
+      .string()
+      .min(1)
+      .max(256)
+      .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'header names must be HTTP tokens')
+      .refine((name) => !CLIENT_MANAGED_HEADERS.has(name.toLowerCase()), { message: 'is set by the HTTP client; remove this header' }),
     z.string().max(8192, 'header values must be at most 8192 characters').regex(/^[^\r\n\0]*$/, 'header values must not contain CR, LF or NUL'),
   )
   .refine((h) => Object.keys(h).length <= 50, 'at most 50 headers');

@@ -40,6 +40,7 @@ describe('one-time jobs', () => {
     [{ url: 'https://e.com', webhookUrl: 'nope' }, 'invalid_url', 'webhook_url', "Invalid URL 'nope'"],
     [{ url: 'https://e.com', idempotencyKey: '' }, 'invalid_argument', 'idempotency_key', 'must not be empty'],
     [{ url: 'https://e.com', expectedStatus: [200, 700] }, 'invalid_argument', 'expected_status[1]', 'status codes are 100-599'],
+    [{ url: 'https://e.com', headers: { 'transfer-encoding': 'chunked' } }, 'invalid_argument', 'headers.transfer-encoding', 'set by the HTTP client'],
     [{}, 'invalid_argument', 'url', 'url: is required'],
   ])('reject %j with %s on %s', async (input, code, field, message) => {
     const err = await rejectionOf(t.core.jobs.create(a.actor, input as never));

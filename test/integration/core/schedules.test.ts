@@ -98,6 +98,7 @@ describe('creating schedules', () => {
     [{ url: 'https://e.com', cron: '* * * * *', timeoutMs: 0 }, 'invalid_argument', 'timeout_ms', 'timeout_ms: must be at least 1 ms'],
     [{ url: 'https://e.com', cron: '* * * * *', maxRetries: 99 }, 'invalid_argument', 'max_retries', 'max_retries: must be at most 20'],
     [{ url: 'https://e.com', cron: '* * * * *', headers: { 'bad header': 'x' } }, 'invalid_argument', 'headers.bad header', 'HTTP tokens'],
+    [{ url: 'https://e.com', cron: '* * * * *', headers: { 'Content-Length': '3' } }, 'invalid_argument', 'headers.Content-Length', 'set by the HTTP client'],
     [{ url: 'https://e.com', cron: '* * * * *', overlap: 'sometimes' }, 'invalid_argument', 'overlap', "must be 'allow' or 'forbid'"],
     [{ url: 'https://e.com', cron: '* * * * *', retryBackoffMs: 5000, retryBackoffMaxMs: 100 }, 'invalid_argument', 'retry_backoff_max_ms', 'at least retry_backoff_ms'],
     [{ url: 'https://e.com', cron: '* * * * *', colour: 'red' }, 'invalid_argument', 'colour', 'Unknown field: colour'],
