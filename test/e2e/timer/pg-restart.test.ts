@@ -98,9 +98,9 @@ describe.skipIf(!binDir)('a PostgreSQL restart under a running scheduler', () =>
     const skip = await create('skip');
     await until(() => ticksOf(catchUp).length >= 3 && ticksOf(skip).length >= 3, { timeoutMs: 10_000 });
 
-    // Down half-way between two ticks: the next tick (claimed ahead) is the last one claimed
-    // before the outage; every later one is missed until the database is back.
-    await new Promise((resolve) => setTimeout(resolve, 1_500 - (Date.now() % 1_000)));
+    // Down half-way between two ticks: the next tick (claimed up to 1.1 s ahead) is the last one
+    // claimed before the outage; every later one is missed until the database is back.
+    await until(() => Date.now() % 1_000 >= 450 && Date.now() % 1_000 < 550, { timeoutMs: 3_000, intervalMs: 5 });
     const downAt = Date.now();
     await pg.stop('immediate');
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
