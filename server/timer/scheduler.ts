@@ -423,7 +423,7 @@ export class Scheduler implements Waker {
       'timer: refill step',
     );
     // Refills run one at a time, so no refill still running started before these changes; a
-    // schedule claim in flight compares against them too (reconcileRuns).
+    // claim statement in flight compares against them too (reconcileRuns).
     const keepFrom = Math.min(startSeq, this.claimStartSeq ?? Infinity);
     for (const [k, s] of this.lastChange) if (s < keepFrom) this.lastChange.delete(k);
     this.armClaimTimer();
