@@ -6,7 +6,7 @@ import { retryDelayMs, shouldRetry } from './backoff.js';
 import type { JobDue, ScheduleDue } from './due-queue.js';
 import type { AttemptRecord } from './executions.js';
 import type { TickPlan } from './misfire.js';
-import { iso, ms } from './sql.js';
+import { iso, jsonColumn, ms } from './sql.js';
 
 /**
  * Claim-ahead, the dispatch mark and the fire path's pure parts.
@@ -83,7 +83,7 @@ export interface ScheduleClaimResult {
    * For each moved schedule with overlap `forbid`: its runs unfinished in the database before
    * this claim (at most BUSY_LIMIT; an empty list means none).
    */
-  unfinished: Map<string, UnfinishedRun[]>;
+  unfinished: Map<string, ScheduleRuns>;
 }
 
 /** A run of a schedule (tick or manual trigger) that is not terminal in the database. */
@@ -92,9 +92,19 @@ export interface UnfinishedRun {
   scheduledAtMs: number;
 }
 
+/** Unfinished runs of one schedule, read by a claim; `shard` is the schedule's. */
+export interface ScheduleRuns {
+  shard: number;
+  runs: UnfinishedRun[];
+}
+
 interface BusyRow {
   j: string;
   at: number;
+}
+
+function unfinishedRun(b: BusyRow): UnfinishedRun {
+  return { jobId: b.j, scheduledAtMs: Number(b.at) };
 }
 
 /** The call settings a job row (or the schedule row its ticks copy) carries. */
@@ -242,14 +252,13 @@ export async function claimSchedules(db: Database, nodeId: string, claims: Sched
     JSON.stringify(ticks),
     iso(markBeforeMs),
   ], 'tock_claim_schedules');
-  const movedRows: MovedRow[] = typeof row.moved === 'string' ? JSON.parse(row.moved) : row.moved;
-  const inserted: Inserted[] = typeof row.ins === 'string' ? JSON.parse(row.ins) : row.ins;
+  const movedRows = jsonColumn(row.moved);
+  const inserted = jsonColumn(row.ins);
   const byId = new Map(movedRows.map((m) => [m.id, m]));
   const moved = new Set(byId.keys());
-  const unfinished = new Map<string, UnfinishedRun[]>();
-  for (const m of movedRows) if (m.overlap === 'forbid') unfinished.set(m.id, []);
-  const busy: Busy[] = typeof row.busy === 'string' ? JSON.parse(row.busy) : row.busy;
-  for (const b of busy) unfinished.get(b.s)?.push({ jobId: b.j, scheduledAtMs: Number(b.at) });
+  const unfinished = new Map<string, ScheduleRuns>();
+  for (const m of movedRows) if (m.overlap === 'forbid') unfinished.set(m.id, { shard: Number(m.shard), runs: [] });
+  for (const b of jsonColumn(row.busy)) unfinished.get(b.s)?.runs.push(unfinishedRun(b));
   const items: FireItem[] = [];
   for (const j of inserted) {
     const r = byId.get(j.schedule_id)!;
@@ -330,18 +339,17 @@ export async function claimJobs(
   nodeId: string,
   claims: Array<{ entry: JobDue; epoch: number }>,
   markBeforeMs: number,
-): Promise<{ items: FireItem[]; unfinished: Map<string, UnfinishedRun[]> }> {
+): Promise<{ items: FireItem[]; unfinished: Map<string, ScheduleRuns> }> {
   const input = claims.map((c) => ({ id: c.entry.id, shard: c.entry.shard, epoch: c.epoch, expect_status: c.entry.status }));
   const rows = await db.query<ClaimedJobRow>(CLAIM_JOBS_SQL, [JSON.stringify(input), nodeId, iso(markBeforeMs)], 'tock_claim_jobs');
   // Earlier unfinished runs of the forbid schedules whose ticks were claimed here (not the
   // complete set of the schedule's unfinished runs: only those before each tick).
-  const unfinished = new Map<string, UnfinishedRun[]>();
+  const unfinished = new Map<string, ScheduleRuns>();
   for (const r of rows) {
     if (r.busy === null || r.schedule_id === null) continue;
-    const busy: BusyRow[] = typeof r.busy === 'string' ? JSON.parse(r.busy) : r.busy;
-    let list = unfinished.get(r.schedule_id);
-    if (!list) unfinished.set(r.schedule_id, (list = []));
-    for (const b of busy) list.push({ jobId: b.j, scheduledAtMs: Number(b.at) });
+    let entry = unfinished.get(r.schedule_id);
+    if (!entry) unfinished.set(r.schedule_id, (entry = { shard: Number(r.shard), runs: [] }));
+    for (const b of jsonColumn(r.busy)) entry.runs.push(unfinishedRun(b));
   }
   const items = rows.map((r): FireItem => ({
     ...callFields(r),

@@ -20,7 +20,7 @@ import {
   unclaimJobs,
   type FireItem,
   type ScheduleClaim,
-  type UnfinishedRun,
+  type ScheduleRuns,
 } from './fire.js';
 import { LeaseManager, type LeaseChange } from './leases.js';
 import { planTicks } from './misfire.js';
@@ -470,12 +470,8 @@ export class Scheduler implements Waker {
       for (let i = 0; i < scheduleClaims.length; i += size) {
         const batch = scheduleClaims.slice(i, i + size);
         const q0 = performance.now();
-        const startSeq = (this.claimStartSeq = this.seq);
-        const { moved, items, unfinished } = await claimSchedules(this.db, this.nodeId, batch, this.markBefore()).finally(() => {
-          this.claimStartSeq = null;
-        });
+        const { moved, items, unfinished } = await this.claimStatement(() => claimSchedules(this.db, this.nodeId, batch, this.markBefore()), true);
         sqlMs += performance.now() - q0;
-        if (unfinished.size > 0) this.reconcileRuns(unfinished, startSeq, new Map(batch.map((c) => [c.entry.id, c.entry.shard])), true);
         const lostShards = new Set<number>();
         for (const c of batch) {
           const k = `schedule:${c.entry.id}`;
@@ -509,14 +505,8 @@ export class Scheduler implements Waker {
       for (let i = 0; i < jobClaims.length; i += size) {
         const batch = jobClaims.slice(i, i + size);
         const q0 = performance.now();
-        const startSeq = (this.claimStartSeq = this.seq);
-        const { items, unfinished } = await claimJobs(this.db, this.nodeId, batch, this.markBefore()).finally(() => {
-          this.claimStartSeq = null;
-        });
+        const { items } = await this.claimStatement(() => claimJobs(this.db, this.nodeId, batch, this.markBefore()), false);
         sqlMs += performance.now() - q0;
-        if (unfinished.size > 0) {
-          this.reconcileRuns(unfinished, startSeq, new Map(items.flatMap((it) => (it.scheduleId ? [[it.scheduleId, it.shard] as const] : []))), false);
-        }
         const got = new Set(items.map((it) => it.jobId));
         for (const c of batch) {
           const k = `job:${c.entry.id}`;
@@ -908,6 +898,23 @@ export class Scheduler implements Waker {
   }
 
   /**
+   * Runs one claim statement and reconciles the unfinished runs it read (`complete`: the
+   * schedule claim's whole list per schedule; a job claim's is only the runs before each tick).
+   * `claimStartSeq` keeps the refill from pruning the `lastChange` entries the reconcile reads.
+   */
+  private async claimStatement<R extends { unfinished: Map<string, ScheduleRuns> }>(statement: () => Promise<R>, complete: boolean): Promise<R> {
+    const startSeq = (this.claimStartSeq = this.seq);
+    let result: R;
+    try {
+      result = await statement();
+    } finally {
+      this.claimStartSeq = null;
+    }
+    if (result.unfinished.size > 0) this.reconcileRuns(result.unfinished, startSeq, complete);
+    return result;
+  }
+
+  /**
    * Brings the unfinished runs of claimed `forbid` schedules in line with what the claim read
    * in the database. That read is the truth as of the statement's snapshot; anything this node
    * changed about a job since the statement was sent (`lastChange` after `startSeq`: a result
@@ -915,16 +922,10 @@ export class Scheduler implements Waker {
    * counts until it ends here, and a run that ended where this node could not see it (a cancel
    * whose notice was lost) stops counting at the schedule's next claim.
    */
-  private reconcileRuns(
-    unfinished: Map<string, UnfinishedRun[]>,
-    startSeq: number,
-    shardOf: Map<string, number>,
-    complete: boolean,
-  ): void {
+  private reconcileRuns(unfinished: Map<string, ScheduleRuns>, startSeq: number, complete: boolean): void {
     const unchanged = (jobId: string) => (this.lastChange.get(`job:${jobId}`) ?? 0) <= startSeq;
-    for (const [scheduleId, runsInDb] of unfinished) {
-      const shard = shardOf.get(scheduleId);
-      if (shard === undefined || !this.leases.claims(shard)) continue;
+    for (const [scheduleId, { shard, runs: runsInDb }] of unfinished) {
+      if (!this.leases.claims(shard)) continue;
       for (const r of runsInDb) {
         if (!this.runOf.has(r.jobId) && unchanged(r.jobId) && !this.knownCancelled.has(r.jobId)) this.addRun(scheduleId, shard, r.jobId, r.scheduledAtMs);
       }

@@ -25,6 +25,11 @@ export function iso(msOrDate: number | Date | null): string | null {
   return (typeof msOrDate === 'number' ? new Date(msOrDate) : msOrDate).toISOString();
 }
 
+/** A json/jsonb column: the driver hands it over parsed, or as text where its type parser is not set. */
+export function jsonColumn<T>(value: T | string): T {
+  return typeof value === 'string' ? (JSON.parse(value) as T) : value;
+}
+
 /** The SQLSTATE of a driver error, when it has one (MikroORM wraps; the code survives). */
 export function sqlState(err: unknown): string {
   const e = err as { code?: unknown; sqlState?: unknown; cause?: { code?: unknown } } | null;
