@@ -29,12 +29,9 @@ export async function openDatabase(
   config: Config,
   logger: Logger,
 ): Promise<{ db: Database; embedded: EmbeddedDatabase | null; mode: 'embedded' | 'postgres' }> {
+  const onWarning = (message: string) => logger.warn({ message }, 'database pool');
   if (config.databaseUrl) {
-    const db = await Database.connect({
-      url: config.databaseUrl,
-      poolSize: config.dbPoolSize,
-      onWarning: (message) => logger.warn({ message }, 'database pool'),
-    });
+    const db = await Database.connect({ url: config.databaseUrl, poolSize: config.dbPoolSize, onWarning });
     return { db, embedded: null, mode: 'postgres' };
   }
   const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir });
@@ -43,11 +40,7 @@ export async function openDatabase(
     'embedded database (PGlite): single node only; set DATABASE_URL to a PostgreSQL server for production and several nodes',
   );
   // PGlite serialises statements; a small pool avoids queueing many connections on it.
-  const db = await Database.connect({
-    url: embedded.url,
-    poolSize: Math.min(config.dbPoolSize, 4),
-    onWarning: (message) => logger.warn({ message }, 'database pool'),
-  });
+  const db = await Database.connect({ url: embedded.url, poolSize: Math.min(config.dbPoolSize, 4), onWarning });
   return { db, embedded, mode: 'embedded' };
 }
 

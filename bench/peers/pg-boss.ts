@@ -22,7 +22,6 @@
  *   (pg-boss defaults); jobs inserted with `boss.insert()` (one INSERT ... json_to_recordset per
  *   5,000 jobs).
  */
-import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { callSink, closeSinkAgent, type SinkJob } from '../lib/handler.js';
 import type { BenchJob, BenchTarget, TargetConfig } from '../targets/types.js';
@@ -37,7 +36,6 @@ export class PgBossTarget implements BenchTarget {
   readonly poolSize: number;
   #boss: PgBoss | null = null;
   #sinkUrl = '';
-  #dbUrl = '';
   #timers: NodeJS.Timeout[] = [];
 
   constructor(config: TargetConfig = {}) {
@@ -60,7 +58,6 @@ export class PgBossTarget implements BenchTarget {
   }
 
   async setup(dbUrl: string, sinkUrl: string): Promise<void> {
-    this.#dbUrl = dbUrl;
     this.#sinkUrl = sinkUrl;
     const boss = new PgBoss({
       connectionString: dbUrl,
@@ -109,14 +106,10 @@ export class PgBossTarget implements BenchTarget {
 
   /** Jobs in state `completed` (pg-boss keeps them until its archive interval, hours). */
   async finished(): Promise<number> {
-    const client = new pg.Client({ connectionString: this.#dbUrl });
-    await client.connect();
-    try {
-      const r = await client.query<{ n: number }>(`select count(*)::int as n from pgboss.job where name = $1 and state = 'completed'`, [QUEUE]);
-      return r.rows[0].n;
-    } finally {
-      await client.end().catch(() => {});
-    }
+    const boss = this.#boss;
+    if (!boss) throw new Error('setup first');
+    const r = await boss.getDb().executeSql(`select count(*)::int as n from pgboss.job where name = $1 and state = 'completed'`, [QUEUE]);
+    return (r.rows[0] as { n: number }).n;
   }
 
   async stop(): Promise<void> {
