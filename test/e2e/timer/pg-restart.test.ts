@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore } from '../../../server/core/index.js';
 import type { Schedule } from '../../../server/core/types.js';
-import { HttpExecutor } from '../../../server/executor/index.js';
 import { Database } from '../../../server/store/database.js';
-import { createNotifyWaker, startScheduler, type RunningScheduler } from '../../../server/timer/index.js';
-import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
+import { createNotifyWaker, type RunningScheduler } from '../../../server/timer/index.js';
 import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../../helpers/private-postgres.js';
-import { LOOPBACK_POLICY, Receiver, TEST_OPTIONS, testLogger, until } from '../../integration/timer/harness.js';
+import { Receiver, timerWorld, until, type TimerWorld } from '../../integration/timer/harness.js';
 
 /**
  * PostgreSQL itself restarts (a crash: `pg_ctl -m immediate`) under a running scheduler, on a
@@ -21,46 +19,24 @@ const OUTAGE_MS = 4_000;
 const binDir = await postgresBinDir();
 
 let pg: PrivatePostgres;
-let t: TestCore;
-let tenant: TestTenant;
+let w: TimerWorld;
 let r: Receiver;
-let executor: HttpExecutor;
-let node: RunningScheduler | undefined;
-let apiDb: Database | undefined;
+let node: RunningScheduler;
 
 beforeAll(async () => {
   if (!binDir) return;
   pg = await startPrivatePostgres(binDir);
   const db = await Database.connect({ url: pg.url, poolSize: 5 });
   await db.migrate();
+  w = await timerWorld({ database: { url: pg.url, db, close: () => db.close() } });
   r = await new Receiver().listen();
-  executor = new HttpExecutor({ policy: LOOPBACK_POLICY });
-  const wakers: RunningScheduler['waker'][] = [];
-  t = await createTestCore({
-    database: { url: pg.url, db, close: () => db.close() },
-    waker: {
-      wake: (k, s, d) => wakers.forEach((w) => w.wake(k, s, d)),
-      cancelled: (k, s, id) => wakers.forEach((w) => w.cancelled?.(k, s, id)),
-    },
-  });
-  tenant = await t.tenant('restart');
   // No periodic refill: after the restart only claims (which push each next occurrence) and
   // NOTIFY feed this node.
-  node = await startScheduler({
-    db,
-    databaseUrl: pg.url,
-    executor,
-    logger: testLogger('pg-restart'),
-    options: { ...TEST_OPTIONS, misfireThresholdMs: THRESHOLD_MS, horizonMs: 120_000, refillIntervalMs: 100_000 },
-  });
-  wakers.push(node.waker);
+  node = await w.node({ misfireThresholdMs: THRESHOLD_MS, horizonMs: 120_000, refillIntervalMs: 100_000 }, 'pg-restart');
 }, 60_000);
 
 afterAll(async () => {
-  await node?.stop(1_000);
-  await executor?.close(500);
-  await apiDb?.close();
-  await t?.close();
+  await w?.close();
   await r?.close();
   await pg?.destroy();
 });
@@ -91,8 +67,8 @@ function consecutive(ticks: Tick[]): boolean {
 describe.skipIf(!binDir)('a PostgreSQL restart under a running scheduler', () => {
   it('fires each tick at most once, catches up on what it missed by misfire policy, and its LISTEN comes back', async () => {
     const create = (misfire: 'fire_once' | 'skip') =>
-      t.core.schedules.create(tenant.actor, { url: r.url, cron: '* * * * * *', misfire }).then((s) =>
-        t.core.schedules.update(tenant.actor, s.id, { url: `${r.url}/${s.id}` }),
+      w.t.core.schedules.create(w.tenant.actor, { url: r.url, cron: '* * * * * *', misfire }).then((s) =>
+        w.t.core.schedules.update(w.tenant.actor, s.id, { url: `${r.url}/${s.id}` }),
       );
     const catchUp = await create('fire_once');
     const skip = await create('skip');
@@ -113,14 +89,14 @@ describe.skipIf(!binDir)('a PostgreSQL restart under a running scheduler', () =>
     });
 
     // The LISTEN connection is back: a job created on an API-only node fires, told only by NOTIFY.
-    apiDb = await Database.connect({ url: pg.url, poolSize: 2 });
+    const apiDb = await w.connect();
     const apiCore = createCore({ db: apiDb, waker: createNotifyWaker(apiDb), publicUrl: 'http://tock.test' });
-    const job = await apiCore.jobs.create(tenant.actor, { url: `${r.url}/after-restart`, scheduledAt: new Date(Date.now() + 1_500) });
+    const job = await apiCore.jobs.create(w.tenant.actor, { url: `${r.url}/after-restart`, scheduledAt: new Date(Date.now() + 1_500) });
     await until(() => r.to('/after-restart').length === 1, { timeoutMs: 10_000 });
     expect(r.to('/after-restart')[0].headers['webhook-id']).toBe(job.id);
 
-    await t.core.schedules.pause(tenant.actor, catchUp.id);
-    await t.core.schedules.pause(tenant.actor, skip.id);
+    await w.t.core.schedules.pause(w.tenant.actor, catchUp.id);
+    await w.t.core.schedules.pause(w.tenant.actor, skip.id);
 
     const firstMissed = Math.ceil((downAt + 1_000) / 1_000) * 1_000;
     for (const s of [catchUp, skip]) {
@@ -139,7 +115,7 @@ describe.skipIf(!binDir)('a PostgreSQL restart under a running scheduler', () =>
     expect(run.at - run.scheduledAt).toBeGreaterThan(THRESHOLD_MS);
     // skip: no run for the missed ticks.
     expect(missed(skip)).toEqual([]);
-    const stats = node!.stats();
+    const stats = node.stats();
     expect(stats.misfires.fireOnce).toBeGreaterThanOrEqual(1);
     expect(stats.misfires.skip).toBeGreaterThanOrEqual(1);
     expect(stats.errors).toBeGreaterThan(0);

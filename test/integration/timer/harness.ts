@@ -7,6 +7,7 @@ import { HttpExecutor, TargetPolicy } from '../../../server/executor/index.js';
 import { Database } from '../../../server/store/database.js';
 import { createScheduler, startScheduler, silentLogger, type RunningScheduler, type Scheduler, type TimerLogger, type TimerOptions } from '../../../server/timer/index.js';
 import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
+import type { TestDatabase } from '../../helpers/db.js';
 
 /** Timer tests' plumbing: a loopback receiver, a polling `until`, a core + tenant, scheduler nodes. */
 
@@ -115,9 +116,11 @@ export interface TimerWorld {
   close(): Promise<void>;
 }
 
-export async function timerWorld(): Promise<TimerWorld> {
+/** `database`: one the caller made (a private PostgreSQL server); default: this file's own. */
+export async function timerWorld(opts: { database?: TestDatabase } = {}): Promise<TimerWorld> {
   const wakers: Waker[] = [];
   const t = await createTestCore({
+    database: opts.database,
     waker: {
       wake: (k, s, d) => wakers.forEach((w) => w.wake(k, s, d)),
       cancelled: (k, s, id) => wakers.forEach((w) => w.cancelled?.(k, s, id)),
@@ -129,7 +132,7 @@ export async function timerWorld(): Promise<TimerWorld> {
   const dbs: Database[] = [];
   const url = t.database.url;
   // PGlite (no PostgreSQL server) does not deliver NOTIFY across connections: in-process wakes only.
-  const pgMode = inject('dbMode') === 'postgres';
+  const pgMode = opts.database !== undefined || inject('dbMode') === 'postgres';
   return {
     t,
     tenant,
