@@ -16,10 +16,28 @@ afterAll(async () => {
   await r?.close();
 });
 
-async function createJobs(path: string, count: number, dueInMs: number): Promise<Set<string>> {
-  const at = new Date(Date.now() + dueInMs);
-  const jobs = await Promise.all(Array.from({ length: count }, () => w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}${path}`, scheduledAt: at })));
+/** `count` jobs to `path`, the first due in `dueInMs`, each next one `spacingMs` later. */
+async function createJobs(path: string, count: number, dueInMs: number, spacingMs = 0): Promise<Set<string>> {
+  const base = Date.now() + dueInMs;
+  const jobs = await Promise.all(
+    Array.from({ length: count }, (_, i) => w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}${path}`, scheduledAt: new Date(base + i * spacingMs) })),
+  );
   return new Set(jobs.map((j) => j.id));
+}
+
+/** Every job in `ids` reached `path`, each exactly once. */
+function expectEachReceivedOnce(path: string, ids: Set<string>): void {
+  const got = r.to(path).map((q) => String(q.headers['webhook-id']));
+  expect(new Set(got)).toEqual(ids);
+  expect(got).toHaveLength(ids.size);
+}
+
+/** A running node whose page holds 20 rows and whose periodic refill comes only after a minute. */
+async function drainsWithSmallPages(path: string, ids: Set<string>, name: string): Promise<void> {
+  const node = await w.node({ refillLimit: 20, refillIntervalMs: 60_000, horizonMs: 120_000 }, name);
+  await until(() => r.to(path).length >= ids.size, { timeoutMs: 20_000, message: () => `received ${r.to(path).length} of ${ids.size}` });
+  expectEachReceivedOnce(path, ids);
+  await node.stop(1_000);
 }
 
 describe('a backlog larger than one refill', () => {
@@ -43,21 +61,12 @@ describe('a backlog larger than one refill', () => {
     await n.markStep(new Date(Date.now() + 1_000));
     expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(25);
     await n.idle();
-    const got = r.to('/pages').map((q) => String(q.headers['webhook-id']));
-    expect(got).toHaveLength(25);
-    expect(new Set(got)).toEqual(ids);
+    expectEachReceivedOnce('/pages', ids);
     await n.stop(500);
   });
 
   it('a running node drains many pages without waiting for its periodic refill', async () => {
-    const ids = await createJobs('/drain', 120, 1_500);
-    // One page holds 20; the periodic refill would come only after a minute.
-    const node = await w.node({ refillLimit: 20, refillIntervalMs: 60_000, horizonMs: 120_000 }, 'drain');
-    await until(() => r.to('/drain').length >= 120, { timeoutMs: 20_000, message: () => `received ${r.to('/drain').length} of 120` });
-    const got = r.to('/drain').map((q) => String(q.headers['webhook-id']));
-    expect(new Set(got)).toEqual(ids);
-    expect(got).toHaveLength(120);
-    await node.stop(1_000);
+    await drainsWithSmallPages('/drain', await createJobs('/drain', 120, 1_500), 'drain');
   });
 
   it('holds at most maxOwned claimed jobs: the rest stays scheduled in the database until results drain', async () => {
@@ -82,18 +91,12 @@ describe('a backlog larger than one refill', () => {
       await n.claimStep();
     }
     expect(await scheduled()).toBe(0);
-    const got = r.to('/bounded').map((q) => String(q.headers['webhook-id']));
-    expect(new Set(got)).toEqual(ids);
-    expect(got).toHaveLength(12);
+    expectEachReceivedOnce('/bounded', ids);
     await n.stop(500);
   });
 
   it('reads the next page of a backlog from where the last one ended, not from the start', async () => {
-    const base = Date.now() + 5_000;
-    const jobs = [];
-    for (let i = 0; i < 30; i++) {
-      jobs.push(await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/cursor`, scheduledAt: new Date(base + i * 10) }));
-    }
+    const ids = await createJobs('/cursor', 30, 5_000, 10);
     const n = w.manual({ refillLimit: 10 }, 'cursor');
     await n.leaseStep();
     const pages = [await n.refillStep()];
@@ -102,24 +105,14 @@ describe('a backlog larger than one refill', () => {
     // then nine new ones; the last page is short, which ends the backlog.
     expect(pages).toEqual([10, 9, 9, 2]);
     expect(n.queue.size).toBe(30);
-    for (const j of jobs) expect(n.queue.has('job', j.id)).toBe(true);
+    for (const id of ids) expect(n.queue.has('job', id)).toBe(true);
     // Complete now: a next page request is a full refill, which finds nothing new.
     expect(await n.refillStep(undefined, { next: true })).toBe(0);
     await n.stop(500);
-    for (const j of jobs) await w.t.core.jobs.cancel(w.tenant.actor, j.id);
+    for (const id of ids) await w.t.core.jobs.cancel(w.tenant.actor, id);
   });
 
   it('a running node drains a backlog of distinct due times, page after page', async () => {
-    const base = Date.now() + 1_500;
-    const ids = new Set<string>();
-    for (let i = 0; i < 150; i++) {
-      ids.add((await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/spread`, scheduledAt: new Date(base + i * 7) })).id);
-    }
-    const node = await w.node({ refillLimit: 20, refillIntervalMs: 60_000, horizonMs: 120_000 }, 'spread');
-    await until(() => r.to('/spread').length >= 150, { timeoutMs: 20_000, message: () => `received ${r.to('/spread').length} of 150` });
-    const got = r.to('/spread').map((q) => String(q.headers['webhook-id']));
-    expect(new Set(got)).toEqual(ids);
-    expect(got).toHaveLength(150);
-    await node.stop(1_000);
+    await drainsWithSmallPages('/spread', await createJobs('/spread', 150, 1_500, 7), 'spread');
   });
 });
