@@ -73,31 +73,34 @@ describe('overlap forbid', () => {
     await node.stop(1_000);
   });
 
-  it('a run cancelled while it waits for its retry no longer holds back the next tick', async () => {
-    const node = await w.node({}, 'cancel-api');
-    const s = await forbidSchedule('/cancel-api');
+  it.each<[string, string, (jobId: string) => Promise<void>]>([
+    [
+      'a run cancelled while it waits for its retry no longer holds back the next tick',
+      '/cancel-api',
+      async (jobId) => {
+        await w.t.core.jobs.cancel(w.tenant.actor, jobId);
+      },
+    ],
+    [
+      'a run cancelled where the node was not told (lost notice) stops counting at the next claim',
+      '/cancel-untold',
+      // The core's cancel statement, without telling any node.
+      async (jobId) => {
+        const now = new Date().toISOString();
+        const rows = await w.db.execute(CANCEL_JOB_SQL, [now, now, jobId, w.tenant.projectId]);
+        expect(rows).toHaveLength(1);
+      },
+    ],
+  ])('%s', async (_behaviour, path, cancel) => {
+    const node = await w.node({}, path.slice(1));
+    const s = await forbidSchedule(path);
     const first = await firstRunWaitingForRetry(s);
     await until(async () => (await skippedSince(s, 0)) >= 1, { timeoutMs: 8_000 });
-    await w.t.core.jobs.cancel(w.tenant.actor, first);
-    await until(() => r.to('/cancel-api').length >= 2, { timeoutMs: 5_000, message: 'no tick ran after the cancel' });
-    const ids = r.to('/cancel-api').map((q) => String(q.headers['webhook-id']));
+    await cancel(first);
+    await until(() => r.to(path).length >= 2, { timeoutMs: 5_000, message: 'no tick ran after the cancel' });
+    const ids = r.to(path).map((q) => String(q.headers['webhook-id']));
     expect(ids[0]).toBe(first);
     expect(ids[1]).not.toBe(first);
-    await w.t.core.schedules.pause(w.tenant.actor, s.id);
-    await node.stop(1_000);
-  });
-
-  it('a run cancelled where the node was not told (lost notice) stops counting at the next claim', async () => {
-    const node = await w.node({}, 'cancel-untold');
-    const s = await forbidSchedule('/cancel-untold');
-    const first = await firstRunWaitingForRetry(s);
-    await until(async () => (await skippedSince(s, 0)) >= 1, { timeoutMs: 8_000 });
-    // The core's cancel statement, without telling any node.
-    const now = new Date().toISOString();
-    const rows = await w.db.execute(CANCEL_JOB_SQL, [now, now, first, w.tenant.projectId]);
-    expect(rows).toHaveLength(1);
-    await until(() => r.to('/cancel-untold').length >= 2, { timeoutMs: 5_000, message: 'no tick ran after the cancel' });
-    expect(r.to('/cancel-untold')[1].headers['webhook-id']).not.toBe(first);
     await w.t.core.schedules.pause(w.tenant.actor, s.id);
     await node.stop(1_000);
   });
