@@ -32,23 +32,6 @@ afterAll(async () => {
   await r?.close();
 });
 
-interface Row {
-  status: string;
-  attempts: number;
-  dispatched: boolean;
-  executions: number;
-}
-
-async function row(id: string): Promise<Row> {
-  const [j] = await w.db.execute<Row>(
-    `select status, attempts, dispatched_at is not null as dispatched,
-            (select count(*)::int from executions e where e.job_id = j.id) as executions
-       from jobs j where id = ?`,
-    [id],
-  );
-  return j;
-}
-
 let sentinels = 0;
 /**
  * A job due at `atMs`, awaited at the receiver: the timer fires in due order, so once it is in,
@@ -66,8 +49,8 @@ describe('cancelling a job the timer has claimed but not dispatched', () => {
     const due = Date.now() + 1_500;
     const job = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/claimed`, scheduledAt: new Date(due) });
     // Claimed ahead (woken in process): running, attempt counted, not dispatched.
-    await until(async () => (await row(job.id)).status === 'running', { timeoutMs: 5_000, message: 'job claimed' });
-    expect(await row(job.id)).toMatchObject({ status: 'running', attempts: 1, dispatched: false });
+    await until(async () => (await w.jobState(job.id)).status === 'running', { timeoutMs: 5_000, message: 'job claimed' });
+    expect(await w.jobState(job.id)).toMatchObject({ status: 'running', attempts: 1, dispatched: false });
     expect(Date.now()).toBeLessThan(due - 500);
 
     const c = await w.t.core.jobs.cancel(w.tenant.actor, job.id);
@@ -77,7 +60,7 @@ describe('cancelling a job the timer has claimed but not dispatched', () => {
 
     await passed(due + 300);
     expect(r.to('/claimed')).toHaveLength(0);
-    expect(await row(job.id)).toEqual({ status: 'cancelled', attempts: 0, dispatched: false, executions: 0 });
+    expect(await w.jobState(job.id)).toEqual({ status: 'cancelled', attempts: 0, dispatched: false, executions: 0 });
   });
 
   it('succeeds even when the owning node is never told: its dispatch mark is refused', async () => {
@@ -86,12 +69,12 @@ describe('cancelling a job the timer has claimed but not dispatched', () => {
     const refusedBefore = node.stats().cancelled.refusedAtMark;
     const due = Date.now() + 1_500;
     const job = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/untold`, scheduledAt: new Date(due) });
-    await until(async () => (await row(job.id)).status === 'running', { timeoutMs: 5_000, message: 'job claimed' });
+    await until(async () => (await w.jobState(job.id)).status === 'running', { timeoutMs: 5_000, message: 'job claimed' });
 
     expect((await silent.jobs.cancel(w.tenant.actor, job.id)).status).toBe('cancelled');
     await passed(due + 300);
     expect(r.to('/untold')).toHaveLength(0);
-    expect(await row(job.id)).toEqual({ status: 'cancelled', attempts: 0, dispatched: false, executions: 0 });
+    expect(await w.jobState(job.id)).toEqual({ status: 'cancelled', attempts: 0, dispatched: false, executions: 0 });
     expect(node.stats().cancelled.refusedAtMark).toBe(refusedBefore + 1);
   });
 
@@ -125,12 +108,12 @@ describe('cancelling a job the timer has claimed but not dispatched', () => {
   it('answers job_already_executed while the call is in flight', async () => {
     const job = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/held`, scheduledAt: new Date(Date.now() + 200) });
     await until(() => r.to('/held').length === 1, { timeoutMs: 5_000 });
-    expect((await row(job.id)).status).toBe('running');
+    expect((await w.jobState(job.id)).status).toBe('running');
     const err = await rejectionOf(w.t.core.jobs.cancel(w.tenant.actor, job.id));
     expect(err).toBeInstanceOf(JobAlreadyExecutedError);
     release?.();
     release = null;
-    await until(async () => (await row(job.id)).status === 'succeeded');
+    await until(async () => (await w.jobState(job.id)).status === 'succeeded');
   });
 
   it('a burst of cancels around the dispatch moment: each job is either cancelled and never called, or called once and the cancel refused', async () => {
@@ -167,7 +150,7 @@ describe('cancelling a job the timer has claimed but not dispatched', () => {
     const cancelled = outcomes.filter((o) => o === 'cancelled').length;
     for (const [i, job] of jobs.entries()) {
       const got = r.to(`/race-${i}`);
-      const state = await row(job.id);
+      const state = await w.jobState(job.id);
       if (outcomes[i] === 'cancelled') {
         expect(got, `job ${i} cancelled but called`).toHaveLength(0);
         expect(state).toMatchObject({ status: 'cancelled', executions: 0 });
@@ -209,7 +192,7 @@ describe('pausing or deleting a schedule drops its claimed, undispatched ticks',
       const late = r.to(path).filter((q) => Date.parse(String(q.headers['x-tock-scheduled-at'])) > returnedAt);
       expect(late.map((q) => q.headers['x-tock-scheduled-at'])).toEqual([]);
       for (const t of claimed) {
-        expect(await row(t.id), `tick at ${new Date(t.scheduled_ms).toISOString()}`).toEqual({
+        expect(await w.jobState(t.id), `tick at ${new Date(t.scheduled_ms).toISOString()}`).toEqual({
           status: 'cancelled',
           attempts: 0,
           dispatched: false,

@@ -100,6 +100,15 @@ export const TEST_OPTIONS: Partial<TimerOptions> = {
 
 export const LOOPBACK_POLICY = new TargetPolicy(['127.0.0.1/32', 'localhost']);
 
+/** A job row as the timer tests check it. */
+export interface JobState {
+  status: string;
+  attempts: number;
+  /** `dispatched_at` is set (the dispatch mark committed). */
+  dispatched: boolean;
+  executions: number;
+}
+
 export interface TimerWorld {
   t: TestCore;
   tenant: TestTenant;
@@ -111,6 +120,7 @@ export interface TimerWorld {
   node(opts?: Partial<TimerOptions>, name?: string, db?: Database): Promise<RunningScheduler>;
   /** A scheduler whose loops do not run: drive its steps. */
   manual(opts?: Partial<TimerOptions> & { random?: () => number }, name?: string): Scheduler;
+  jobState(id: string): Promise<JobState>;
   /** Another pool on the same database (a second node's own connections). */
   connect(): Promise<Database>;
   close(): Promise<void>;
@@ -155,6 +165,15 @@ export async function timerWorld(opts: { database?: TestDatabase } = {}): Promis
     manual(opts = {}, name = 'manual') {
       const { random, ...rest } = opts;
       return createScheduler({ db: t.database.db, databaseUrl: null, executor, logger: testLogger(name), options: { ...TEST_OPTIONS, ...rest }, random });
+    },
+    async jobState(id) {
+      const [row] = await t.database.db.execute<JobState>(
+        `select status, attempts, dispatched_at is not null as dispatched,
+                (select count(*)::int from executions e where e.job_id = j.id) as executions
+           from jobs j where id = ?`,
+        [id],
+      );
+      return row;
     },
     async connect() {
       const db = await Database.connect({ url, poolSize: 5 });

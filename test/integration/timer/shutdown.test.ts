@@ -28,14 +28,9 @@ afterAll(async () => {
   await r?.close();
 });
 
-async function jobRow(id: string) {
-  const [row] = await w.db.execute<{ status: string; attempts: number; lease_epoch: string | null; dispatched: boolean; executions: number }>(
-    `select status, attempts, lease_epoch, dispatched_at is not null as dispatched,
-            (select count(*)::int from executions e where e.job_id = j.id) as executions
-       from jobs j where id = ?`,
-    [id],
-  );
-  return row;
+async function leaseEpoch(id: string): Promise<string | null> {
+  const [row] = await w.db.execute<{ lease_epoch: string | null }>(`select lease_epoch from jobs where id = ?`, [id]);
+  return row.lease_epoch;
 }
 
 describe('a graceful stop', () => {
@@ -46,23 +41,24 @@ describe('a graceful stop', () => {
     const claimed = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/fast`, scheduledAt: new Date(due + 500) });
     await until(() => r.to('/slow').length === 1, { timeoutMs: 5_000 });
     // The second job is due within the claim-ahead window: claimed by A, not sent.
-    expect(await jobRow(claimed.id)).toMatchObject({ status: 'running', attempts: 1 });
+    expect(await w.jobState(claimed.id)).toMatchObject({ status: 'running', attempts: 1 });
 
     await a.stop(5_000);
 
     // The slow call ran to its end and its result is in before stop() returned.
-    expect(await jobRow(inFlight.id)).toMatchObject({ status: 'succeeded', attempts: 1, executions: 1 });
+    expect(await w.jobState(inFlight.id)).toMatchObject({ status: 'succeeded', attempts: 1, executions: 1 });
     // The claimed job went back as it was before the claim, unsent.
-    expect(await jobRow(claimed.id)).toEqual({ status: 'scheduled', attempts: 0, lease_epoch: null, dispatched: false, executions: 0 });
+    expect(await w.jobState(claimed.id)).toEqual({ status: 'scheduled', attempts: 0, dispatched: false, executions: 0 });
+    expect(await leaseEpoch(claimed.id)).toBeNull();
     expect(r.to('/fast')).toHaveLength(0);
     const [{ n: heldByA }] = await w.db.execute<{ n: number }>(`select count(*)::int as n from shard_leases where owner = ?`, [a.nodeId]);
     expect(heldByA).toBe(0);
 
     // The next node sends the handed-back job, once.
     const b = await w.node({}, 'B');
-    await until(async () => (await jobRow(claimed.id)).status === 'succeeded', { timeoutMs: 5_000 });
+    await until(async () => (await w.jobState(claimed.id)).status === 'succeeded', { timeoutMs: 5_000 });
     expect(r.to('/fast').map((q) => q.headers['webhook-id'])).toEqual([claimed.id]);
-    expect(await jobRow(claimed.id)).toMatchObject({ attempts: 1, executions: 1 });
+    expect(await w.jobState(claimed.id)).toMatchObject({ attempts: 1, executions: 1 });
     await b.stop(1_000);
   });
 
@@ -74,12 +70,12 @@ describe('a graceful stop', () => {
     await a.stop(300);
     // stop() returned while the call was still unanswered: no result, the job still running.
     expect(held).toHaveLength(1);
-    expect(await jobRow(job.id)).toMatchObject({ status: 'running', executions: 0 });
+    expect(await w.jobState(job.id)).toMatchObject({ status: 'running', executions: 0 });
 
     const b = await w.node({}, 'B2');
     await until(() => held.length === 2, { timeoutMs: 5_000, message: 'the next owner did not call again' });
     held.splice(0).forEach((release) => release());
-    await until(async () => (await jobRow(job.id)).status === 'succeeded', { timeoutMs: 5_000 });
+    await until(async () => (await w.jobState(job.id)).status === 'succeeded', { timeoutMs: 5_000 });
     // Delivered at least once: two calls, one webhook-id for the receiver to dedupe on.
     expect(r.to('/held').map((q) => q.headers['webhook-id'])).toEqual([job.id, job.id]);
     await b.stop(1_000);
