@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import { requireScope } from '../auth/scopes.js';
 import { FailedPreconditionError, IdempotencyConflictError, TockError } from '../errors.js';
 import type { Actor, Job, Monitor, Schedule } from '../types.js';
@@ -86,6 +87,8 @@ interface KindPlan {
 
 /** Writes of one sync in flight at once (each is a few statements through its service). */
 const WRITE_CONCURRENCY = 4;
+/** Entries built between two turns of the event loop. */
+const BUILD_SLICE = 200;
 
 /**
  * Declarative sync: brings one project's schedules, monitors and one-time jobs to the state an
@@ -213,17 +216,22 @@ export class SyncService {
     const p = parse(syncInput, input);
     const named = this.kinds.filter((k) => p[k.name] !== undefined);
     for (const k of named) requireScope(actor.scopes, access === 'read' ? k.readScope : k.writeScope);
-    const built = named.map((kind) => ({
-      kind,
-      entries: (p[kind.name] as object[]).map((entry, i): Entry => {
+    const built: Array<{ kind: Kind; entries: Entry[] }> = [];
+    for (const kind of named) {
+      const entries: Entry[] = [];
+      for (const [i, entry] of (p[kind.name] as object[]).entries()) {
+        // Building checks cron expressions (tens of microseconds each): a file of thousands of
+        // entries lets the timers of this process run in between.
+        if (i > 0 && i % BUILD_SLICE === 0) await setImmediate();
         const place = `${kind.name}[${i}]`;
         try {
-          return { place, key: kind.matchOf(entry), entry, desired: kind.build(actor, entry) };
+          entries.push({ place, key: kind.matchOf(entry), entry, desired: kind.build(actor, entry) });
         } catch (err) {
           throw err instanceof TockError ? placed(err, place) : err;
         }
-      }),
-    }));
+      }
+      built.push({ kind, entries });
+    }
     const plans: KindPlan[] = [];
     for (const { kind, entries } of built) {
       const prune = opts.prune === true && kind.remove !== undefined;

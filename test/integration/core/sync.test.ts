@@ -33,12 +33,13 @@ async function rows(projectId: string): Promise<Record<string, number>> {
 }
 
 /** Counts the statements sent to PostgreSQL by any pool of this process while `fn` runs. */
-async function countingQueries<T>(fn: () => Promise<T>): Promise<{ result: T; queries: number }> {
+async function countingQueries<T>(fn: () => Promise<T>, onQuery?: (n: number) => void): Promise<{ result: T; queries: number }> {
   const proto = pg.Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
   const original = proto.query;
   let queries = 0;
   proto.query = function (this: unknown, ...args: unknown[]) {
     queries++;
+    onQuery?.(queries);
     return original.apply(this, args);
   };
   try {
@@ -347,6 +348,7 @@ describe('a large sync', () => {
     expect(progress.map((p) => p.done)).toEqual(Array.from({ length: 2_001 }, (_, i) => i));
 
     const before = await rows(a.projectId);
+    clock.advance(60_000);
     const resync = await countingQueries(() => t.core.sync.apply(a.actor, input));
     expect(resync.result.schedules.unchanged).toHaveLength(2_000);
     expect(resync.result.schedules.updated).toEqual([]);
@@ -357,5 +359,28 @@ describe('a large sync', () => {
     expect(pruning.queries).toBeLessThan(20);
     expect(await rows(a.projectId)).toEqual(before);
     console.info(`[sync] 2,000 creates in ${applyMs.toFixed(0)} ms; unchanged re-sync: ${resync.queries} statements, plan with prune: ${pruning.queries}`);
+  });
+
+  it('checks thousands of entries without holding the event loop until the first read', async () => {
+    const a = await t.tenant();
+    const input: SyncInput = { schedules: Array.from({ length: 2_000 }, (_, i) => ({ key: `k-${i}`, url: 'https://myapp.com/k', cron: `${i % 60} 4 * * *` })) };
+    // Every entry is checked (cron parsing) before the first statement is sent; a loop that
+    // counts its own turns shows whether other work (the timer) ran in between.
+    let turns = 0;
+    let turnsAtFirstQuery = -1;
+    let spinning = true;
+    const spin = () => {
+      turns++;
+      if (spinning) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const { result } = await countingQueries(
+      () => t.core.sync.plan(a.actor, input),
+      (n) => {
+        if (n === 1) turnsAtFirstQuery = turns;
+      },
+    ).finally(() => (spinning = false));
+    expect(result.schedules.created).toHaveLength(2_000);
+    expect(turnsAtFirstQuery).toBeGreaterThanOrEqual(5);
   });
 });
