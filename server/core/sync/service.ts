@@ -109,8 +109,11 @@ const BUILD_SLICE = 200;
  * - nothing is written before every entry is valid, so bad input changes nothing;
  * - a concurrent writer cannot make duplicates: the unique key indexes (schedules, monitors)
  *   and the idempotency index (jobs) refuse a second object with the same key. A write that
- *   loses such a race (created meanwhile, or deleted meanwhile) is planned again once against
- *   what is stored now; losing twice fails with a FailedPreconditionError naming the entry;
+ *   loses such a race (a create whose key another writer took, an update of an object another
+ *   writer deleted) is planned again once against what is stored now; losing twice fails with
+ *   a FailedPreconditionError naming the entry. (The services' updates do not yet report a
+ *   delete that lands between their own read and write: such an update is reported done, and
+ *   the next sync creates the object again);
  * - the outcome is the input's, not the order's: a sync that stops part-way (the database went
  *   away) leaves each object either as it was or as the input says, and running the same sync
  *   again finishes it. Deletions come last, so a partial sync never removes before it adds.

@@ -191,6 +191,9 @@ describe('pruning', () => {
 
     const withoutPrune = await t.core.sync.plan(a.actor, { schedules: [backup] });
     expect(withoutPrune.schedules.deleted).toEqual([]);
+    const dryRun = await t.core.sync.plan(a.actor, { schedules: [backup], jobs: [] }, { prune: true });
+    expect(dryRun.schedules.deleted).toEqual([{ key: 'hourly-sync', id: old.id }]);
+    expect((await t.core.jobs.get(a.actor, pending.id)).status).toBe('scheduled');
 
     const r = await t.core.sync.apply(a.actor, { schedules: [backup], jobs: [] }, { prune: true });
     expect(r.schedules.deleted).toEqual([{ key: 'hourly-sync', id: old.id }]);
