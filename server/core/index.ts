@@ -7,6 +7,7 @@ import { KeyService } from './keys/service.js';
 import { MonitorService } from './monitors/service.js';
 import { ProjectService } from './projects/service.js';
 import { ScheduleService } from './schedules/service.js';
+import { SyncService } from './sync/service.js';
 import type { Actor, ApiKey, Principal, Project } from './types.js';
 import { noopWaker, type Waker } from './wake.js';
 import { email, name, parse } from './validation.js';
@@ -26,6 +27,7 @@ export class Core {
   readonly schedules: ScheduleService;
   readonly jobs: JobService;
   readonly monitors: MonitorService;
+  readonly sync: SyncService;
 
   constructor(readonly deps: CoreDeps) {
     this.projects = new ProjectService(deps);
@@ -33,6 +35,7 @@ export class Core {
     this.schedules = new ScheduleService(deps);
     this.jobs = new JobService(deps);
     this.monitors = new MonitorService(deps);
+    this.sync = new SyncService({ db: deps.db, schedules: this.schedules, monitors: this.monitors, jobs: this.jobs });
   }
 
   authenticate(secret: string | null | undefined): Promise<Principal> {
@@ -75,4 +78,5 @@ export function createCore(opts: { db: Database; clock?: Clock; waker?: Waker; p
 }
 
 export * from './errors.js';
+export * from './sync/index.js';
 export type * from './types.js';

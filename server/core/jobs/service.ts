@@ -78,11 +78,10 @@ export class JobService {
   }
 
   /**
-   * Creates a one-time job. With an idempotency key already used in the project for the same
-   * call, returns the earlier job (`created: false`); for a different call, fails.
+   * The job `create` makes of `input` (defaults applied, every field checked and normalised),
+   * without storing it. Declarative sync compares stored jobs with this.
    */
-  async createOrGet(actor: Actor, input: JobInput): Promise<{ job: Job; created: boolean }> {
-    requireScope(actor.scopes, 'write:jobs');
+  build(actor: Actor, input: JobInput): Job {
     const p = parse(jobInput, input);
     const now = this.deps.clock.now();
     const id = newId('job');
@@ -117,6 +116,16 @@ export class JobService {
     if (job.retryBackoffMaxMs < job.retryBackoffMs) {
       throw new InvalidArgumentError('retry_backoff_max_ms: must be at least retry_backoff_ms', 'retry_backoff_max_ms');
     }
+    return job;
+  }
+
+  /**
+   * Creates a one-time job. With an idempotency key already used in the project for the same
+   * call, returns the earlier job (`created: false`); for a different call, fails.
+   */
+  async createOrGet(actor: Actor, input: JobInput): Promise<{ job: Job; created: boolean }> {
+    requireScope(actor.scopes, 'write:jobs');
+    const job = this.build(actor, input);
     try {
       await this.deps.db.em().insert(JobEntity, job);
     } catch (err) {
@@ -127,7 +136,7 @@ export class JobService {
       }
       throw err;
     }
-    this.deps.waker.wake('job', job.shard, scheduledAt);
+    this.deps.waker.wake('job', job.shard, job.scheduledAt);
     return { job, created: true };
   }
 

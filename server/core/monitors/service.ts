@@ -61,8 +61,11 @@ export class MonitorService {
     return `${this.deps.publicUrl}/ping/${m.pingToken}`;
   }
 
-  async create(actor: Actor, input: MonitorInput): Promise<Monitor> {
-    requireScope(actor.scopes, 'write:monitors');
+  /**
+   * The monitor `create` makes of `input` (defaults applied, every field checked and
+   * normalised), without storing it. Declarative sync compares stored monitors with this.
+   */
+  build(actor: Actor, input: MonitorInput): Monitor {
     const p = parse(monitorInput, input);
     const now = this.deps.clock.now();
     const id = newId('monitor');
@@ -89,6 +92,12 @@ export class MonitorService {
       updatedAt: now,
     };
     checkMonitor(m);
+    return m;
+  }
+
+  async create(actor: Actor, input: MonitorInput): Promise<Monitor> {
+    requireScope(actor.scopes, 'write:monitors');
+    const m = this.build(actor, input);
     try {
       await this.deps.db.em().insert(MonitorEntity, m);
     } catch (err) {

@@ -121,8 +121,11 @@ function defaultName(url: string): string {
 export class ScheduleService {
   constructor(private readonly deps: CoreDeps) {}
 
-  async create(actor: Actor, input: ScheduleInput): Promise<Schedule> {
-    requireScope(actor.scopes, 'write:jobs');
+  /**
+   * The schedule `create` makes of `input` (defaults applied, every field checked and
+   * normalised), without storing it. Declarative sync compares stored schedules with this.
+   */
+  build(actor: Actor, input: ScheduleInput): Schedule {
     const p = parse(scheduleInput, input);
     const now = this.deps.clock.now();
     const id = newId('schedule');
@@ -161,6 +164,12 @@ export class ScheduleService {
     checkSchedule(s);
     s.name = p.name ?? p.key ?? defaultName(s.url);
     s.nextRunAt = s.state === 'active' ? nextRunAfter(s, now) : null;
+    return s;
+  }
+
+  async create(actor: Actor, input: ScheduleInput): Promise<Schedule> {
+    requireScope(actor.scopes, 'write:jobs');
+    const s = this.build(actor, input);
     try {
       await this.deps.db.em().insert(ScheduleEntity, s);
     } catch (err) {
