@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AlertRow } from './entities.js';
 import type { Flip } from '../core/types.js';
 import type { Database } from './database.js';
@@ -66,10 +67,8 @@ export function flipJson(f: Flip): Record<string, unknown> {
   };
 }
 
-/** What a transaction offers: MikroORM's `em.execute` inside `em.transactional` (`?` placeholders). */
-export interface SqlTransaction {
-  execute<T = Record<string, unknown>[]>(sql: string, params?: unknown[]): Promise<T>;
-}
+/** The caller's transaction: the EntityManager `em.transactional` hands over. */
+export type SqlTransaction = Pick<EntityManager, 'execute'>;
 
 /**
  * Inserts alert rows inside the caller's transaction. Rows already enqueued for the same change
@@ -84,10 +83,14 @@ export async function insertAlerts(tx: SqlTransaction, rows: readonly AlertRow[]
   return inserted.map((r) => r.id);
 }
 
-/** Inserts flip rows inside the caller's transaction. */
+/**
+ * Inserts flip rows inside the caller's transaction; a flip already written (the same plan sent
+ * again) is skipped. Flips carry no change key: write them only for the results whose own state
+ * update won (as the result write's fencing decides), or a recomputed plan adds a second flip.
+ */
 export async function insertFlips(tx: SqlTransaction, rows: readonly Flip[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx.execute(`insert into flips (${FLIP_COLUMNS}) ${flipRowsFrom('?::jsonb')}`, [JSON.stringify(rows.map(flipJson))]);
+  await tx.execute(`insert into flips (${FLIP_COLUMNS}) ${flipRowsFrom('?::jsonb')} on conflict (id) do nothing`, [JSON.stringify(rows.map(flipJson))]);
 }
 
 /** What one delivery attempt came to, as the outbox records it. */
