@@ -1,4 +1,4 @@
-import { MonitorEntity } from '../../store/entities.js';
+import { monitorsByIds } from '../../store/monitor-reads.js';
 import type { CoreDeps } from '../deps.js';
 import { MonitorTransitions } from './transitions.js';
 
@@ -62,7 +62,7 @@ export class MonitorDeadlines {
   async markDownIfLate(items: readonly DueDeadline[], now: Date = this.deps.clock.now()): Promise<Set<string>> {
     const wanted = new Map(items.filter((i) => i.deadline <= now).map((i) => [i.monitorId, i.deadline]));
     if (wanted.size === 0) return new Set();
-    const rows = await this.deps.db.em().find(MonitorEntity, { id: { $in: [...wanted.keys()] } });
+    const rows = await monitorsByIds(this.deps.db, [...wanted.keys()]);
     const candidates = rows.filter((m) => m.nextDeadlineAt && m.nextDeadlineAt.getTime() === wanted.get(m.id)!.getTime());
     if (candidates.length === 0) return new Set();
     const planned = await this.transitions.plan(

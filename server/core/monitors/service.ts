@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { FlipEntity, MonitorEntity, PingEntity, ProjectEntity, type MonitorRow } from '../../store/entities.js';
+import { FlipEntity, MonitorEntity, PingEntity, type MonitorRow } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { isUniqueViolation } from '../../store/errors.js';
+import { monitorById, monitorByKey, monitorByToken } from '../../store/monitor-reads.js';
 import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
 import { isPingKeyForm, isPingTokenForm, newPingToken } from '../auth/secrets.js';
 import { requireScope } from '../auth/scopes.js';
@@ -195,7 +196,7 @@ export class MonitorService {
   async pingByToken(token: string, kind: PingKind = 'success', meta: PingMeta = {}): Promise<Monitor> {
     const facts = pingFacts(kind, meta);
     const read = async () => {
-      const m = isPingTokenForm(token) ? await this.deps.db.em().findOne(MonitorEntity, { pingToken: token }) : null;
+      const m = isPingTokenForm(token) ? await monitorByToken(this.deps.db, token) : null;
       if (!m) throw new NotFoundError('monitor', token.slice(0, 8) + '…');
       return m;
     };
@@ -210,9 +211,9 @@ export class MonitorService {
    */
   async pingByKey(pingKey: string, monitorKey: string, kind: PingKind = 'success', meta: PingMeta = {}, opts: { create?: boolean } = {}): Promise<Monitor> {
     const facts = pingFacts(kind, meta);
-    const project = isPingKeyForm(pingKey) ? await this.deps.db.em().findOne(ProjectEntity, { pingKey }, { fields: ['id'] }) : null;
+    const [project] = isPingKeyForm(pingKey) ? await this.deps.db.query<{ id: string }>('select id from projects where ping_key = $1', [pingKey], 'tock_project_by_ping_key') : [];
     if (!project) throw new NotFoundError('monitor', `${pingKey.slice(0, 6)}…/${monitorKey.slice(0, 40)}`);
-    const find = () => this.deps.db.em().findOne(MonitorEntity, { projectId: project.id, key: monitorKey });
+    const find = () => monitorByKey(this.deps.db, project.id, monitorKey);
     let existing = userKey.safeParse(monitorKey).success ? await find() : null;
     if (!existing) {
       if (!opts.create) throw new NotFoundError('monitor', monitorKey.slice(0, 40));
@@ -251,7 +252,7 @@ export class MonitorService {
   /** The monitor of the actor's project, or not found (also for another tenant's id). */
   async load(actor: Actor, id: string): Promise<MonitorRow> {
     if (!isId('monitor', id)) throw new NotFoundError('monitor', id);
-    const row = await this.deps.db.em().findOne(MonitorEntity, { id, projectId: actor.projectId });
+    const row = await monitorById(this.deps.db, actor.projectId, id);
     if (!row) throw new NotFoundError('monitor', id);
     return row;
   }

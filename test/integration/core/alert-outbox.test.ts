@@ -40,14 +40,17 @@ describe('the alert outbox', () => {
     const plan = alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, t.core.deps.publicUrl, clock.now());
     expect(plan.alerts.map((x) => `${x.event} ${x.format}`).sort()).toEqual(['job.failed email', 'job.failed job', 'job.failed slack']);
 
-    const write = () =>
-      t.database.db.em().transactional(async (em) => {
+    const write = async () => {
+      // Each write plans anew (new alert ids), as a retried result write would.
+      const again = alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, t.core.deps.publicUrl, clock.now());
+      return t.database.db.em().transactional(async (em) => {
         await em.execute(`update jobs set status = 'failed', next_attempt_at = null where id = ?`, [job.id]);
         await em.execute(`update schedules set last_status = 'failed', failure_streak = ? where id = ?`, [plan.failureStreak, schedule.id]);
-        const inserted = await insertAlerts(em, alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, t.core.deps.publicUrl, clock.now()).alerts);
+        const inserted = await insertAlerts(em, again.alerts);
         if (plan.flip) await insertFlips(em, [plan.flip]);
         return inserted;
       });
+    };
     expect(await write()).toHaveLength(3);
     // A retried result write (new alert ids, same change) adds nothing.
     expect(await write()).toHaveLength(0);
