@@ -138,8 +138,7 @@ export class MonitorTransitions {
   /** Writes planned changes as one statement; returns the ids of the monitors whose write won. */
   async write(planned: readonly PlannedWrite[]): Promise<Set<string>> {
     const won = await writeMonitorStates(this.deps.db, planned.map((p) => p.write), this.deps.pingLogSize);
-    const ids = new Set(won.map((w) => w.id));
-    return ids;
+    return new Set(won.map((w) => w.id));
   }
 
   wake(m: Pick<MonitorRow, 'shard' | 'nextDeadlineAt'>): void {
