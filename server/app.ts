@@ -76,7 +76,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     waker = createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) });
   }
 
-  const core = createCore({ db, waker, publicUrl: config.publicUrl });
+  const core = createCore({ db, waker, publicUrl: config.publicUrl, pingLogSize: config.pingLogSize });
   const boot = await core.bootstrap();
 
   const http = await startHttpServer({

@@ -45,6 +45,9 @@ const schema = z.object({
   TOCK_MISFIRE_THRESHOLD_MS: positiveInt(60_000),
   TOCK_SCHEDULER: bool(true),
   TOCK_SHUTDOWN_DEADLINE_MS: positiveInt(25_000),
+  TOCK_PING_LOG_SIZE: positiveInt(100),
+  TOCK_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587').optional(),
+  TOCK_ALERT_FROM: z.string().min(3).max(320).default('Tock <tock@localhost>'),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -68,6 +71,12 @@ export interface Config {
   /** false: serve the APIs only, fire nothing (an API-only node). */
   schedulerEnabled: boolean;
   shutdownDeadlineMs: number;
+  /** Pings kept per monitor; older ones are dropped as new ones arrive. */
+  pingLogSize: number;
+  /** SMTP server for email alerts; null: email alerts fail with a message saying so. */
+  smtpUrl: string | null;
+  /** Sender of email alerts. */
+  alertFrom: string;
 }
 
 export class ConfigError extends Error {}
@@ -99,5 +108,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     misfireThresholdMs: c.TOCK_MISFIRE_THRESHOLD_MS,
     schedulerEnabled: c.TOCK_SCHEDULER,
     shutdownDeadlineMs: c.TOCK_SHUTDOWN_DEADLINE_MS,
+    pingLogSize: c.TOCK_PING_LOG_SIZE,
+    smtpUrl: c.TOCK_SMTP_URL ?? null,
+    alertFrom: c.TOCK_ALERT_FROM,
   };
 }

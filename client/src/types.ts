@@ -26,9 +26,34 @@ export type ExecutionStatus = 'succeeded' | 'failed' | 'timeout' | 'refused' | '
 export type MonitorStatus = 'new' | 'up' | 'down' | 'paused';
 /** `success` (the job ran), `start` (it started; not a heartbeat by itself), `fail` (it failed: the monitor goes down). */
 export type PingKind = 'success' | 'start' | 'fail';
+/**
+ * When a failing monitor or schedule alerts: `on_change` (going from ok to failing, and back),
+ * `every_failure`, or `after_failures` (the N-th failure in a row, N = `alertAfterFailures`).
+ */
+export type AlertPolicyMode = 'on_change' | 'every_failure' | 'after_failures';
+/** Shape of webhook alert messages: `auto` picks Slack or Discord from the URL, else the JSON event. */
+export type WebhookFormat = 'auto' | 'json' | 'slack' | 'discord';
+
+/** Alert settings of a monitor or schedule. */
+export interface AlertPolicySettings {
+  alertPolicy: AlertPolicyMode;
+  /** N of `after_failures`; null otherwise. */
+  alertAfterFailures: number | null;
+  /** Remind every X seconds while still failing; null: no reminders. */
+  alertReminderSeconds: number | null;
+  alertWebhookFormat: WebhookFormat;
+}
+
+/** Alert settings as inputs: absent fields keep their value (or the default on create). */
+export interface AlertPolicyInput {
+  alertPolicy?: AlertPolicyMode;
+  alertAfterFailures?: number | null;
+  alertReminderSeconds?: number | null;
+  alertWebhookFormat?: WebhookFormat;
+}
 
 /** A recurring HTTP call: cron in a time zone, or every N seconds. Each tick spawns a Job. */
-export interface Schedule {
+export interface Schedule extends AlertPolicySettings {
   id: string;
   projectId: string;
   /** Caller's own unique name inside the project; null if none. */
@@ -61,12 +86,17 @@ export interface Schedule {
   lastRunAt: Date | null;
   /** Final status of the most recent finished job. */
   lastStatus: JobStatus | null;
+  /** Failed runs in a row; 0 after a success. */
+  failureStreak: number;
   alertEmail: string | null;
   alertWebhook: string | null;
   /** Alert on a failed run (after the last retry). */
   alertOnFailure: boolean;
   /** Alert when a run succeeds after a failed one. */
   alertOnRecovery: boolean;
+  /** Inherited by every job the schedule spawns: receives the job's terminal state. */
+  webhookUrl: string | null;
+  webhookHeaders: Record<string, string>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -88,8 +118,10 @@ export interface Job {
   retryBackoffMaxMs: number;
   expectedStatus: number[];
   idempotencyKey: string | null;
-  /** Receives a `job.completed` / `job.failed` call when the job reaches a terminal state. */
+  /** Receives a `job.completed` / `job.failed` / `job.cancelled` call when the job reaches a terminal state. */
   webhookUrl: string | null;
+  /** Sent with that call. */
+  webhookHeaders: Record<string, string>;
   status: JobStatus;
   attempts: number;
   /** When the next attempt is due; null once terminal. */
@@ -120,7 +152,7 @@ export interface Execution {
 }
 
 /** A heartbeat check that expects pings within period (or cron) + grace. */
-export interface Monitor {
+export interface Monitor extends AlertPolicySettings {
   id: string;
   projectId: string;
   key: string | null;
@@ -138,6 +170,10 @@ export interface Monitor {
   /** When the monitor goes down if no ping arrives. */
   nextDeadlineAt: Date | null;
   lastAlertAt: Date | null;
+  /** Failures in a row (fail pings, missed deadlines); 0 after a success. */
+  failureStreak: number;
+  /** When `status` last changed. */
+  statusChangedAt: Date | null;
   alertEmail: string | null;
   alertWebhook: string | null;
   createdAt: Date;
@@ -149,6 +185,10 @@ export interface Project {
   id: string;
   accountId: string;
   name: string;
+  /** Project notifications: every schedule, job and monitor of the project also alerts these. */
+  notifyEmail: string | null;
+  notifyWebhookUrl: string | null;
+  notifyWebhookFormat: WebhookFormat;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -227,7 +267,7 @@ export interface IterateOptions {
  * A new schedule. Set exactly one of `cron` and `intervalSeconds`. Defaults: method POST,
  * timezone UTC, timeout 30 s, no retries, overlap `allow`, misfire `fire_once`, state `active`.
  */
-export interface ScheduleInput {
+export interface ScheduleInput extends AlertPolicyInput {
   key?: string | null;
   name?: string;
   description?: string | null;
@@ -251,6 +291,9 @@ export interface ScheduleInput {
   alertWebhook?: string | null;
   alertOnFailure?: boolean;
   alertOnRecovery?: boolean;
+  /** Inherited by the jobs the schedule spawns. */
+  webhookUrl?: string | null;
+  webhookHeaders?: Record<string, string>;
 }
 
 /**
@@ -276,10 +319,11 @@ export interface JobInput {
   /** Creating again with the same key and the same call returns the first job; a different call fails with ConflictError. */
   idempotencyKey?: string | null;
   webhookUrl?: string | null;
+  webhookHeaders?: Record<string, string>;
 }
 
 /** A new monitor. Set exactly one of `periodSeconds` and `cron`. Default grace: 60 s. */
-export interface MonitorInput {
+export interface MonitorInput extends AlertPolicyInput {
   key?: string | null;
   name?: string;
   periodSeconds?: number | null;
@@ -296,11 +340,17 @@ export type MonitorPatch = MonitorInput;
 /** A new project of the calling key's account. */
 export interface ProjectInput {
   name: string;
+  notifyEmail?: string | null;
+  notifyWebhookUrl?: string | null;
+  notifyWebhookFormat?: WebhookFormat;
 }
 
-/** Changes to a project; absent fields stay unchanged. */
+/** Changes to a project; absent fields stay unchanged, `null` clears a notification. */
 export interface ProjectPatch {
   name?: string;
+  notifyEmail?: string | null;
+  notifyWebhookUrl?: string | null;
+  notifyWebhookFormat?: WebhookFormat;
 }
 
 /** A new API key: it can only get scopes (and a project limit) the calling key has. */

@@ -154,6 +154,7 @@ export function decodeMonitor(w: Wire<Monitor>): Monitor {
     lastStartAt: dateOrNull(w.lastStartAt),
     nextDeadlineAt: dateOrNull(w.nextDeadlineAt),
     lastAlertAt: dateOrNull(w.lastAlertAt),
+    statusChangedAt: dateOrNull(w.statusChangedAt),
     createdAt: date(w.createdAt),
     updatedAt: date(w.updatedAt),
   };

@@ -7,6 +7,10 @@ export interface CoreDeps {
   db: Database;
   clock: Clock;
   waker: Waker;
-  /** Base URL for URLs Tock hands out (monitor ping URLs). */
+  /** Base URL for URLs Tock hands out (monitor ping URLs, links in alerts). */
   publicUrl: string;
+  /** Pings kept per monitor (TOCK_PING_LOG_SIZE); older ones are dropped as new ones arrive. */
+  pingLogSize: number;
 }
+
+export const DEFAULT_PING_LOG_SIZE = 100;

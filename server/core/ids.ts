@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   monitor: 'mon',
   ping: 'ping',
   alert: 'alrt',
+  flip: 'flip',
   node: 'node',
 } as const;
 

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import type { Database } from '../store/database.js';
 import { systemClock, type Clock } from './clock.js';
-import type { CoreDeps } from './deps.js';
+import { AlertService } from './alerts/service.js';
+import { DEFAULT_PING_LOG_SIZE, type CoreDeps } from './deps.js';
 import { JobService } from './jobs/service.js';
 import { KeyService } from './keys/service.js';
+import { MonitorDeadlines } from './monitors/deadlines.js';
 import { MonitorService } from './monitors/service.js';
 import { ProjectService } from './projects/service.js';
 import { ScheduleService } from './schedules/service.js';
@@ -28,6 +30,10 @@ export class Core {
   readonly jobs: JobService;
   readonly monitors: MonitorService;
   readonly sync: SyncService;
+  /** The timer's side of monitors: which deadlines are due, and deciding them. */
+  readonly monitorDeadlines: MonitorDeadlines;
+  /** Flips and alerts of a monitor, schedule or job. */
+  readonly alerts: AlertService;
 
   constructor(readonly deps: CoreDeps) {
     this.projects = new ProjectService(deps);
@@ -36,6 +42,8 @@ export class Core {
     this.jobs = new JobService(deps);
     this.monitors = new MonitorService(deps);
     this.sync = new SyncService({ db: deps.db, schedules: this.schedules, monitors: this.monitors, jobs: this.jobs });
+    this.monitorDeadlines = new MonitorDeadlines(deps);
+    this.alerts = new AlertService(deps);
   }
 
   authenticate(secret: string | null | undefined): Promise<Principal> {
@@ -73,8 +81,14 @@ export class Core {
   }
 }
 
-export function createCore(opts: { db: Database; clock?: Clock; waker?: Waker; publicUrl: string }): Core {
-  return new Core({ db: opts.db, clock: opts.clock ?? systemClock, waker: opts.waker ?? noopWaker, publicUrl: opts.publicUrl });
+export function createCore(opts: { db: Database; clock?: Clock; waker?: Waker; publicUrl: string; pingLogSize?: number }): Core {
+  return new Core({
+    db: opts.db,
+    clock: opts.clock ?? systemClock,
+    waker: opts.waker ?? noopWaker,
+    publicUrl: opts.publicUrl,
+    pingLogSize: opts.pingLogSize ?? DEFAULT_PING_LOG_SIZE,
+  });
 }
 
 export * from './errors.js';

@@ -1,5 +1,5 @@
 import { BigIntType, EntitySchema } from '@mikro-orm/core';
-import type { Account, ApiKey, Execution, Job, Monitor, Ping, Project, Schedule } from '../core/types.js';
+import type { Account, Alert, ApiKey, Execution, Flip, Job, Monitor, Ping, Project, Schedule } from '../core/types.js';
 
 /**
  * MikroORM entities. Each maps one table of the initial migration onto the domain type of the
@@ -19,6 +19,18 @@ const shard = { type: 'smallint', columnType: 'smallint' } as const;
 export interface ProjectRow extends Project {
   signingSecret: string;
   previousSigningSecret: string | null;
+  /** Credential of `/ping/<ping key>/<monitor key>`; null until first asked for (projects made before it existed). */
+  pingKey: string | null;
+}
+
+/** A monitor row: the domain object plus its write revision (see Migration20261201000000_monitor_alerts). */
+export interface MonitorRow extends Monitor {
+  revision: number;
+}
+
+/** An outbox row: the alert plus the headers its webhook is sent with (a job's `webhook_headers`). */
+export interface AlertRow extends Alert {
+  headers: Record<string, string>;
 }
 
 export interface ApiKeyRow extends ApiKey {
@@ -45,6 +57,10 @@ export const ProjectEntity = new EntitySchema<ProjectRow>({
     name: text,
     signingSecret: text,
     previousSigningSecret: nullableText,
+    notifyEmail: nullableText,
+    notifyWebhookUrl: nullableText,
+    notifyWebhookFormat: text,
+    pingKey: nullableText,
     createdAt: ts,
     updatedAt: ts,
   },
@@ -95,10 +111,17 @@ export const ScheduleEntity = new EntitySchema<Schedule>({
     nextRunAt: nullableTs,
     lastRunAt: nullableTs,
     lastStatus: nullableText,
+    failureStreak: int,
     alertEmail: nullableText,
     alertWebhook: nullableText,
+    alertWebhookFormat: text,
     alertOnFailure: { type: 'boolean' },
     alertOnRecovery: { type: 'boolean' },
+    alertPolicy: text,
+    alertAfterFailures: nullableInt,
+    alertReminderSeconds: nullableInt,
+    webhookUrl: nullableText,
+    webhookHeaders: json,
     createdAt: ts,
     updatedAt: ts,
   },
@@ -125,6 +148,7 @@ export const JobEntity = new EntitySchema<Job>({
     expectedStatus: json,
     idempotencyKey: nullableText,
     webhookUrl: nullableText,
+    webhookHeaders: json,
     status: text,
     attempts: int,
     nextAttemptAt: nullableTs,
@@ -155,7 +179,7 @@ export const ExecutionEntity = new EntitySchema<Execution>({
   },
 });
 
-export const MonitorEntity = new EntitySchema<Monitor>({
+export const MonitorEntity = new EntitySchema<MonitorRow>({
   name: 'Monitor',
   tableName: 'monitors',
   properties: {
@@ -175,8 +199,15 @@ export const MonitorEntity = new EntitySchema<Monitor>({
     pingCount: { type: new BigIntType('number'), columnType: 'bigint' },
     nextDeadlineAt: nullableTs,
     lastAlertAt: nullableTs,
+    failureStreak: int,
+    statusChangedAt: nullableTs,
+    alertPolicy: text,
+    alertAfterFailures: nullableInt,
+    alertReminderSeconds: nullableInt,
     alertEmail: nullableText,
     alertWebhook: nullableText,
+    alertWebhookFormat: text,
+    revision: { type: new BigIntType('number'), columnType: 'bigint' },
     createdAt: ts,
     updatedAt: ts,
   },
@@ -189,6 +220,8 @@ export const PingEntity = new EntitySchema<Ping>({
     id: { ...text, primary: true },
     monitorId: text,
     kind: text,
+    exitStatus: { type: 'smallint', columnType: 'smallint', nullable: true },
+    durationMs: nullableInt,
     receivedAt: ts,
     sourceIp: nullableText,
     userAgent: nullableText,
@@ -196,35 +229,21 @@ export const PingEntity = new EntitySchema<Ping>({
   },
 });
 
-/** Outbox row: one alert event to deliver to one channel, retried until sent. */
-export interface AlertRow {
-  id: string;
-  projectId: string;
-  event: string;
-  subjectType: string;
-  subjectId: string;
-  channel: string;
-  target: string;
-  payload: Record<string, unknown>;
-  status: string;
-  attempts: number;
-  nextAttemptAt: Date;
-  lastError: string | null;
-  createdAt: Date;
-  sentAt: Date | null;
-}
-
 export const AlertEntity = new EntitySchema<AlertRow>({
   name: 'Alert',
   tableName: 'alerts',
   properties: {
     id: { ...text, primary: true },
     projectId: text,
+    shard,
     event: text,
     subjectType: text,
     subjectId: text,
+    changeId: text,
     channel: text,
     target: text,
+    format: text,
+    headers: json,
     payload: json,
     status: text,
     attempts: int,
@@ -232,6 +251,21 @@ export const AlertEntity = new EntitySchema<AlertRow>({
     lastError: nullableText,
     createdAt: ts,
     sentAt: nullableTs,
+  },
+});
+
+export const FlipEntity = new EntitySchema<Flip>({
+  name: 'Flip',
+  tableName: 'flips',
+  properties: {
+    id: { ...text, primary: true },
+    projectId: text,
+    subjectType: text,
+    subjectId: text,
+    fromStatus: nullableText,
+    toStatus: text,
+    reason: text,
+    at: ts,
   },
 });
 
@@ -284,6 +318,7 @@ export const entities = [
   MonitorEntity,
   PingEntity,
   AlertEntity,
+  FlipEntity,
   SchedulerNodeEntity,
   ShardLeaseEntity,
 ];

@@ -31,3 +31,34 @@ export function secretPrefix(secret: string): string {
 export function newSigningSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
+
+/**
+ * Monitor ping tokens: 24 base62 characters, log2(62) * 24 = 142.9 random bits (at least 128, so
+ * a token cannot be guessed). Pure alphanumerics, so a token never looks like a ping key.
+ */
+export const PING_TOKEN_LENGTH = 24;
+const PING_TOKEN = /^[0-9A-Za-z]{16,64}$/;
+
+export function newPingToken(): string {
+  return randomToken(PING_TOKEN_LENGTH);
+}
+
+export function isPingTokenForm(s: string): boolean {
+  return PING_TOKEN.test(s);
+}
+
+/**
+ * Project ping keys (`/ping/<ping key>/<monitor key>`): `pk_` + 24 base62 characters (142.9 bits).
+ * The underscore tells one from a ping token by its form alone, so `/ping/<token>/start` and
+ * `/ping/<ping key>/<monitor key>` never mean the same path.
+ */
+export const PING_KEY_PREFIX = 'pk_';
+const PING_KEY = /^pk_[0-9A-Za-z]{24}$/;
+
+export function newPingKey(): string {
+  return PING_KEY_PREFIX + randomToken(PING_TOKEN_LENGTH);
+}
+
+export function isPingKeyForm(s: string): boolean {
+  return PING_KEY.test(s);
+}

@@ -44,6 +44,7 @@ export const jobInput = z
     expectedStatus: expectedStatus.optional(),
     idempotencyKey: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters').nullish(),
     webhookUrl: z.string().nullish(),
+    webhookHeaders: headers.optional(),
   })
   .strict();
 export type JobInput = z.input<typeof jobInput>;
@@ -104,6 +105,7 @@ export class JobService {
       expectedStatus: p.expectedStatus ?? [],
       idempotencyKey: p.idempotencyKey ?? null,
       webhookUrl: p.webhookUrl ? checkHttpUrl(p.webhookUrl, 'webhook_url') : null,
+      webhookHeaders: p.webhookHeaders ?? {},
       status: 'scheduled',
       attempts: 0,
       nextAttemptAt: scheduledAt,

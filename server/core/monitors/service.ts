@@ -1,16 +1,24 @@
 import { z } from 'zod';
-import { MonitorEntity, PingEntity } from '../../store/entities.js';
+import { FlipEntity, MonitorEntity, PingEntity, type MonitorRow } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { isUniqueViolation } from '../../store/errors.js';
-import { randomToken } from '../auth/secrets.js';
+import { monitorById, monitorByKey, monitorByToken } from '../../store/monitor-reads.js';
+import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
+import { isPingKeyForm, isPingTokenForm, newPingToken } from '../auth/secrets.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
 import { isId, newId } from '../ids.js';
-import { checkCron, checkInterval, checkTimezone, nextRunAfter } from '../schedules/timing.js';
+import { checkCron, checkInterval, checkTimezone } from '../schedules/timing.js';
 import { shardOf } from '../shard.js';
-import type { Actor, Monitor, Page, PageRequest, PingKind } from '../types.js';
-import { checkHttpUrl, email, name, parse, userKey } from '../validation.js';
+import type { Actor, Monitor, Page, PageRequest, Ping, PingKind } from '../types.js';
+import { email, name, parse, userKey } from '../validation.js';
+import { pingFacts, type PingMeta } from './pings.js';
+import { transition } from './state.js';
+import { MonitorTransitions } from './transitions.js';
+
+export { PING_KINDS, pingSignal, type PingMeta } from './pings.js';
+export { deadlineAfter } from './state.js';
 
 const fields = {
   key: userKey.nullish(),
@@ -21,21 +29,22 @@ const fields = {
   graceSeconds: z.number().int('must be an integer').min(0, 'must be 0 or more').max(30 * 86_400, 'must be at most 2592000 (30 days)').optional(),
   alertEmail: email.nullish(),
   alertWebhook: z.string().nullish(),
+  ...alertSettingFields,
 };
 export const monitorInput = z.object(fields).strict();
 export const monitorPatch = z.object(fields).strict();
 export type MonitorInput = z.input<typeof monitorInput>;
 export type MonitorPatch = z.input<typeof monitorPatch>;
 
-export const PING_KINDS = ['success', 'start', 'fail'] as const;
 export const DEFAULT_GRACE_SECONDS = 60;
-const MAX_PING_BODY = 10_000;
+/**
+ * A monitor made by its first ping (`pingByKey` with `create`) expects a ping a day, with an
+ * hour of grace: the common nightly job. Its owner can narrow both afterwards.
+ */
+export const AUTO_CREATED_MONITOR = { periodSeconds: 86_400, graceSeconds: 3_600 } as const;
 
-export interface PingMeta {
-  sourceIp?: string | null;
-  userAgent?: string | null;
-  body?: string | null;
-}
+/** Fields that move the deadline when they change. */
+const TIMING_FIELDS = ['periodSeconds', 'cron', 'timezone', 'graceSeconds', 'alertPolicy', 'alertAfterFailures'] as const;
 
 function checkMonitor(m: Monitor): void {
   m.timezone = checkTimezone(m.timezone);
@@ -43,19 +52,15 @@ function checkMonitor(m: Monitor): void {
   if (!m.cron && m.periodSeconds === null) throw new InvalidArgumentError('Set period_seconds or cron', 'period_seconds');
   if (m.cron) m.cron = checkCron(m.cron, m.timezone);
   else checkInterval(m.periodSeconds!, 'period_seconds');
-  if (m.alertWebhook) m.alertWebhook = checkHttpUrl(m.alertWebhook, 'alert_webhook');
-}
-
-/** The deadline after a ping at `at`: the next expected ping plus grace. */
-export function deadlineAfter(m: Monitor, at: Date): Date | null {
-  const next = m.cron
-    ? nextRunAfter({ cron: m.cron, timezone: m.timezone, intervalSeconds: null }, at)
-    : new Date(at.getTime() + m.periodSeconds! * 1000);
-  return next ? new Date(next.getTime() + m.graceSeconds * 1000) : null;
+  m.alertWebhook = checkWebhookUrl(m.alertWebhook, 'alert_webhook');
 }
 
 export class MonitorService {
-  constructor(private readonly deps: CoreDeps) {}
+  private readonly transitions: MonitorTransitions;
+
+  constructor(private readonly deps: CoreDeps) {
+    this.transitions = new MonitorTransitions(deps);
+  }
 
   pingUrl(m: Pick<Monitor, 'pingToken'>): string {
     return `${this.deps.publicUrl}/ping/${m.pingToken}`;
@@ -65,13 +70,21 @@ export class MonitorService {
    * The monitor `create` makes of `input` (defaults applied, every field checked and
    * normalised), without storing it. Declarative sync compares stored monitors with this.
    */
-  build(actor: Actor, input: MonitorInput): Monitor {
-    const p = parse(monitorInput, input);
+  build(actor: Actor, input: MonitorInput): MonitorRow {
+    return this.row(actor.projectId, parse(monitorInput, input));
+  }
+
+  async create(actor: Actor, input: MonitorInput): Promise<Monitor> {
+    requireScope(actor.scopes, 'write:monitors');
+    return this.insert(this.build(actor, input));
+  }
+
+  private row(projectId: string, p: z.output<typeof monitorInput>): MonitorRow {
     const now = this.deps.clock.now();
     const id = newId('monitor');
-    const m: Monitor = {
+    const m: MonitorRow = {
       id,
-      projectId: actor.projectId,
+      projectId,
       shard: shardOf(id),
       key: p.key ?? null,
       name: p.name ?? p.key ?? 'monitor',
@@ -80,24 +93,30 @@ export class MonitorService {
       timezone: p.timezone ?? 'UTC',
       graceSeconds: p.graceSeconds ?? DEFAULT_GRACE_SECONDS,
       status: 'new',
-      pingToken: randomToken(24),
+      pingToken: newPingToken(),
       lastPingAt: null,
       lastStartAt: null,
       pingCount: 0,
       nextDeadlineAt: null,
       lastAlertAt: null,
+      failureStreak: 0,
+      statusChangedAt: null,
       alertEmail: p.alertEmail ?? null,
       alertWebhook: p.alertWebhook ?? null,
+      alertWebhookFormat: p.alertWebhookFormat ?? ALERT_SETTING_DEFAULTS.alertWebhookFormat,
+      alertPolicy: p.alertPolicy ?? ALERT_SETTING_DEFAULTS.alertPolicy,
+      alertAfterFailures: p.alertAfterFailures ?? null,
+      alertReminderSeconds: p.alertReminderSeconds ?? null,
+      revision: 0,
       createdAt: now,
       updatedAt: now,
     };
     checkMonitor(m);
+    settlePolicy(m, {});
     return m;
   }
 
-  async create(actor: Actor, input: MonitorInput): Promise<Monitor> {
-    requireScope(actor.scopes, 'write:monitors');
-    const m = this.build(actor, input);
+  private async insert(m: MonitorRow): Promise<MonitorRow> {
     try {
       await this.deps.db.em().insert(MonitorEntity, m);
     } catch (err) {
@@ -117,111 +136,135 @@ export class MonitorService {
     return findPage(this.deps.db.em(), MonitorEntity, { projectId: actor.projectId }, page, 'asc');
   }
 
+  /**
+   * Applies a patch. A change of period, cron, zone, grace or policy moves the deadline in the
+   * same conditional update (on the revision read); a ping or deadline decision in between makes
+   * it read again and re-apply the patch.
+   */
   async update(actor: Actor, id: string, patch: MonitorPatch): Promise<Monitor> {
     requireScope(actor.scopes, 'write:monitors');
     const p = parse(monitorPatch, patch);
-    const current = await this.load(actor, id);
-    const next: Monitor = { ...current };
-    for (const [k, v] of Object.entries(p)) {
-      if (v !== undefined) (next as unknown as Record<string, unknown>)[k] = v;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const current = await this.load(actor, id);
+      const next: MonitorRow = { ...current };
+      for (const [k, v] of Object.entries(p)) {
+        if (v !== undefined) (next as unknown as Record<string, unknown>)[k] = v;
+      }
+      if (p.cron && p.periodSeconds === undefined) next.periodSeconds = null;
+      if (p.periodSeconds != null && p.cron === undefined) next.cron = null;
+      if (p.timezone === null) next.timezone = 'UTC';
+      if (p.alertWebhookFormat === undefined) next.alertWebhookFormat = current.alertWebhookFormat;
+      checkMonitor(next);
+      settlePolicy(next, p);
+      const now = this.deps.clock.now();
+      if (TIMING_FIELDS.some((f) => next[f] !== current[f])) {
+        next.nextDeadlineAt = transition(next, next, { type: 'reconfigure', at: now }).state.nextDeadlineAt;
+      }
+      next.updatedAt = now;
+      next.revision = Number(current.revision) + 1;
+      const { id: _i, projectId: _p, shard: _s, createdAt: _c, pingToken: _t, pingCount: _n, ...changes } = next;
+      let changed: number;
+      try {
+        changed = await this.deps.db.em().nativeUpdate(MonitorEntity, { id, projectId: actor.projectId, revision: current.revision }, changes);
+      } catch (err) {
+        if (isUniqueViolation(err, 'monitors_project_key_uq')) throw new AlreadyExistsError('monitor', 'key', next.key!);
+        throw err;
+      }
+      if (changed === 0) continue;
+      this.transitions.wake(next);
+      return next;
     }
-    if (p.cron && p.periodSeconds === undefined) next.periodSeconds = null;
-    if (p.periodSeconds != null && p.cron === undefined) next.cron = null;
-    if (p.timezone === null) next.timezone = 'UTC';
-    checkMonitor(next);
-    next.updatedAt = this.deps.clock.now();
-    if (next.status === 'up' && next.lastPingAt) next.nextDeadlineAt = deadlineAfter(next, next.lastPingAt);
-    const { id: _i, projectId: _p, shard: _s, createdAt: _c, pingToken: _t, ...changes } = next;
-    try {
-      await this.deps.db.em().nativeUpdate(MonitorEntity, { id, projectId: actor.projectId }, changes);
-    } catch (err) {
-      if (isUniqueViolation(err, 'monitors_project_key_uq')) throw new AlreadyExistsError('monitor', 'key', next.key!);
-      throw err;
-    }
-    return next;
+    throw new UnavailableError('The monitor is changing too fast to update; retry shortly');
   }
 
   async delete(actor: Actor, id: string): Promise<void> {
     requireScope(actor.scopes, 'write:monitors');
     await this.load(actor, id);
-    await this.deps.db.em().nativeDelete(MonitorEntity, { id, projectId: actor.projectId });
+    await this.deps.db.em().transactional(async (em) => {
+      await em.nativeDelete(FlipEntity, { subjectId: id, projectId: actor.projectId });
+      await em.nativeDelete(MonitorEntity, { id, projectId: actor.projectId });
+    });
   }
 
-  /** Paused monitors ignore deadlines until resumed; resuming waits for the next ping ("new"). */
+  /** Paused monitors ignore deadlines and pings change nothing; resuming waits for the next ping ("new"). */
   async pause(actor: Actor, id: string): Promise<Monitor> {
     requireScope(actor.scopes, 'write:monitors');
-    const m = await this.load(actor, id);
-    if (m.status === 'paused') return m;
-    const now = this.deps.clock.now();
-    const changed = await this.deps.db
-      .em()
-      .nativeUpdate(MonitorEntity, { id, status: m.status }, { status: 'paused', nextDeadlineAt: null, updatedAt: now });
-    return changed ? { ...m, status: 'paused', nextDeadlineAt: null, updatedAt: now } : this.load(actor, id);
+    return (await this.transitions.apply(() => this.load(actor, id), () => ({ event: { type: 'pause', at: this.deps.clock.now() } }))).monitor;
   }
 
   async resume(actor: Actor, id: string): Promise<Monitor> {
     requireScope(actor.scopes, 'write:monitors');
-    const m = await this.load(actor, id);
-    if (m.status !== 'paused') return m;
-    const now = this.deps.clock.now();
-    const changed = await this.deps.db.em().nativeUpdate(MonitorEntity, { id, status: 'paused' }, { status: 'new', updatedAt: now });
-    return changed ? { ...m, status: 'new', updatedAt: now } : this.load(actor, id);
+    return (await this.transitions.apply(() => this.load(actor, id), () => ({ event: { type: 'resume', at: this.deps.clock.now() } }))).monitor;
   }
 
   /** A ping through the API, by monitor id. */
   async recordPing(actor: Actor, id: string, kind: PingKind = 'success', meta: PingMeta = {}): Promise<Monitor> {
     requireScope(actor.scopes, 'write:monitors');
-    const m = await this.load(actor, id);
-    return this.applyPing(m, kind, meta);
+    const facts = pingFacts(kind, meta);
+    return this.applyPing(() => this.load(actor, id), facts);
   }
 
   /** A ping through the public ping URL: the token is the only credential. */
   async pingByToken(token: string, kind: PingKind = 'success', meta: PingMeta = {}): Promise<Monitor> {
-    const m = /^[0-9A-Za-z]{16,64}$/.test(token) ? await this.deps.db.em().findOne(MonitorEntity, { pingToken: token }) : null;
-    if (!m) throw new NotFoundError('monitor', token.slice(0, 8) + '…');
-    return this.applyPing(m, kind, meta);
+    const facts = pingFacts(kind, meta);
+    const read = async () => {
+      const m = isPingTokenForm(token) ? await monitorByToken(this.deps.db, token) : null;
+      if (!m) throw new NotFoundError('monitor', token.slice(0, 8) + '…');
+      return m;
+    };
+    return this.applyPing(read, facts);
   }
 
   /**
-   * Records the ping and moves the monitor: success -> up with a new deadline, fail -> down,
-   * start -> only remembered. A ping to a paused monitor resumes it. The counter is bumped in
-   * SQL so concurrent pings are all counted.
+   * A ping by the project's ping key and the monitor's own key (`/ping/<ping key>/<monitor key>`).
+   * With `create`, a monitor the project does not have yet is made by this ping
+   * (AUTO_CREATED_MONITOR timing, named after its key), so a fleet of cron jobs needs no API
+   * call to be watched.
    */
-  private async applyPing(m: Monitor, kind: PingKind, meta: PingMeta): Promise<Monitor> {
-    if (!(PING_KINDS as readonly string[]).includes(kind)) {
-      throw new InvalidArgumentError(`kind: must be one of ${PING_KINDS.join(', ')}`, 'kind');
+  async pingByKey(pingKey: string, monitorKey: string, kind: PingKind = 'success', meta: PingMeta = {}, opts: { create?: boolean } = {}): Promise<Monitor> {
+    const facts = pingFacts(kind, meta);
+    const [project] = isPingKeyForm(pingKey) ? await this.deps.db.query<{ id: string }>('select id from projects where ping_key = $1', [pingKey], 'tock_project_by_ping_key') : [];
+    if (!project) throw new NotFoundError('monitor', `${pingKey.slice(0, 6)}…/${monitorKey.slice(0, 40)}`);
+    const find = () => monitorByKey(this.deps.db, project.id, monitorKey);
+    let existing = userKey.safeParse(monitorKey).success ? await find() : null;
+    if (!existing) {
+      if (!opts.create) throw new NotFoundError('monitor', monitorKey.slice(0, 40));
+      const { key } = parse(z.object({ key: userKey }), { key: monitorKey });
+      try {
+        existing = await this.insert(this.row(project.id, { key, ...AUTO_CREATED_MONITOR }));
+      } catch (err) {
+        // Two first pings at once: the other made it.
+        if (!(err instanceof AlreadyExistsError)) throw err;
+      }
     }
-    const now = this.deps.clock.now();
-    const em = this.deps.db.em();
-    await em.insert(PingEntity, {
-      id: newId('ping'),
-      monitorId: m.id,
-      kind,
-      receivedAt: now,
-      sourceIp: meta.sourceIp ?? null,
-      userAgent: meta.userAgent?.slice(0, 512) ?? null,
-      body: meta.body?.slice(0, MAX_PING_BODY) ?? null,
-    });
-    const changes: Partial<Monitor> = { updatedAt: now };
-    if (kind === 'start') changes.lastStartAt = now;
-    else {
-      changes.lastPingAt = now;
-      changes.status = kind === 'success' ? 'up' : 'down';
-      changes.nextDeadlineAt = kind === 'success' ? deadlineAfter(m, now) : null;
-    }
-    const rows = await this.deps.db.execute<{ ping_count: string }>(
-      'update monitors set ping_count = ping_count + 1 where id = ? returning ping_count',
-      [m.id],
-    );
-    await em.nativeUpdate(MonitorEntity, { id: m.id }, changes);
-    const out = { ...m, ...changes, pingCount: Number(rows[0]?.ping_count ?? m.pingCount + 1) };
-    if (out.nextDeadlineAt) this.deps.waker.wake('monitor', m.shard, out.nextDeadlineAt);
-    return out;
+    let first: MonitorRow | null = existing;
+    return this.applyPing(async () => {
+      const m = first ?? (await find());
+      first = null;
+      if (!m) throw new NotFoundError('monitor', monitorKey.slice(0, 40));
+      return m;
+    }, facts);
   }
 
-  private async load(actor: Actor, id: string): Promise<Monitor> {
+  /** The ping log of a monitor, newest first (the newest TOCK_PING_LOG_SIZE are kept). */
+  async listPings(actor: Actor, id: string, page: PageRequest = {}): Promise<Page<Ping>> {
+    requireScope(actor.scopes, 'read:monitors');
+    await this.load(actor, id);
+    return findPage(this.deps.db.em(), PingEntity, { monitorId: id }, page, 'desc');
+  }
+
+  private async applyPing(read: () => Promise<MonitorRow>, facts: ReturnType<typeof pingFacts>): Promise<Monitor> {
+    const { monitor } = await this.transitions.apply(read, () => ({
+      event: { type: 'ping', kind: facts.kind, exitStatus: facts.exitStatus, at: this.deps.clock.now() },
+      ping: facts,
+    }));
+    return monitor;
+  }
+
+  /** The monitor of the actor's project, or not found (also for another tenant's id). */
+  async load(actor: Actor, id: string): Promise<MonitorRow> {
     if (!isId('monitor', id)) throw new NotFoundError('monitor', id);
-    const row = await this.deps.db.em().findOne(MonitorEntity, { id, projectId: actor.projectId });
+    const row = await monitorById(this.deps.db, actor.projectId, id);
     if (!row) throw new NotFoundError('monitor', id);
     return row;
   }

@@ -1,21 +1,53 @@
 import { z } from 'zod';
 import { AccountEntity, ApiKeyEntity, ProjectEntity, type ProjectRow } from '../../store/entities.js';
-import { newSigningSecret } from '../auth/secrets.js';
+import { webhookFormat } from '../alerts/settings.js';
+import { newPingKey, newSigningSecret } from '../auth/secrets.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { FailedPreconditionError, NotFoundError, PermissionDeniedError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import type { Account, Page, PageRequest, Principal, Project } from '../types.js';
 import { findPage } from '../../store/pages.js';
-import { name, parse } from '../validation.js';
+import { checkHttpUrl, email, name, parse } from '../validation.js';
 
-export const projectInput = z.object({ name }).strict();
-export const projectPatch = z.object({ name: name.optional() }).strict();
+/** Project notifications: every schedule, job and monitor of the project also alerts these. */
+const notifyFields = {
+  notifyEmail: email.nullish(),
+  notifyWebhookUrl: z.string().nullish(),
+  notifyWebhookFormat: webhookFormat,
+};
+export const projectInput = z.object({ name, ...notifyFields }).strict();
+export const projectPatch = z.object({ name: name.optional(), ...notifyFields }).strict();
 export type ProjectInput = z.input<typeof projectInput>;
 export type ProjectPatch = z.input<typeof projectPatch>;
 
 export function toProject(row: ProjectRow): Project {
-  return { id: row.id, accountId: row.accountId, name: row.name, createdAt: row.createdAt, updatedAt: row.updatedAt };
+  return {
+    id: row.id,
+    accountId: row.accountId,
+    name: row.name,
+    notifyEmail: row.notifyEmail,
+    notifyWebhookUrl: row.notifyWebhookUrl,
+    notifyWebhookFormat: row.notifyWebhookFormat,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function newProjectRow(accountId: string, name: string, now: Date): ProjectRow {
+  return {
+    id: newId('project'),
+    accountId,
+    name,
+    signingSecret: newSigningSecret(),
+    previousSigningSecret: null,
+    notifyEmail: null,
+    notifyWebhookUrl: null,
+    notifyWebhookFormat: 'auto',
+    pingKey: newPingKey(),
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 export class ProjectService {
@@ -25,15 +57,7 @@ export class ProjectService {
   async createAccount(input: { name: string; email?: string | null; projectName?: string }): Promise<{ account: Account; project: Project }> {
     const now = this.deps.clock.now();
     const account: Account = { id: newId('account'), email: input.email ?? null, name: input.name, createdAt: now };
-    const project: ProjectRow = {
-      id: newId('project'),
-      accountId: account.id,
-      name: input.projectName ?? 'Default',
-      signingSecret: newSigningSecret(),
-      previousSigningSecret: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const project = newProjectRow(account.id, input.projectName ?? 'Default', now);
     await this.deps.db.em().transactional(async (em) => {
       await em.insert(AccountEntity, account);
       await em.insert(ProjectEntity, project);
@@ -46,17 +70,11 @@ export class ProjectService {
     if (principal.keyProjectId) {
       throw new PermissionDeniedError('write:projects', 'A key limited to one project cannot create projects');
     }
-    const { name } = parse(projectInput, input);
-    const now = this.deps.clock.now();
-    const row: ProjectRow = {
-      id: newId('project'),
-      accountId: principal.accountId,
-      name,
-      signingSecret: newSigningSecret(),
-      previousSigningSecret: null,
-      createdAt: now,
-      updatedAt: now,
-    };
+    const p = parse(projectInput, input);
+    const row = newProjectRow(principal.accountId, p.name, this.deps.clock.now());
+    row.notifyEmail = p.notifyEmail ?? null;
+    row.notifyWebhookUrl = p.notifyWebhookUrl ? checkHttpUrl(p.notifyWebhookUrl, 'notify_webhook_url') : null;
+    row.notifyWebhookFormat = p.notifyWebhookFormat ?? 'auto';
     await this.deps.db.em().insert(ProjectEntity, row);
     return toProject(row);
   }
@@ -90,13 +108,16 @@ export class ProjectService {
     requireScope(principal.scopes, 'write:projects');
     const p = parse(projectPatch, patch);
     const row = await this.getRow(principal, id);
-    const now = this.deps.clock.now();
-    if (p.name !== undefined) {
-      await this.deps.db.em().nativeUpdate(ProjectEntity, { id }, { name: p.name, updatedAt: now });
-      row.name = p.name;
-      row.updatedAt = now;
+    const changes: Partial<ProjectRow> = {};
+    if (p.name !== undefined) changes.name = p.name;
+    if (p.notifyEmail !== undefined) changes.notifyEmail = p.notifyEmail;
+    if (p.notifyWebhookUrl !== undefined) changes.notifyWebhookUrl = p.notifyWebhookUrl ? checkHttpUrl(p.notifyWebhookUrl, 'notify_webhook_url') : null;
+    if (p.notifyWebhookFormat !== undefined) changes.notifyWebhookFormat = p.notifyWebhookFormat;
+    if (Object.keys(changes).length > 0) {
+      changes.updatedAt = this.deps.clock.now();
+      await this.deps.db.em().nativeUpdate(ProjectEntity, { id }, changes);
     }
-    return toProject(row);
+    return toProject({ ...row, ...changes });
   }
 
   /** Deletes the project and everything in it. The account keeps at least one project. */
@@ -137,6 +158,27 @@ export class ProjectService {
       .nativeUpdate(ProjectEntity, { id, signingSecret: row.signingSecret }, { signingSecret: current, previousSigningSecret: previous, updatedAt: this.deps.clock.now() });
     if (changed === 0) return this.rotateSigningSecret(principal, id, opts);
     return { current, previous };
+  }
+
+  /**
+   * The project's ping key, for `/ping/<ping key>/<monitor key>`. Projects made before ping keys
+   * existed get one on first ask (conditional: of two first asks, both get the same key).
+   */
+  async getPingKey(principal: Principal, id: string): Promise<string> {
+    requireScope(principal.scopes, 'write:monitors');
+    const row = await this.getRow(principal, id);
+    if (row.pingKey) return row.pingKey;
+    await this.deps.db.em().nativeUpdate(ProjectEntity, { id, pingKey: null }, { pingKey: newPingKey() });
+    return (await this.getRow(principal, id)).pingKey!;
+  }
+
+  /** Replaces the ping key: URLs with the old one stop working at once (the token URLs are unaffected). */
+  async rotatePingKey(principal: Principal, id: string): Promise<string> {
+    requireScope(principal.scopes, 'write:monitors');
+    await this.getRow(principal, id);
+    const pingKey = newPingKey();
+    await this.deps.db.em().nativeUpdate(ProjectEntity, { id }, { pingKey, updatedAt: this.deps.clock.now() });
+    return pingKey;
   }
 
   /** The project a request acts on: the key's own project, the one asked for, or the account's oldest. */

@@ -3,6 +3,7 @@ import { JobEntity, ScheduleEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { listExecutions } from '../executions/history.js';
 import { isUniqueViolation } from '../../store/errors.js';
+import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
@@ -48,6 +49,9 @@ const fields = {
   alertWebhook: z.string().nullish(),
   alertOnFailure: z.boolean().optional(),
   alertOnRecovery: z.boolean().optional(),
+  ...alertSettingFields,
+  webhookUrl: z.string().nullish(),
+  webhookHeaders: headers.optional(),
 };
 
 export const scheduleInput = z.object(fields).strict();
@@ -98,7 +102,8 @@ export const SCHEDULE_DEFAULTS = {
 /** Checks the fields that need more than a shape (URL, cron, time zone, trigger choice). */
 function checkSchedule(s: Schedule): void {
   s.url = checkHttpUrl(s.url);
-  if (s.alertWebhook) s.alertWebhook = checkHttpUrl(s.alertWebhook, 'alert_webhook');
+  s.alertWebhook = checkWebhookUrl(s.alertWebhook, 'alert_webhook');
+  s.webhookUrl = checkWebhookUrl(s.webhookUrl, 'webhook_url');
   s.timezone = checkTimezone(s.timezone);
   if (s.cron && s.intervalSeconds !== null) {
     throw new InvalidArgumentError('Set either cron or interval_seconds, not both', 'cron');
@@ -158,10 +163,18 @@ export class ScheduleService {
       alertWebhook: p.alertWebhook ?? null,
       alertOnFailure: p.alertOnFailure ?? true,
       alertOnRecovery: p.alertOnRecovery ?? true,
+      alertWebhookFormat: p.alertWebhookFormat ?? ALERT_SETTING_DEFAULTS.alertWebhookFormat,
+      alertPolicy: p.alertPolicy ?? ALERT_SETTING_DEFAULTS.alertPolicy,
+      alertAfterFailures: p.alertAfterFailures ?? null,
+      alertReminderSeconds: p.alertReminderSeconds ?? null,
+      failureStreak: 0,
+      webhookUrl: p.webhookUrl ?? null,
+      webhookHeaders: p.webhookHeaders ?? {},
       createdAt: now,
       updatedAt: now,
     };
     checkSchedule(s);
+    settlePolicy(s, {});
     s.name = p.name ?? p.key ?? defaultName(s.url);
     s.nextRunAt = s.state === 'active' ? nextRunAfter(s, now) : null;
     return s;
@@ -218,6 +231,7 @@ export class ScheduleService {
     if (p.timezone === null) next.timezone = SCHEDULE_DEFAULTS.timezone;
     if (p.name === undefined && p.key && current.name === current.key) next.name = p.key;
     checkSchedule(next);
+    settlePolicy(next, p);
     const now = this.deps.clock.now();
     const triggerChanged =
       next.cron !== current.cron || next.timezone !== current.timezone || next.intervalSeconds !== current.intervalSeconds;
@@ -324,7 +338,8 @@ export class ScheduleService {
       retryBackoffMaxMs: s.retryBackoffMaxMs,
       expectedStatus: s.expectedStatus,
       idempotencyKey: null,
-      webhookUrl: null,
+      webhookUrl: s.webhookUrl,
+      webhookHeaders: s.webhookHeaders,
       status: 'scheduled',
       attempts: 0,
       nextAttemptAt: now,

@@ -70,10 +70,17 @@ export function schedule(s: Schedule): WireSchedule {
     nextRunAt: isoOrNull(s.nextRunAt),
     lastRunAt: isoOrNull(s.lastRunAt),
     lastStatus: s.lastStatus,
+    failureStreak: s.failureStreak,
     alertEmail: s.alertEmail,
     alertWebhook: s.alertWebhook,
+    alertWebhookFormat: s.alertWebhookFormat,
     alertOnFailure: s.alertOnFailure,
     alertOnRecovery: s.alertOnRecovery,
+    alertPolicy: s.alertPolicy,
+    alertAfterFailures: s.alertAfterFailures,
+    alertReminderSeconds: s.alertReminderSeconds,
+    webhookUrl: s.webhookUrl,
+    webhookHeaders: s.webhookHeaders,
     createdAt: iso(s.createdAt),
     updatedAt: iso(s.updatedAt),
   };
@@ -98,6 +105,7 @@ export function job(j: Job): WireJob {
     expectedStatus: j.expectedStatus,
     idempotencyKey: j.idempotencyKey,
     webhookUrl: j.webhookUrl,
+    webhookHeaders: j.webhookHeaders,
     status: j.status,
     attempts: j.attempts,
     nextAttemptAt: isoOrNull(j.nextAttemptAt),
@@ -145,8 +153,14 @@ export function monitor(core: Core, m: Monitor): WireMonitor {
     pingCount: Number(m.pingCount),
     nextDeadlineAt: isoOrNull(m.nextDeadlineAt),
     lastAlertAt: isoOrNull(m.lastAlertAt),
+    failureStreak: m.failureStreak,
+    statusChangedAt: isoOrNull(m.statusChangedAt),
     alertEmail: m.alertEmail,
     alertWebhook: m.alertWebhook,
+    alertWebhookFormat: m.alertWebhookFormat,
+    alertPolicy: m.alertPolicy,
+    alertAfterFailures: m.alertAfterFailures,
+    alertReminderSeconds: m.alertReminderSeconds,
     createdAt: iso(m.createdAt),
     updatedAt: iso(m.updatedAt),
   };
@@ -154,7 +168,16 @@ export function monitor(core: Core, m: Monitor): WireMonitor {
 
 /** Encodes a project. */
 export function project(p: Project): WireProject {
-  return { id: p.id, accountId: p.accountId, name: p.name, createdAt: iso(p.createdAt), updatedAt: iso(p.updatedAt) };
+  return {
+    id: p.id,
+    accountId: p.accountId,
+    name: p.name,
+    notifyEmail: p.notifyEmail,
+    notifyWebhookUrl: p.notifyWebhookUrl,
+    notifyWebhookFormat: p.notifyWebhookFormat,
+    createdAt: iso(p.createdAt),
+    updatedAt: iso(p.updatedAt),
+  };
 }
 
 /** Encodes an API key. */

@@ -130,13 +130,13 @@ describe('gRPC MonitorService', () => {
     expect(cleared.key).toBe('');
   });
 
-  it('reports last_start_at after a start ping, and next_deadline_at (period + grace) after a success ping', async () => {
+  it('reports last_start_at and a deadline of start + grace after a start ping, and next_deadline_at (period + grace) after a success ping', async () => {
     const m = await create({ periodSeconds: 300, graceSeconds: 30 });
     expect(m.lastStartAt).toBeUndefined();
     expect(m.nextDeadlineAt).toBeUndefined();
     const started = await api.monitors.recordPing({ id: m.id, kind: PingKind.PING_KIND_START, body: '' });
     expect(started.lastStartAt).toBeInstanceOf(Date);
-    expect(started.nextDeadlineAt).toBeUndefined();
+    expect(started.nextDeadlineAt!.getTime() - started.lastStartAt!.getTime()).toBe(30_000);
     const up = await api.monitors.recordPing({ id: m.id, kind: PingKind.PING_KIND_SUCCESS, body: '' });
     expect(up.nextDeadlineAt!.getTime() - up.lastPingAt!.getTime()).toBe(330_000);
     expect(await api.monitors.getMonitor({ id: m.id })).toEqual(up);

@@ -99,9 +99,10 @@ describe('a client built from proto/ with proto-loader (no generated code)', () 
     const updated = await m.UpdateMonitor({ monitor: { id: created.id, grace_seconds: 120 }, update_mask: { paths: ['grace_seconds'] } });
     expect(updated.grace_seconds).toBe(120);
     expect((await m.PauseMonitor({ id: created.id })).status).toBe('paused');
+    // A paused monitor counts the ping but keeps its status; resuming waits for the next ping.
     const pinged = await m.RecordPing({ id: created.id, kind: 'PING_KIND_SUCCESS' });
-    expect(pinged).toMatchObject({ status: 'up', ping_count: '1' });
-    expect((await m.ResumeMonitor({ id: created.id })).status).toBe('up');
+    expect(pinged).toMatchObject({ status: 'paused', ping_count: '1' });
+    expect((await m.ResumeMonitor({ id: created.id })).status).toBe('new');
     expect(await m.DeleteMonitor({ id: created.id })).toEqual({});
     await expect(m.GetMonitor({ id: created.id })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
