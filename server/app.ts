@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from './config.js';
 import { createCore, type Core } from './core/index.js';
 import { noopWaker, type Waker } from './core/wake.js';
@@ -8,6 +9,7 @@ import { Database } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.js';
 import { startGrpcServer, type GrpcServer } from './surfaces/grpc/server.js';
 import { startHttpServer, type RunningHttpServer } from './surfaces/http/server.js';
+import { restPlugin } from './surfaces/rest/index.js';
 import { createTrpcHandler } from './surfaces/trpc/index.js';
 import { createNotifyWaker, startScheduler, type RunningScheduler } from './timer/index.js';
 
@@ -87,7 +89,21 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     host: config.host,
     mode,
     openSignup: config.openSignup,
-    mounts: [{ prefix: '/trpc', handler: createTrpcHandler({ core, logger }) }],
+    mount: async (app) => {
+      const trpc = createTrpcHandler({ core, logger });
+      await app.register(async (scope) => {
+        // The tRPC handler reads the body itself.
+        scope.removeAllContentTypeParsers();
+        scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
+        const handler = (req: FastifyRequest, reply: FastifyReply) => {
+          reply.hijack();
+          return trpc(req.raw, reply.raw);
+        };
+        scope.all('/trpc', handler);
+        scope.all('/trpc/*', handler);
+      });
+      await app.register(restPlugin, { core, logger });
+    },
   });
   logger.info({ port: http.port, mode }, 'HTTP listening (REST, tRPC, health)');
   const grpc = await startGrpcServer({ core, port: config.grpcPort, host: config.host, logger });
