@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from './config.js';
 import { createCore, type Core } from './core/index.js';
 import { noopWaker, type Waker } from './core/wake.js';
@@ -10,7 +9,7 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.j
 import { startGrpcServer, type GrpcServer } from './surfaces/grpc/server.js';
 import { startHttpServer, type RunningHttpServer } from './surfaces/http/server.js';
 import { restPlugin } from './surfaces/rest/index.js';
-import { createTrpcHandler } from './surfaces/trpc/index.js';
+import { trpcPlugin } from './surfaces/trpc/index.js';
 import { createNotifyWaker, startScheduler, type RunningScheduler } from './timer/index.js';
 
 export interface RunningTock {
@@ -90,18 +89,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     mode,
     openSignup: config.openSignup,
     mount: async (app) => {
-      const trpc = createTrpcHandler({ core, logger });
-      await app.register(async (scope) => {
-        // The tRPC handler reads the body itself.
-        scope.removeAllContentTypeParsers();
-        scope.addContentTypeParser('*', (_req, _payload, done) => done(null));
-        const handler = (req: FastifyRequest, reply: FastifyReply) => {
-          reply.hijack();
-          return trpc(req.raw, reply.raw);
-        };
-        scope.all('/trpc', handler);
-        scope.all('/trpc/*', handler);
-      });
+      await app.register(trpcPlugin, { prefix: '/trpc', core, logger });
       await app.register(restPlugin, { core, logger });
     },
   });

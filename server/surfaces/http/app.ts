@@ -19,7 +19,7 @@ export interface HttpAppOptions {
    * What the composition root serves on this port besides health, pings and sign-up: tRPC at
    * /trpc, the REST dialects. Called once, inside the root context, before the app is ready.
    */
-  mount?: (app: FastifyInstance) => Promise<void> | void;
+  mount?: (app: FastifyInstance) => PromiseLike<unknown> | void;
 }
 
 const HEADERS_TIMEOUT_MS = 66_000;
