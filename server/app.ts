@@ -88,6 +88,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     host: config.host,
     mode,
     openSignup: config.openSignup,
+    limits: config.http,
     mount: async (app) => {
       await app.register(trpcPlugin, { prefix: '/trpc', core, logger });
       await app.register(restPlugin, { core, logger });

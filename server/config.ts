@@ -21,6 +21,25 @@ const bool = (fallback: boolean) =>
 const positiveInt = (fallback: number) =>
   z.coerce.number({ message: 'expected a positive integer' }).int('expected a positive integer').positive('expected a positive integer').default(fallback);
 
+/** Limits of the HTTP port. Timeouts are seconds, not minutes, so a slow client holds a socket briefly. */
+export interface HttpLimits {
+  /** The request line and headers must arrive within this; else 408 and the socket closes. */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this; else 408. Not less than headersTimeoutMs. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections per process; connections past it are closed at once. */
+  maxConnections: number;
+}
+
+export const HTTP_LIMIT_DEFAULTS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 4_096,
+};
+
 const schema = z.object({
   PORT: port(8080),
   GRPC_PORT: port(50051),
@@ -45,6 +64,19 @@ const schema = z.object({
   TOCK_MISFIRE_THRESHOLD_MS: positiveInt(60_000),
   TOCK_SCHEDULER: bool(true),
   TOCK_SHUTDOWN_DEADLINE_MS: positiveInt(25_000),
+  TOCK_HTTP_HEADERS_TIMEOUT_MS: positiveInt(HTTP_LIMIT_DEFAULTS.headersTimeoutMs),
+  TOCK_HTTP_REQUEST_TIMEOUT_MS: positiveInt(HTTP_LIMIT_DEFAULTS.requestTimeoutMs),
+  TOCK_HTTP_KEEPALIVE_TIMEOUT_MS: positiveInt(HTTP_LIMIT_DEFAULTS.keepAliveTimeoutMs),
+  TOCK_HTTP_MAX_CONNECTIONS: positiveInt(HTTP_LIMIT_DEFAULTS.maxConnections),
+}).superRefine((c, ctx) => {
+  // Node refuses a headers timeout above the request timeout; say so at start-up instead.
+  if (c.TOCK_HTTP_HEADERS_TIMEOUT_MS > c.TOCK_HTTP_REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TOCK_HTTP_HEADERS_TIMEOUT_MS'],
+      message: `must not exceed TOCK_HTTP_REQUEST_TIMEOUT_MS (${c.TOCK_HTTP_REQUEST_TIMEOUT_MS})`,
+    });
+  }
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -68,6 +100,7 @@ export interface Config {
   /** false: serve the APIs only, fire nothing (an API-only node). */
   schedulerEnabled: boolean;
   shutdownDeadlineMs: number;
+  http: HttpLimits;
 }
 
 export class ConfigError extends Error {}
@@ -99,5 +132,11 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     misfireThresholdMs: c.TOCK_MISFIRE_THRESHOLD_MS,
     schedulerEnabled: c.TOCK_SCHEDULER,
     shutdownDeadlineMs: c.TOCK_SHUTDOWN_DEADLINE_MS,
+    http: {
+      headersTimeoutMs: c.TOCK_HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: c.TOCK_HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: c.TOCK_HTTP_KEEPALIVE_TIMEOUT_MS,
+      maxConnections: c.TOCK_HTTP_MAX_CONNECTIONS,
+    },
   };
 }

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
 import type { Database } from '../../store/database.js';
@@ -15,6 +16,8 @@ export interface HttpAppOptions {
   mode: 'embedded' | 'postgres';
   /** TOCK_OPEN_SIGNUP: whether POST /signup creates accounts. */
   openSignup?: boolean;
+  /** Timeouts and caps of the port (config); each one left out takes its default. */
+  limits?: Partial<HttpLimits>;
   /**
    * What the composition root serves on this port besides health, pings and sign-up: tRPC at
    * /trpc, the REST dialects. Called once, inside the root context, before the app is ready.
@@ -22,9 +25,14 @@ export interface HttpAppOptions {
   mount?: (app: FastifyInstance) => PromiseLike<unknown> | void;
 }
 
-const HEADERS_TIMEOUT_MS = 66_000;
-const REQUEST_TIMEOUT_MS = 120_000;
-const KEEPALIVE_TIMEOUT_MS = 65_000;
+/**
+ * How often Node looks for requests past their header or request timeout. Its default (30 s)
+ * would let a 10 s timeout take up to 40 s; a tenth of the shorter timeout (0.1-1 s) keeps the
+ * answer within about 10% of it, for one walk over the open connections per tick.
+ */
+function checkingIntervalMs(limits: HttpLimits): number {
+  return Math.min(1_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 10)));
+}
 
 /**
  * The one HTTP port as a Fastify app, not listening: `startHttpServer` listens, tests may
@@ -32,16 +40,24 @@ const KEEPALIVE_TIMEOUT_MS = 65_000;
  * gives a logged 500 `internal error`, never a crash, and no client input answers 5xx.
  */
 export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstance> {
+  const limits: HttpLimits = { ...HTTP_LIMIT_DEFAULTS, ...opts.limits };
   const app = Fastify({
     // Request logging off: errors are logged by the error handler, with our logger.
     logger: false,
-    http: { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
-    keepAliveTimeout: KEEPALIVE_TIMEOUT_MS,
-    requestTimeout: REQUEST_TIMEOUT_MS,
-    clientErrorHandler: clientErrorHandler({ headersTimeoutMs: HEADERS_TIMEOUT_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS }),
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: checkingIntervalMs(limits),
+    },
+    // Fastify sets these two on the server after creating it; the same values again.
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    clientErrorHandler: clientErrorHandler(limits),
     frameworkErrors,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });
+  // Past the cap Node closes a new connection at once, before reading a byte of it.
+  app.server.maxConnections = limits.maxConnections;
   app.setErrorHandler(httpErrorHandler(opts.logger));
   app.setNotFoundHandler(notFound);
 
