@@ -21,7 +21,18 @@ const bool = (fallback: boolean) =>
 const positiveInt = (fallback: number) =>
   z.coerce.number({ message: 'expected a positive integer' }).int('expected a positive integer').positive('expected a positive integer').default(fallback);
 
-/** Limits of the HTTP port. Timeouts are seconds, not minutes, so a slow client holds a socket briefly. */
+/** A rate: requests per window; 0 turns the limit off. */
+const rate = (fallback: number) =>
+  z.coerce
+    .number({ message: 'expected a whole number (0 = no limit)' })
+    .int('expected a whole number (0 = no limit)')
+    .min(0, 'expected a whole number (0 = no limit)')
+    .default(fallback);
+
+/**
+ * Limits of the HTTP port. Timeouts are seconds, not minutes, so a slow client holds a socket
+ * briefly; rates bound what unauthenticated callers (pings, sign-up) can make Tock store.
+ */
 export interface HttpLimits {
   /** The request line and headers must arrive within this; else 408 and the socket closes. */
   headersTimeoutMs: number;
@@ -31,6 +42,14 @@ export interface HttpLimits {
   keepAliveTimeoutMs: number;
   /** Open connections per process; connections past it are closed at once. */
   maxConnections: number;
+  /** Pings per monitor token per minute (0 = no limit). */
+  pingRatePerToken: number;
+  /** Pings per client IP per minute, over all tokens (0 = no limit). */
+  pingRatePerIp: number;
+  /** POST /signup per client IP per hour (0 = no limit). */
+  signupRatePerIp: number;
+  /** Clients (tokens, addresses) each rate limit remembers; the least recently seen are forgotten first. */
+  rateLimitKeys: number;
 }
 
 export const HTTP_LIMIT_DEFAULTS: HttpLimits = {
@@ -38,6 +57,10 @@ export const HTTP_LIMIT_DEFAULTS: HttpLimits = {
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 4_096,
+  pingRatePerToken: 60,
+  pingRatePerIp: 600,
+  signupRatePerIp: 10,
+  rateLimitKeys: 10_000,
 };
 
 const schema = z.object({
@@ -68,6 +91,10 @@ const schema = z.object({
   TOCK_HTTP_REQUEST_TIMEOUT_MS: positiveInt(HTTP_LIMIT_DEFAULTS.requestTimeoutMs),
   TOCK_HTTP_KEEPALIVE_TIMEOUT_MS: positiveInt(HTTP_LIMIT_DEFAULTS.keepAliveTimeoutMs),
   TOCK_HTTP_MAX_CONNECTIONS: positiveInt(HTTP_LIMIT_DEFAULTS.maxConnections),
+  TOCK_PING_RATE_PER_TOKEN: rate(HTTP_LIMIT_DEFAULTS.pingRatePerToken),
+  TOCK_PING_RATE_PER_IP: rate(HTTP_LIMIT_DEFAULTS.pingRatePerIp),
+  TOCK_SIGNUP_RATE_PER_IP: rate(HTTP_LIMIT_DEFAULTS.signupRatePerIp),
+  TOCK_RATE_LIMIT_KEYS: positiveInt(HTTP_LIMIT_DEFAULTS.rateLimitKeys),
 }).superRefine((c, ctx) => {
   // Node refuses a headers timeout above the request timeout; say so at start-up instead.
   if (c.TOCK_HTTP_HEADERS_TIMEOUT_MS > c.TOCK_HTTP_REQUEST_TIMEOUT_MS) {
@@ -137,6 +164,10 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       requestTimeoutMs: c.TOCK_HTTP_REQUEST_TIMEOUT_MS,
       keepAliveTimeoutMs: c.TOCK_HTTP_KEEPALIVE_TIMEOUT_MS,
       maxConnections: c.TOCK_HTTP_MAX_CONNECTIONS,
+      pingRatePerToken: c.TOCK_PING_RATE_PER_TOKEN,
+      pingRatePerIp: c.TOCK_PING_RATE_PER_IP,
+      signupRatePerIp: c.TOCK_SIGNUP_RATE_PER_IP,
+      rateLimitKeys: c.TOCK_RATE_LIMIT_KEYS,
     },
   };
 }

@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../../config.js';
 import type { Core } from '../../core/index.js';
@@ -61,9 +62,11 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   app.setErrorHandler(httpErrorHandler(opts.logger));
   app.setNotFoundHandler(notFound);
 
+  // Limits are asked for per route group (pings, sign-up; later the dialects' per-key limit), none globally.
+  await app.register(rateLimit, { global: false });
   await app.register(healthRoutes, { db: opts.db, mode: opts.mode });
-  await app.register(pingRoutes, { core: opts.core });
-  await app.register(signupRoutes, { core: opts.core, openSignup: opts.openSignup ?? false });
+  await app.register(pingRoutes, { core: opts.core, limits });
+  await app.register(signupRoutes, { core: opts.core, openSignup: opts.openSignup ?? false, limits });
   await opts.mount?.(app);
   return app;
 }

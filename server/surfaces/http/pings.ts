@@ -1,10 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { HttpLimits } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import type { PingKind } from '../../core/types.js';
 import { refuseOtherMethods } from './methods.js';
+import { rateLimitHook } from './rate-limits.js';
 
 export interface PingOptions {
   core: Core;
+  limits: Pick<HttpLimits, 'pingRatePerToken' | 'pingRatePerIp' | 'rateLimitKeys'>;
 }
 
 /** Largest ping body read; the core keeps a shorter prefix of it. */
@@ -16,7 +19,24 @@ const PING_BODY_LIMIT = 100_000;
  * with headers only. Registered as its own plugin: the body parser below is for pings alone.
  */
 export async function pingRoutes(app: FastifyInstance, opts: PingOptions): Promise<void> {
-  const { core } = opts;
+  const { core, limits } = opts;
+  // The address first: a flood over many tokens stops there without filling the token limit's
+  // memory. One count per request whatever the path (success, start, fail) or method.
+  const limited = rateLimitHook(
+    app,
+    [
+      { max: limits.pingRatePerIp, windowMs: 60_000, what: 'Too many pings from this address', per: 'a minute' },
+      {
+        max: limits.pingRatePerToken,
+        windowMs: 60_000,
+        // The router refuses parameters over 100 characters, which bounds every key.
+        key: (req) => (req.params as { token: string }).token,
+        what: 'Too many pings for this token',
+        per: 'a minute',
+      },
+    ],
+    limits.rateLimitKeys,
+  );
   // A POST body of any type is the ping's payload, kept as text: a ping never fails on its body.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -31,7 +51,7 @@ export async function pingRoutes(app: FastifyInstance, opts: PingOptions): Promi
   };
   for (const [suffix, kind] of [['', 'success'], ['/start', 'start'], ['/fail', 'fail']] as const) {
     const url = `/ping/:token${suffix}`;
-    app.route({ method: ['GET', 'POST'], url, bodyLimit: PING_BODY_LIMIT, handler: ping(kind) });
+    app.route({ method: ['GET', 'POST'], url, bodyLimit: PING_BODY_LIMIT, onRequest: limited, handler: ping(kind) });
     refuseOtherMethods(app, url, ['GET', 'POST']);
   }
 }

@@ -1,12 +1,15 @@
 import type { FastifyInstance } from 'fastify';
+import type { HttpLimits } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import { sendError } from './errors.js';
 import { refuseOtherMethods } from './methods.js';
+import { rateLimitHook } from './rate-limits.js';
 
 export interface SignupOptions {
   core: Core;
   /** TOCK_OPEN_SIGNUP: whether POST /signup creates accounts. */
   openSignup: boolean;
+  limits: Pick<HttpLimits, 'signupRatePerIp' | 'rateLimitKeys'>;
 }
 
 /**
@@ -18,7 +21,12 @@ export async function signupRoutes(app: FastifyInstance, opts: SignupOptions): P
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  app.post('/signup', { bodyLimit: 10_000 }, async (req, reply) => {
+  const limited = rateLimitHook(
+    app,
+    [{ max: opts.limits.signupRatePerIp, windowMs: 3_600_000, what: 'Too many sign-ups from this address', per: 'an hour' }],
+    opts.limits.rateLimitKeys,
+  );
+  app.post('/signup', { bodyLimit: 10_000, onRequest: limited }, async (req, reply) => {
     if (!opts.openSignup) return sendError(reply, 403, 'signup_closed', 'Sign-up is closed on this server; ask an admin for a key');
     let input: unknown;
     try {

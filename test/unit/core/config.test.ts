@@ -22,7 +22,13 @@ describe('config', () => {
     expect(c.http).toMatchObject({ headersTimeoutMs: 2_000, requestTimeoutMs: 4_000, keepAliveTimeoutMs: 61_000, maxConnections: 100 });
   });
 
+  it('limits pings and sign-ups by default, and 0 turns a limit off', () => {
+    expect(parseConfig({}).http).toMatchObject({ pingRatePerToken: 60, pingRatePerIp: 600, signupRatePerIp: 10, rateLimitKeys: 10_000 });
+    expect(parseConfig({ TOCK_PING_RATE_PER_IP: '0', TOCK_SIGNUP_RATE_PER_IP: '3' }).http).toMatchObject({ pingRatePerIp: 0, signupRatePerIp: 3 });
+  });
+
   it.each([
+    [{ TOCK_PING_RATE_PER_TOKEN: '-1' }, "Invalid TOCK_PING_RATE_PER_TOKEN='-1': expected a whole number (0 = no limit)"],
     [{ TOCK_HTTP_MAX_CONNECTIONS: '0' }, "Invalid TOCK_HTTP_MAX_CONNECTIONS='0': expected a positive integer"],
     [
       { TOCK_HTTP_HEADERS_TIMEOUT_MS: '40000' },
