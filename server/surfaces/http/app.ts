@@ -55,7 +55,9 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     requestTimeout: limits.requestTimeoutMs,
     clientErrorHandler: clientErrorHandler(limits),
     frameworkErrors,
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // A path parameter longer than this is no route (see frameworkErrors), which also bounds
+    // every rate-limit key taken from one (ping tokens). Dialects with longer ids raise it.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 100 },
   });
   // Past the cap Node closes a new connection at once, before reading a byte of it.
   app.server.maxConnections = limits.maxConnections;

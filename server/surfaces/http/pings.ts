@@ -29,7 +29,7 @@ export async function pingRoutes(app: FastifyInstance, opts: PingOptions): Promi
       {
         max: limits.pingRatePerToken,
         windowMs: 60_000,
-        // The router refuses parameters over 100 characters, which bounds every key.
+        // The router takes no parameter over maxParamLength (100), which bounds every key.
         key: (req) => (req.params as { token: string }).token,
         what: 'Too many pings for this token',
         per: 'a minute',
