@@ -8,7 +8,8 @@ import { Database } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.js';
 import { startGrpcServer, type GrpcServer } from './surfaces/grpc/server.js';
 import { startHttpServer, type RunningHttpServer } from './surfaces/http/server.js';
-import { createTrpcHandler } from './surfaces/trpc/index.js';
+import { restPlugin } from './surfaces/rest/index.js';
+import { trpcPlugin } from './surfaces/trpc/index.js';
 import { createNotifyWaker, startScheduler, type RunningScheduler } from './timer/index.js';
 
 export interface RunningTock {
@@ -87,7 +88,11 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     host: config.host,
     mode,
     openSignup: config.openSignup,
-    mounts: [{ prefix: '/trpc', handler: createTrpcHandler({ core, logger }) }],
+    limits: config.http,
+    mount: async (app) => {
+      await app.register(trpcPlugin, { prefix: '/trpc', core, logger });
+      await app.register(restPlugin, { core, logger });
+    },
   });
   logger.info({ port: http.port, mode }, 'HTTP listening (REST, tRPC, health)');
   const grpc = await startGrpcServer({ core, port: config.grpcPort, host: config.host, logger });

@@ -21,6 +21,48 @@ const bool = (fallback: boolean) =>
 const positiveInt = (fallback: number) =>
   z.coerce.number({ message: 'expected a positive integer' }).int('expected a positive integer').positive('expected a positive integer').default(fallback);
 
+/** A rate: requests per window; 0 turns the limit off. */
+const rate = (fallback: number) =>
+  z.coerce
+    .number({ message: 'expected a whole number (0 = no limit)' })
+    .int('expected a whole number (0 = no limit)')
+    .min(0, 'expected a whole number (0 = no limit)')
+    .default(fallback);
+
+/**
+ * Limits of the HTTP port. Timeouts are seconds, not minutes, so a slow client holds a socket
+ * briefly; rates bound what unauthenticated callers (pings, sign-up) can make Tock store.
+ */
+export interface HttpLimits {
+  /** The request line and headers must arrive within this; else 408 and the socket closes. */
+  headersTimeoutMs: number;
+  /** The whole request, body included, must arrive within this; else 408. Not less than headersTimeoutMs. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections per process; connections past it are closed at once. */
+  maxConnections: number;
+  /** Pings per monitor token per minute (0 = no limit). */
+  pingRatePerToken: number;
+  /** Pings per client IP per minute, over all tokens (0 = no limit). */
+  pingRatePerIp: number;
+  /** POST /signup per client IP per hour (0 = no limit). */
+  signupRatePerIp: number;
+  /** Clients (tokens, addresses) each rate limit remembers; the least recently seen are forgotten first. */
+  rateLimitKeys: number;
+}
+
+export const HTTP_LIMIT_DEFAULTS: HttpLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 4_096,
+  pingRatePerToken: 60,
+  pingRatePerIp: 600,
+  signupRatePerIp: 10,
+  rateLimitKeys: 10_000,
+};
+
 const schema = z.object({
   PORT: port(8080),
   GRPC_PORT: port(50051),
@@ -48,6 +90,23 @@ const schema = z.object({
   TOCK_PING_LOG_SIZE: positiveInt(100),
   TOCK_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587').optional(),
   TOCK_ALERT_FROM: z.string().min(3).max(320).default('Tock <tock@localhost>'),
+  TOCK_HTTP_HEADERS_TIMEOUT_MS: positiveInt(HTTP_LIMIT_DEFAULTS.headersTimeoutMs),
+  TOCK_HTTP_REQUEST_TIMEOUT_MS: positiveInt(HTTP_LIMIT_DEFAULTS.requestTimeoutMs),
+  TOCK_HTTP_KEEPALIVE_TIMEOUT_MS: positiveInt(HTTP_LIMIT_DEFAULTS.keepAliveTimeoutMs),
+  TOCK_HTTP_MAX_CONNECTIONS: positiveInt(HTTP_LIMIT_DEFAULTS.maxConnections),
+  TOCK_PING_RATE_PER_TOKEN: rate(HTTP_LIMIT_DEFAULTS.pingRatePerToken),
+  TOCK_PING_RATE_PER_IP: rate(HTTP_LIMIT_DEFAULTS.pingRatePerIp),
+  TOCK_SIGNUP_RATE_PER_IP: rate(HTTP_LIMIT_DEFAULTS.signupRatePerIp),
+  TOCK_RATE_LIMIT_KEYS: positiveInt(HTTP_LIMIT_DEFAULTS.rateLimitKeys),
+}).superRefine((c, ctx) => {
+  // Node refuses a headers timeout above the request timeout; say so at start-up instead.
+  if (c.TOCK_HTTP_HEADERS_TIMEOUT_MS > c.TOCK_HTTP_REQUEST_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['TOCK_HTTP_HEADERS_TIMEOUT_MS'],
+      message: `must not exceed TOCK_HTTP_REQUEST_TIMEOUT_MS (${c.TOCK_HTTP_REQUEST_TIMEOUT_MS})`,
+    });
+  }
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -77,6 +136,7 @@ export interface Config {
   smtpUrl: string | null;
   /** Sender of email alerts. */
   alertFrom: string;
+  http: HttpLimits;
 }
 
 export class ConfigError extends Error {}
@@ -111,5 +171,15 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     pingLogSize: c.TOCK_PING_LOG_SIZE,
     smtpUrl: c.TOCK_SMTP_URL ?? null,
     alertFrom: c.TOCK_ALERT_FROM,
+    http: {
+      headersTimeoutMs: c.TOCK_HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: c.TOCK_HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: c.TOCK_HTTP_KEEPALIVE_TIMEOUT_MS,
+      maxConnections: c.TOCK_HTTP_MAX_CONNECTIONS,
+      pingRatePerToken: c.TOCK_PING_RATE_PER_TOKEN,
+      pingRatePerIp: c.TOCK_PING_RATE_PER_IP,
+      signupRatePerIp: c.TOCK_SIGNUP_RATE_PER_IP,
+      rateLimitKeys: c.TOCK_RATE_LIMIT_KEYS,
+    },
   };
 }

@@ -24,8 +24,9 @@ export function pingTarget(pingUrl: string, kind: PingKind = 'success'): string 
  * Pings a monitor through its ping URL (`monitor.pingUrl`); no API key is needed. Sends GET, or
  * POST when there is a `body`. Resolves once Tock answered 2xx.
  *
- * @throws NotFoundError when no monitor has this ping URL; ConnectionError when Tock cannot be
- *   reached; another TockError for other failures.
+ * @throws NotFoundError when no monitor has this ping URL; RateLimitError (with `retryAfterMs`)
+ *   when the monitor or the caller's address pinged too often; ConnectionError when Tock cannot
+ *   be reached; another TockError for other failures.
  */
 export async function ping(pingUrl: string, options: PingOptions = {}): Promise<void> {
   const doFetch = options.fetch ?? globalThis.fetch;
@@ -43,10 +44,10 @@ export async function ping(pingUrl: string, options: PingOptions = {}): Promise<
   }
   const text = await res.text();
   if (res.ok) return;
-  throw pingError(res.status, text);
+  throw pingError(res.status, text, res.headers.get('retry-after'));
 }
 
-function pingError(status: number, text: string): TockError {
+function pingError(status: number, text: string, retryAfter: string | null): TockError {
   let code: string | null = null;
   let message = text || `Ping answered HTTP ${status}`;
   try {
@@ -56,5 +57,7 @@ function pingError(status: number, text: string): TockError {
   } catch {
     // not JSON: keep the text
   }
-  return errorFromResponse({ message, status, code });
+  // Tock limits pings per token and per address; its 429 says in seconds when to try again.
+  const seconds = retryAfter !== null && /^\d+$/.test(retryAfter) ? Number(retryAfter) : null;
+  return errorFromResponse({ message, status, code, retryAfterMs: seconds === null ? null : seconds * 1000 });
 }

@@ -1,8 +1,8 @@
 /**
- * tRPC surface of Tock. Mount `createTrpcHandler({ core, logger })` under `/trpc` of the HTTP
- * server; clients use `@tock/client` (or `@trpc/client` with `AppRouter`).
+ * tRPC surface of Tock. Register `trpcPlugin` on the HTTP app with `{ prefix: '/trpc', core, logger }`;
+ * clients use `@tock/client` (or `@trpc/client` with `AppRouter`).
  */
-export { createTrpcHandler, MAX_BATCH_SIZE, type TrpcHandlerOptions } from './handler.js';
+export { MAX_BATCH_SIZE, trpcPlugin, type TrpcPluginOptions } from './plugin.js';
 export { appRouter, type AppRouter } from './router.js';
 export type { TockErrorData, TrpcLogger } from './errors.js';
 export type { TrpcContext } from './context.js';

@@ -1,8 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RateLimitedError } from '../../../server/core/errors.js';
-import { createTrpcHandler } from '../../../server/surfaces/trpc/index.js';
 import {
   AuthenticationError,
   ConnectionError,
@@ -112,18 +109,25 @@ describe('errors over tRPC', () => {
     expect(status).toBe(404);
     expect(body.error?.data).toMatchObject({ tockCode: 'not_found' });
 
-    // Mounted at the root, the handler itself refuses paths outside its prefix.
-    const handler = createTrpcHandler({ core: t.core, logger: { error: () => undefined } });
-    const bare = createServer((req, res) => void handler(req, res));
-    await new Promise<void>((resolve) => bare.listen(0, '127.0.0.1', resolve));
-    try {
-      const res = await fetch(`http://127.0.0.1:${(bare.address() as AddressInfo).port}/rest/schedules.list`);
+    // Paths outside the prefix never reach tRPC: the HTTP app answers them.
+    for (const path of ['/rest/schedules.list', '/trpc']) {
+      const res = await fetch(`${srv.url}${path}`);
       expect(res.status).toBe(404);
-      expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'No tRPC route for /rest/schedules.list' } });
-    } finally {
-      bare.closeAllConnections();
-      await new Promise((resolve) => bare.close(resolve));
+      expect(await res.json()).toEqual({ error: { code: 'not_found', message: `No route for GET ${path}` } });
     }
+  });
+
+  it('refuses a body over 4 MiB with 413 in tRPC error shape and keeps serving', async () => {
+    const post = (body: string) =>
+      fetch(`${srv.url}/trpc/schedules.create`, { method: 'POST', headers: { authorization: `Bearer ${a.secret}`, 'content-type': 'application/json' }, body });
+    const big = await post(JSON.stringify({ url: 'https://example.com/big', intervalSeconds: 60, body: 'x'.repeat(4 * 1024 * 1024) }));
+    expect(big.status).toBe(413);
+    expect(((await big.json()) as { error: { data: Record<string, unknown> } }).error.data).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 });
+    // Just under the limit the body is read and judged by the core, not by its size.
+    const under = await post(JSON.stringify({ url: 'https://example.com/big', intervalSeconds: 60, body: 'x'.repeat(3 * 1024 * 1024) }));
+    expect(under.status).not.toBe(413);
+    await under.body?.cancel();
+    expect((await tock.schedules.list()).items).toBeDefined();
   });
 
   it('batches calls made together into one request, each with its own result or error', async () => {

@@ -1,8 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { newId } from '../../../server/core/ids.js';
 import type { ExecutionStatus, Job } from '../../../server/core/types.js';
-import { createTrpcHandler } from '../../../server/surfaces/trpc/index.js';
+import { createLogger } from '../../../server/logger.js';
+import { startHttpServer } from '../../../server/surfaces/http/server.js';
+import { trpcPlugin } from '../../../server/surfaces/trpc/index.js';
 import { createClient, type TockClient } from '../../../client/src/index.js';
 import type { TestCore } from '../../helpers/core.js';
 
@@ -23,31 +23,30 @@ export interface TrpcServer {
 }
 
 /**
- * Mounts `createTrpcHandler` under /trpc of a real HTTP server on 127.0.0.1 (port 0), as the
- * main HTTP server does; other paths answer 404 without reaching it.
+ * The HTTP app on 127.0.0.1 (port 0) with the tRPC plugin registered at /trpc, as the
+ * composition root registers it; tRPC's log lines are collected in `logs`.
  */
 export async function startTrpcServer(t: TestCore): Promise<TrpcServer> {
   const logs: LogLine[] = [];
   const logger = { error: (obj: object, msg: string) => void logs.push({ obj, msg }) };
-  const handler = createTrpcHandler({ core: t.core, logger });
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/trpc' || req.url?.startsWith('/trpc/')) {
-      void handler(req, res);
-      return;
-    }
-    res.writeHead(404).end();
+  const http = await startHttpServer({
+    core: t.core,
+    db: t.database.db,
+    logger: createLogger('silent'),
+    mode: 'postgres',
+    port: 0,
+    host: '127.0.0.1',
+    mount: (app) => app.register(trpcPlugin, { prefix: '/trpc', core: t.core, logger }),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `http://127.0.0.1:${http.port}`;
   return {
     url,
     logs,
     client: (apiKey, opts = {}) => createClient({ url, apiKey, ...opts }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      http.server.closeAllConnections();
+      await http.close();
+    },
   };
 }
 

@@ -22,7 +22,24 @@ describe('config', () => {
     expect(c).toMatchObject({ pingLogSize: 20, smtpUrl: 'smtp://u:p@mail.example.com:587', alertFrom: 'Ops <ops@example.com>' });
   });
 
+  it('has seconds-scale HTTP timeouts and a connection cap by default, and takes other values', () => {
+    expect(parseConfig({}).http).toMatchObject({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000, maxConnections: 4_096 });
+    const c = parseConfig({ TOCK_HTTP_HEADERS_TIMEOUT_MS: '2000', TOCK_HTTP_REQUEST_TIMEOUT_MS: '4000', TOCK_HTTP_KEEPALIVE_TIMEOUT_MS: '61000', TOCK_HTTP_MAX_CONNECTIONS: '100' });
+    expect(c.http).toMatchObject({ headersTimeoutMs: 2_000, requestTimeoutMs: 4_000, keepAliveTimeoutMs: 61_000, maxConnections: 100 });
+  });
+
+  it('limits pings and sign-ups by default, and 0 turns a limit off', () => {
+    expect(parseConfig({}).http).toMatchObject({ pingRatePerToken: 60, pingRatePerIp: 600, signupRatePerIp: 10, rateLimitKeys: 10_000 });
+    expect(parseConfig({ TOCK_PING_RATE_PER_IP: '0', TOCK_SIGNUP_RATE_PER_IP: '3' }).http).toMatchObject({ pingRatePerIp: 0, signupRatePerIp: 3 });
+  });
+
   it.each([
+    [{ TOCK_PING_RATE_PER_TOKEN: '-1' }, "Invalid TOCK_PING_RATE_PER_TOKEN='-1': expected a whole number (0 = no limit)"],
+    [{ TOCK_HTTP_MAX_CONNECTIONS: '0' }, "Invalid TOCK_HTTP_MAX_CONNECTIONS='0': expected a positive integer"],
+    [
+      { TOCK_HTTP_HEADERS_TIMEOUT_MS: '40000' },
+      "Invalid TOCK_HTTP_HEADERS_TIMEOUT_MS='40000': must not exceed TOCK_HTTP_REQUEST_TIMEOUT_MS (30000)",
+    ],
     [{ PORT: 'abc' }, "Invalid PORT='abc': expected a port number"],
     [{ GRPC_PORT: '70000' }, "Invalid GRPC_PORT='70000': expected a port number between 0 and 65535"],
     [{ LOG_LEVEL: 'loud' }, "Invalid LOG_LEVEL='loud': expected one of fatal, error, warn, info, debug, trace, silent"],

@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
+import type { Core } from '../../core/index.js';
+import { RateLimitedError } from '../../core/errors.js';
+import { createContext } from './context.js';
+import { needsLogging, type TrpcLogger } from './errors.js';
+import { appRouter } from './router.js';
+
+export interface TrpcPluginOptions {
+  core: Core;
+  logger: TrpcLogger;
+  /** Largest request body in bytes (a batch of calls counts once). Default 4 MiB. */
+  maxBodySize?: number;
+}
+
+/** The most calls one batched request may carry; `@tock/client` sends at most this many. */
+export const MAX_BATCH_SIZE = 50;
+
+/**
+ * The tRPC surface as a Fastify plugin, through tRPC's Fastify adapter. Register it with
+ * `{ prefix: '/trpc' }`: procedures at `/trpc/schedules.get`, batches as
+ * `/trpc/schedules.get,jobs.list?batch=1`. Paths outside the prefix never reach it.
+ */
+export async function trpcPlugin(app: FastifyInstance, opts: TrpcPluginOptions): Promise<void> {
+  const { core, logger } = opts;
+  const maxBodySize = opts.maxBodySize ?? 4 * 1024 * 1024;
+  // tRPC reads the body itself (the adapter takes the unread stream), so a body over the limit
+  // or of a type tRPC does not take is answered in tRPC's error shape like every other tRPC error.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+
+  app.all<{ Params: { path: string } }>('/:path', async (req, reply) => {
+    await fastifyRequestHandler({
+      router: appRouter,
+      req,
+      res: reply,
+      path: req.params.path,
+      maxBodySize,
+      maxBatchSize: MAX_BATCH_SIZE,
+      createContext: ({ req: r }) => createContext(core, logger, r.raw),
+      onError({ error, path: procedure }) {
+        if (needsLogging(error)) logger.error({ err: error.cause, path: procedure }, 'unhandled error in tRPC request');
+      },
+      responseMeta({ errors }) {
+        const limited = errors.map((e) => e.cause).find((c): c is RateLimitedError => c instanceof RateLimitedError);
+        return limited ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))) } } : {};
+      },
+    });
+  });
+}
