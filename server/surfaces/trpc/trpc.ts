@@ -45,12 +45,12 @@ const baseProcedure = t.procedure.use(mapErrors);
 
 /** Needs a valid key; acts on the account (projects and keys). */
 export const accountProcedure = baseProcedure.use(async ({ ctx, next }) => {
-  const principal = await ctx.core.authenticate(ctx.apiKey);
+  const principal = await ctx.core.authenticate(ctx.identity.apiKey);
   return next({ ctx: { principal } });
 });
 
 /** Needs a valid key and acts on one project: `X-Tock-Project`, the key's own, or the account's default. */
 export const projectProcedure = accountProcedure.use(async ({ ctx, next }) => {
-  const actor = await ctx.core.actor(ctx.principal, ctx.projectId);
+  const actor = await ctx.core.actor(ctx.principal, ctx.identity.projectId);
   return next({ ctx: { actor } });
 });

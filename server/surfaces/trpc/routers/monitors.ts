@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { monitorInput, monitorPatch, PING_KINDS } from '../../../core/monitors/service.js';
+import { pingMetaOf } from '../../shared/identity.js';
 import * as wire from '../codec.js';
 import { id, idInput, pageInput, updateInput } from '../inputs.js';
 import { projectProcedure as p, router } from '../trpc.js';
@@ -33,11 +34,7 @@ export const monitorsRouter = router({
   recordPing: p.input(recordPingInput).mutation(async ({ ctx, input }) =>
     wire.monitor(
       ctx.core,
-      await ctx.core.monitors.recordPing(ctx.actor, input.id, input.kind ?? 'success', {
-        sourceIp: ctx.sourceIp,
-        userAgent: ctx.userAgent,
-        body: input.body ?? null,
-      }),
+      await ctx.core.monitors.recordPing(ctx.actor, input.id, input.kind ?? 'success', pingMetaOf(ctx.identity, input.body ?? null)),
     ),
   ),
 });

@@ -1,0 +1,10 @@
+/**
+ * The kit every surface shares (gRPC, tRPC, and each REST dialect): what is the same on every
+ * transport is written here once, and a surface adds only its own spelling of it.
+ *
+ * - identity.ts: headers -> presented API key (`Authorization: Bearer` wins over `X-API-Key`),
+ *   requested project (`X-Tock-Project`), client address, user agent. A surface wraps its header
+ *   object in a `HeaderSource` (`nodeHeaders(req.headers)` for node:http and Fastify; gRPC wraps
+ *   its metadata) and calls `identityOf(headers, peerAddress)`.
+ */
+export * from './identity.js';
