@@ -6,5 +6,9 @@
  *   requested project (`X-Tock-Project`), client address, user agent. A surface wraps its header
  *   object in a `HeaderSource` (`nodeHeaders(req.headers)` for node:http and Fastify; gRPC wraps
  *   its metadata) and calls `identityOf(headers, peerAddress)`.
+ * - errors.ts: `errorDetails(err)` (code, category, message, field, retry-after) of a core error,
+ *   and `HTTP_STATUS` (category -> HTTP status) for every HTTP surface. A surface keeps one table
+ *   of its own only when its statuses are not HTTP's (gRPC status, tRPC code).
  */
+export * from './errors.js';
 export * from './identity.js';

@@ -1,19 +1,8 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import {
-  AlreadyExistsError,
-  FailedPreconditionError,
-  IdempotencyConflictError,
-  InvalidArgumentError,
-  JobAlreadyExecutedError,
-  NotFoundError,
-  PermissionDeniedError,
-  RateLimitedError,
-  TockError,
-  UnauthenticatedError,
-  UnavailableError,
-} from '../../core/errors.js';
+import { InvalidArgumentError, TockError, type ErrorCategory } from '../../core/errors.js';
 import { fieldPath } from '../../core/validation.js';
+import { errorDetails } from '../shared/errors.js';
 
 /**
  * The one place where core errors become tRPC errors. Known core errors keep their message and
@@ -38,23 +27,16 @@ export interface TockErrorData {
 
 const INTERNAL_MESSAGE = 'internal error';
 
-function trpcCodeOf(err: TockError): TRPC_ERROR_CODE_KEY | null {
-  if (err instanceof NotFoundError) return 'NOT_FOUND';
-  if (err instanceof InvalidArgumentError) return 'BAD_REQUEST';
-  if (err instanceof UnauthenticatedError) return 'UNAUTHORIZED';
-  if (err instanceof PermissionDeniedError) return 'FORBIDDEN';
-  if (
-    err instanceof AlreadyExistsError ||
-    err instanceof JobAlreadyExecutedError ||
-    err instanceof IdempotencyConflictError ||
-    err instanceof FailedPreconditionError
-  ) {
-    return 'CONFLICT';
-  }
-  if (err instanceof RateLimitedError) return 'TOO_MANY_REQUESTS';
-  if (err instanceof UnavailableError) return 'SERVICE_UNAVAILABLE';
-  return null;
-}
+const TRPC_CODE: Readonly<Record<ErrorCategory, TRPC_ERROR_CODE_KEY>> = {
+  invalid_argument: 'BAD_REQUEST',
+  unauthenticated: 'UNAUTHORIZED',
+  permission_denied: 'FORBIDDEN',
+  not_found: 'NOT_FOUND',
+  already_exists: 'CONFLICT',
+  failed_precondition: 'CONFLICT',
+  rate_limited: 'TOO_MANY_REQUESTS',
+  unavailable: 'SERVICE_UNAVAILABLE',
+};
 
 /** A schema failure (zod, or any Standard Schema) as thrown by tRPC's input parsing. */
 interface SchemaIssue {
@@ -107,10 +89,7 @@ export function invalidArgumentFromIssues(issues: SchemaIssue[], rawInput: unkno
 export function toTRPCError(err: unknown, logger: TrpcLogger, context: { path: string; rawInput?: unknown }): TRPCError {
   // tRPC wraps what a resolver throws: unwrap to judge the original.
   const original = err instanceof TRPCError && err.cause !== undefined ? err.cause : err;
-  if (original instanceof TockError) {
-    const code = trpcCodeOf(original);
-    if (code) return new TRPCError({ code, message: original.message, cause: original });
-  }
+  if (original instanceof TockError) return new TRPCError({ code: TRPC_CODE[original.category], message: original.message, cause: original });
   if (err instanceof TRPCError && err.code === 'BAD_REQUEST') {
     const issues = schemaIssues(err.cause);
     if (issues) {
@@ -124,7 +103,8 @@ export function toTRPCError(err: unknown, logger: TrpcLogger, context: { path: s
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: INTERNAL_MESSAGE });
 }
 
-const TOCK_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, string>> = {
+/** The category of tRPC's own errors (bad request shapes, unknown procedures), which carry no core error. */
+const CATEGORY_OF_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCategory>> = {
   PARSE_ERROR: 'invalid_argument',
   BAD_REQUEST: 'invalid_argument',
   PAYLOAD_TOO_LARGE: 'invalid_argument',
@@ -142,15 +122,11 @@ const TOCK_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, string>> = {
 
 /** The extra `shape.data` fields for an error (see TockErrorData). */
 export function tockErrorData(error: TRPCError): TockErrorData {
-  const cause = error.cause;
-  if (cause instanceof TockError) {
-    return {
-      tockCode: cause.code,
-      field: cause instanceof InvalidArgumentError ? cause.field : null,
-      retryAfterMs: cause instanceof RateLimitedError ? cause.retryAfterMs : null,
-    };
+  if (error.cause instanceof TockError) {
+    const { code, field, retryAfterMs } = errorDetails(error.cause);
+    return { tockCode: code, field, retryAfterMs };
   }
-  return { tockCode: TOCK_CODE_BY_TRPC_CODE[error.code] ?? 'internal', field: null, retryAfterMs: null };
+  return { tockCode: CATEGORY_OF_TRPC_CODE[error.code] ?? 'internal', field: null, retryAfterMs: null };
 }
 
 /** Whether an error reaching tRPC's `onError` still needs a log line (the mapper logs the rest). */
