@@ -3,8 +3,9 @@
  * are renamed and re-shaped, and the core validates them.
  *
  * Conventions
- * - To proto: a null core string becomes "" for plain proto strings and unset for `optional`
- *   ones (where presence is the proto's null); a null date becomes an unset Timestamp.
+ * - To proto: the shared views (shared/views.ts), field by field under the same names; a null
+ *   becomes "" for plain proto strings and unset for `optional` ones (where presence is the
+ *   proto's null); a null date becomes an unset Timestamp.
  * - Create: "" and unset mean "absent" (the core applies its default).
  * - Update: only the paths of `update_mask` (snake_case proto names) are applied; a masked field
  *   that is unset or "" is cleared (null) or reset to the core's default. An empty mask means
@@ -18,11 +19,26 @@ import { DEFAULT_GRACE_SECONDS, type MonitorInput, type MonitorPatch } from '../
 import type { ProjectInput, ProjectPatch } from '../../core/projects/service.js';
 import { SCHEDULE_DEFAULTS, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
 import type { ApiKey, Execution, Job, JobStatus, Monitor, Page, PageRequest, PingKind, Project, Schedule, ScheduleState } from '../../core/types.js';
-import type { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
+import { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
 import { Job as ProtoJob, type ListJobsRequest } from '../../gen/tock/v1/job.js';
 import { PingKind as ProtoPingKind, Monitor as ProtoMonitor } from '../../gen/tock/v1/monitor.js';
 import { Key as ProtoKey, Project as ProtoProject } from '../../gen/tock/v1/project.js';
 import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../gen/tock/v1/schedule.js';
+import * as views from '../shared/views.js';
+
+/**
+ * A proto message from a shared view: proto field names are the view's property names, so each
+ * field is copied by name, and the type requires every field of the message to be in the view.
+ * A null becomes the proto's "absent" (unset for optional and message fields, "" for plain ones).
+ */
+function fromView<P extends object>(type: { fromPartial(p: object): P }, view: { [K in keyof P]-?: Exclude<P[K], undefined> | null }): P {
+  const out = type.fromPartial({}) as Record<string, unknown>;
+  for (const field of Object.keys(out)) {
+    const value = (view as Record<string, unknown>)[field];
+    if (value !== null && value !== undefined) out[field] = value;
+  }
+  return out as P;
+}
 
 /** "" and unset are the same in proto3 for plain strings: both mean "not given". */
 const given = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
@@ -31,38 +47,7 @@ const nonEmptyMap = (m: Record<string, string> | undefined) => (m && Object.keys
 
 // ---- Schedules ----
 
-export function scheduleToProto(s: Schedule): ProtoSchedule {
-  return {
-    id: s.id,
-    key: s.key ?? '',
-    name: s.name,
-    description: s.description ?? '',
-    url: s.url,
-    method: s.method,
-    headers: s.headers,
-    body: s.body ?? undefined,
-    cron: s.cron ?? undefined,
-    timezone: s.timezone,
-    intervalSeconds: s.intervalSeconds ?? undefined,
-    timeoutMs: s.timeoutMs,
-    maxRetries: s.maxRetries,
-    retryBackoffMs: s.retryBackoffMs,
-    retryBackoffMaxMs: s.retryBackoffMaxMs,
-    expectedStatus: s.expectedStatus,
-    overlap: s.overlap,
-    misfire: s.misfire,
-    state: s.state,
-    nextRunAt: s.nextRunAt ?? undefined,
-    lastRunAt: s.lastRunAt ?? undefined,
-    lastStatus: s.lastStatus ?? '',
-    alertEmail: s.alertEmail ?? '',
-    alertWebhook: s.alertWebhook ?? '',
-    alertOnFailure: s.alertOnFailure,
-    alertOnRecovery: s.alertOnRecovery,
-    createdAt: s.createdAt,
-    updatedAt: s.updatedAt,
-  };
-}
+export const scheduleToProto = (s: Schedule): ProtoSchedule => fromView(ProtoSchedule, views.scheduleView(s));
 
 export function scheduleFromProto(msg: ProtoSchedule | undefined): ScheduleInput {
   const s = msg ?? ProtoSchedule.fromPartial({});
@@ -141,33 +126,7 @@ export function scheduleListFromProto(req: ListSchedulesRequest): PageRequest & 
 
 // ---- Jobs and executions ----
 
-export function jobToProto(j: Job): ProtoJob {
-  return {
-    id: j.id,
-    scheduleId: j.scheduleId ?? '',
-    url: j.url,
-    method: j.method,
-    headers: j.headers,
-    body: j.body ?? undefined,
-    scheduledAt: j.scheduledAt,
-    timeoutMs: j.timeoutMs,
-    maxRetries: j.maxRetries,
-    retryBackoffMs: j.retryBackoffMs,
-    retryBackoffMaxMs: j.retryBackoffMaxMs,
-    expectedStatus: j.expectedStatus,
-    idempotencyKey: j.idempotencyKey ?? '',
-    webhookUrl: j.webhookUrl ?? '',
-    source: j.source,
-    status: j.status,
-    attempts: j.attempts,
-    nextAttemptAt: j.nextAttemptAt ?? undefined,
-    lastStatusCode: j.lastStatusCode ?? undefined,
-    lastError: j.lastError ?? '',
-    createdAt: j.createdAt,
-    updatedAt: j.updatedAt,
-    finishedAt: j.finishedAt ?? undefined,
-  };
-}
+export const jobToProto = (j: Job): ProtoJob => fromView(ProtoJob, views.jobView(j));
 
 export function jobFromProto(msg: ProtoJob | undefined): JobInput {
   const j = msg ?? ProtoJob.fromPartial({});
@@ -192,45 +151,12 @@ export function jobListFromProto(req: ListJobsRequest): JobListFilter {
   return { ...pageFromProto(req), status: given(req.status) as JobStatus | undefined, scheduleId: given(req.scheduleId) };
 }
 
-export function executionToProto(e: Execution): ProtoExecution {
-  return {
-    id: e.id,
-    jobId: e.jobId,
-    attempt: e.attempt,
-    status: e.status,
-    statusCode: e.statusCode ?? undefined,
-    durationMs: e.durationMs,
-    responseBody: e.responseBody ?? '',
-    error: e.error ?? '',
-    startedAt: e.startedAt,
-    finishedAt: e.finishedAt,
-  };
-}
+export const executionToProto = (e: Execution): ProtoExecution => fromView(ProtoExecution, views.executionView(e));
 
 // ---- Monitors ----
 
 /** `pingUrl` is the core's (`core.monitors.pingUrl(m)`): the codec does not know the public URL. */
-export function monitorToProto(m: Monitor, pingUrl: string): ProtoMonitor {
-  return {
-    id: m.id,
-    key: m.key ?? '',
-    name: m.name,
-    periodSeconds: m.periodSeconds ?? undefined,
-    cron: m.cron ?? undefined,
-    timezone: m.timezone,
-    graceSeconds: m.graceSeconds,
-    status: m.status,
-    pingUrl,
-    lastPingAt: m.lastPingAt ?? undefined,
-    lastStartAt: m.lastStartAt ?? undefined,
-    nextDeadlineAt: m.nextDeadlineAt ?? undefined,
-    pingCount: m.pingCount,
-    alertEmail: m.alertEmail ?? '',
-    alertWebhook: m.alertWebhook ?? '',
-    createdAt: m.createdAt,
-    updatedAt: m.updatedAt,
-  };
-}
+export const monitorToProto = (m: Monitor, pingUrl: string): ProtoMonitor => fromView(ProtoMonitor, views.monitorView(m, pingUrl));
 
 export function monitorFromProto(msg: ProtoMonitor | undefined): MonitorInput {
   const m = msg ?? ProtoMonitor.fromPartial({});
@@ -276,9 +202,7 @@ export function pingKindFromProto(kind: ProtoPingKind): PingKind {
 
 // ---- Projects and keys ----
 
-export function projectToProto(p: Project): ProtoProject {
-  return { id: p.id, name: p.name, createdAt: p.createdAt, updatedAt: p.updatedAt };
-}
+export const projectToProto = (p: Project): ProtoProject => fromView(ProtoProject, views.projectView(p));
 
 export function projectFromProto(msg: ProtoProject | undefined): ProjectInput {
   return { name: msg?.name ?? '' };
@@ -288,18 +212,7 @@ export function projectPatchFromProto(msg: ProtoProject | undefined, updateMask:
   return patchFromProto(msg, updateMask, { name: '' }, 'Project') as ProjectPatch;
 }
 
-export function keyToProto(k: ApiKey): ProtoKey {
-  return {
-    id: k.id,
-    name: k.name,
-    projectId: k.projectId ?? '',
-    scopes: k.scopes,
-    prefix: k.prefix,
-    createdAt: k.createdAt,
-    lastUsedAt: k.lastUsedAt ?? undefined,
-    revokedAt: k.revokedAt ?? undefined,
-  };
-}
+export const keyToProto = (k: ApiKey): ProtoKey => fromView(ProtoKey, views.keyView(k));
 
 export function keyFromProto(msg: ProtoKey | undefined): KeyInput {
   const k = msg ?? ProtoKey.fromPartial({});

@@ -9,6 +9,11 @@
  * - errors.ts: `errorDetails(err)` (code, category, message, field, retry-after) of a core error,
  *   and `HTTP_STATUS` (category -> HTTP status) for every HTTP surface. A surface keeps one table
  *   of its own only when its statuses are not HTTP's (gRPC status, tRPC code).
+ * - views.ts: the public view of each resource (schedule, job, execution, monitor with its
+ *   `pingUrl`, project, key), fields said once, Dates as Dates, absent as null. A codec renders
+ *   a view: gRPC copies it by proto field name, tRPC turns Dates into ISO strings, a dialect
+ *   renames the fields its document shows and renders times its way.
  */
 export * from './errors.js';
 export * from './identity.js';
+export * from './views.js';

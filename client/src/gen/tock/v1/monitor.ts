@@ -162,7 +162,14 @@ export interface Monitor {
    * plus grace). Unset while the monitor is "new", "down" or "paused".
    * Output only.
    */
-  nextDeadlineAt?: Date | undefined;
+  nextDeadlineAt?:
+    | Date
+    | undefined;
+  /**
+   * When the monitor last sent a down or up alert. Unset if it never has.
+   * Output only.
+   */
+  lastAlertAt?: Date | undefined;
 }
 
 /** Request of MonitorService.CreateMonitor. */
@@ -267,6 +274,7 @@ function createBaseMonitor(): Monitor {
     key: "",
     lastStartAt: undefined,
     nextDeadlineAt: undefined,
+    lastAlertAt: undefined,
   };
 }
 
@@ -322,6 +330,9 @@ export const Monitor: MessageFns<Monitor> = {
     }
     if (message.nextDeadlineAt !== undefined) {
       Timestamp.encode(toTimestamp(message.nextDeadlineAt), writer.uint32(138).fork()).join();
+    }
+    if (message.lastAlertAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastAlertAt), writer.uint32(146).fork()).join();
     }
     return writer;
   },
@@ -475,6 +486,14 @@ export const Monitor: MessageFns<Monitor> = {
             message.nextDeadlineAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.lastAlertAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -550,6 +569,11 @@ export const Monitor: MessageFns<Monitor> = {
         : isSet(object.next_deadline_at)
         ? fromJsonTimestamp(object.next_deadline_at)
         : undefined,
+      lastAlertAt: isSet(object.lastAlertAt)
+        ? fromJsonTimestamp(object.lastAlertAt)
+        : isSet(object.last_alert_at)
+        ? fromJsonTimestamp(object.last_alert_at)
+        : undefined,
     };
   },
 
@@ -606,6 +630,9 @@ export const Monitor: MessageFns<Monitor> = {
     if (message.nextDeadlineAt !== undefined) {
       obj.nextDeadlineAt = message.nextDeadlineAt.toISOString();
     }
+    if (message.lastAlertAt !== undefined) {
+      obj.lastAlertAt = message.lastAlertAt.toISOString();
+    }
     return obj;
   },
 
@@ -631,6 +658,7 @@ export const Monitor: MessageFns<Monitor> = {
     message.key = object.key ?? "";
     message.lastStartAt = object.lastStartAt ?? undefined;
     message.nextDeadlineAt = object.nextDeadlineAt ?? undefined;
+    message.lastAlertAt = object.lastAlertAt ?? undefined;
     return message;
   },
 };
