@@ -9,7 +9,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../erro
 import { isId, newId } from '../ids.js';
 import { checkCron, checkInterval, checkTimezone, nextRunAfter } from '../schedules/timing.js';
 import { shardOf } from '../shard.js';
-import type { Actor, Monitor, Page, PageRequest, PingKind } from '../types.js';
+import type { Actor, Monitor, Page, PageRequest, PingKind, Updatable } from '../types.js';
 import { checkHttpUrl, email, name, parse, userKey } from '../validation.js';
 
 const fields = {
@@ -29,6 +29,18 @@ export type MonitorPatch = z.input<typeof monitorPatch>;
 
 export const PING_KINDS = ['success', 'start', 'fail'] as const;
 export const DEFAULT_GRACE_SECONDS = 60;
+
+/** Every field `update` takes and its cleared value (see SCHEDULE_UPDATABLE); a cleared `timezone` is UTC. */
+export const MONITOR_UPDATABLE: Updatable<MonitorPatch> = {
+  key: null,
+  name: '',
+  periodSeconds: null,
+  cron: null,
+  timezone: null,
+  graceSeconds: DEFAULT_GRACE_SECONDS,
+  alertEmail: null,
+  alertWebhook: null,
+};
 const MAX_PING_BODY = 10_000;
 
 export interface PingMeta {

@@ -5,7 +5,7 @@ import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { FailedPreconditionError, NotFoundError, PermissionDeniedError } from '../errors.js';
 import { isId, newId } from '../ids.js';
-import type { Account, Page, PageRequest, Principal, Project } from '../types.js';
+import type { Account, Page, PageRequest, Principal, Project, Updatable } from '../types.js';
 import { findPage } from '../../store/pages.js';
 import { name, parse } from '../validation.js';
 
@@ -13,6 +13,8 @@ export const projectInput = z.object({ name }).strict();
 export const projectPatch = z.object({ name: name.optional() }).strict();
 export type ProjectInput = z.input<typeof projectInput>;
 export type ProjectPatch = z.input<typeof projectPatch>;
+/** Every field `update` takes and its cleared value: a name cannot be cleared ('' is refused). */
+export const PROJECT_UPDATABLE: Updatable<ProjectPatch> = { name: '' };
 
 export function toProject(row: ProjectRow): Project {
   return { id: row.id, accountId: row.accountId, name: row.name, createdAt: row.createdAt, updatedAt: row.updatedAt };

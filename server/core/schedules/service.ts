@@ -8,7 +8,7 @@ import type { CoreDeps } from '../deps.js';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import { shardOf } from '../shard.js';
-import type { Actor, Execution, Job, Page, PageRequest, Schedule, ScheduleState } from '../types.js';
+import type { Actor, Execution, Job, Page, PageRequest, Schedule, ScheduleState, Updatable } from '../types.js';
 import {
   backoffMs,
   body,
@@ -93,7 +93,40 @@ export const SCHEDULE_DEFAULTS = {
   retryBackoffMaxMs: 300_000,
   overlap: 'allow',
   misfire: 'fire_once',
+  state: 'active',
+  alertOnFailure: true,
+  alertOnRecovery: true,
 } as const;
+
+/**
+ * Every field `update` takes and its cleared value: null where the field is nullable, else the
+ * default of a new schedule. `name` and `url` cannot be cleared: their cleared value is '',
+ * which `update` refuses with the usual message. A cleared `timezone` is UTC.
+ */
+export const SCHEDULE_UPDATABLE: Updatable<SchedulePatch> = {
+  key: null,
+  name: '',
+  description: null,
+  url: '',
+  method: SCHEDULE_DEFAULTS.method,
+  headers: {},
+  body: null,
+  cron: null,
+  timezone: null,
+  intervalSeconds: null,
+  timeoutMs: SCHEDULE_DEFAULTS.timeoutMs,
+  maxRetries: SCHEDULE_DEFAULTS.maxRetries,
+  retryBackoffMs: SCHEDULE_DEFAULTS.retryBackoffMs,
+  retryBackoffMaxMs: SCHEDULE_DEFAULTS.retryBackoffMaxMs,
+  expectedStatus: [],
+  overlap: SCHEDULE_DEFAULTS.overlap,
+  misfire: SCHEDULE_DEFAULTS.misfire,
+  alertEmail: null,
+  alertWebhook: null,
+  alertOnFailure: SCHEDULE_DEFAULTS.alertOnFailure,
+  alertOnRecovery: SCHEDULE_DEFAULTS.alertOnRecovery,
+  state: SCHEDULE_DEFAULTS.state,
+};
 
 /** Checks the fields that need more than a shape (URL, cron, time zone, trigger choice). */
 function checkSchedule(s: Schedule): void {
@@ -147,14 +180,14 @@ export class ScheduleService {
       expectedStatus: p.expectedStatus ?? [],
       overlap: p.overlap ?? SCHEDULE_DEFAULTS.overlap,
       misfire: p.misfire ?? SCHEDULE_DEFAULTS.misfire,
-      state: p.state ?? 'active',
+      state: p.state ?? SCHEDULE_DEFAULTS.state,
       nextRunAt: null,
       lastRunAt: null,
       lastStatus: null,
       alertEmail: p.alertEmail ?? null,
       alertWebhook: p.alertWebhook ?? null,
-      alertOnFailure: p.alertOnFailure ?? true,
-      alertOnRecovery: p.alertOnRecovery ?? true,
+      alertOnFailure: p.alertOnFailure ?? SCHEDULE_DEFAULTS.alertOnFailure,
+      alertOnRecovery: p.alertOnRecovery ?? SCHEDULE_DEFAULTS.alertOnRecovery,
       createdAt: now,
       updatedAt: now,
     };

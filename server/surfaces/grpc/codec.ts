@@ -15,15 +15,17 @@
 import { InvalidArgumentError } from '../../core/errors.js';
 import type { JobInput, JobListFilter } from '../../core/jobs/service.js';
 import type { KeyInput } from '../../core/keys/service.js';
-import { DEFAULT_GRACE_SECONDS, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
-import type { ProjectInput, ProjectPatch } from '../../core/projects/service.js';
-import { SCHEDULE_DEFAULTS, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
-import type { ApiKey, Execution, Job, JobStatus, Monitor, Page, PageRequest, PingKind, Project, Schedule, ScheduleState } from '../../core/types.js';
+import { MONITOR_UPDATABLE, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
+import { PROJECT_UPDATABLE, type ProjectInput, type ProjectPatch } from '../../core/projects/service.js';
+import { SCHEDULE_UPDATABLE, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
+import type { ApiKey, Execution, Job, JobStatus, Monitor, Page, PageRequest, PingKind, Project, Schedule, ScheduleState, Updatable } from '../../core/types.js';
+import { fieldPath } from '../../core/validation.js';
 import { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
 import { Job as ProtoJob, type ListJobsRequest } from '../../gen/tock/v1/job.js';
 import { PingKind as ProtoPingKind, Monitor as ProtoMonitor } from '../../gen/tock/v1/monitor.js';
 import { Key as ProtoKey, Project as ProtoProject } from '../../gen/tock/v1/project.js';
 import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../gen/tock/v1/schedule.js';
+import { isUpdatable, patchOf } from '../shared/updates.js';
 import * as views from '../shared/views.js';
 
 /**
@@ -46,6 +48,9 @@ const nonEmpty = <T>(xs: T[] | undefined): T[] | undefined => (xs && xs.length >
 const nonEmptyMap = (m: Record<string, string> | undefined) => (m && Object.keys(m).length > 0 ? m : undefined);
 
 // ---- Schedules ----
+
+/** The proto contract makes `state` output only: it changes through PauseSchedule and ResumeSchedule. */
+const { state: _outputOnly, ...GRPC_SCHEDULE_UPDATABLE } = SCHEDULE_UPDATABLE;
 
 export const scheduleToProto = (s: Schedule): ProtoSchedule => fromView(ProtoSchedule, views.scheduleView(s));
 
@@ -77,37 +82,8 @@ export function scheduleFromProto(msg: ProtoSchedule | undefined): ScheduleInput
   };
 }
 
-/**
- * Updatable schedule fields and the value a masked-but-empty field sends to the core. `name` and
- * `url` cannot be cleared: their empty value goes to the core, which rejects it.
- */
-const SCHEDULE_UPDATABLE: Record<string, unknown> = {
-  key: null,
-  name: '',
-  description: null,
-  url: '',
-  method: SCHEDULE_DEFAULTS.method,
-  headers: {},
-  body: null,
-  cron: null,
-  timezone: null,
-  interval_seconds: null,
-  timeout_ms: SCHEDULE_DEFAULTS.timeoutMs,
-  max_retries: SCHEDULE_DEFAULTS.maxRetries,
-  retry_backoff_ms: SCHEDULE_DEFAULTS.retryBackoffMs,
-  retry_backoff_max_ms: SCHEDULE_DEFAULTS.retryBackoffMaxMs,
-  expected_status: [],
-  overlap: SCHEDULE_DEFAULTS.overlap,
-  misfire: SCHEDULE_DEFAULTS.misfire,
-  alert_email: null,
-  alert_webhook: null,
-  // The core's defaults for a new schedule: alert on both.
-  alert_on_failure: true,
-  alert_on_recovery: true,
-};
-
 export function schedulePatchFromProto(msg: ProtoSchedule | undefined, updateMask: string[] | undefined): SchedulePatch {
-  return patchFromProto(msg, updateMask, SCHEDULE_UPDATABLE, 'Schedule') as SchedulePatch;
+  return patchFromProto(msg, updateMask, GRPC_SCHEDULE_UPDATABLE, 'Schedule');
 }
 
 const SCHEDULE_STATES: readonly ScheduleState[] = ['active', 'paused'];
@@ -172,19 +148,8 @@ export function monitorFromProto(msg: ProtoMonitor | undefined): MonitorInput {
   };
 }
 
-const MONITOR_UPDATABLE: Record<string, unknown> = {
-  key: null,
-  name: '',
-  period_seconds: null,
-  cron: null,
-  timezone: null,
-  grace_seconds: DEFAULT_GRACE_SECONDS,
-  alert_email: null,
-  alert_webhook: null,
-};
-
 export function monitorPatchFromProto(msg: ProtoMonitor | undefined, updateMask: string[] | undefined): MonitorPatch {
-  return patchFromProto(msg, updateMask, MONITOR_UPDATABLE, 'Monitor') as MonitorPatch;
+  return patchFromProto(msg, updateMask, MONITOR_UPDATABLE, 'Monitor');
 }
 
 const PING_KINDS: Partial<Record<ProtoPingKind, PingKind>> = {
@@ -209,7 +174,7 @@ export function projectFromProto(msg: ProtoProject | undefined): ProjectInput {
 }
 
 export function projectPatchFromProto(msg: ProtoProject | undefined, updateMask: string[] | undefined): ProjectPatch {
-  return patchFromProto(msg, updateMask, { name: '' }, 'Project') as ProjectPatch;
+  return patchFromProto(msg, updateMask, PROJECT_UPDATABLE, 'Project');
 }
 
 export const keyToProto = (k: ApiKey): ProtoKey => fromView(ProtoKey, views.keyView(k));
@@ -238,24 +203,27 @@ const isDefault = (v: unknown) =>
   unset(v) || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !(v instanceof Date) && Object.keys(v).length === 0);
 
 /**
- * A core patch from a proto message and its update mask. `updatable` maps each updatable path to
- * the value sent when the path is masked but the field is empty; any other path (unknown or
- * output only) is an INVALID_ARGUMENT naming it. Proto field names map 1:1 to core property names.
+ * A core patch from a proto message and its update mask, over the core's updatable fields (by
+ * their snake_case proto names): a masked field that is set takes its value, one that is unset
+ * is cleared. Any other path (unknown or output only) is an INVALID_ARGUMENT naming it. Proto
+ * field names map 1:1 to core property names.
  */
-function patchFromProto(msg: object | undefined, mask: string[] | undefined, updatable: Record<string, unknown>, resource: string): Record<string, unknown> {
+function patchFromProto<P extends object>(msg: object | undefined, mask: string[] | undefined, updatable: Updatable<P>, resource: string): P {
   const fields = (msg ?? {}) as Record<string, unknown>;
-  const all = Object.keys(updatable);
+  const all = Object.keys(updatable).map((f) => fieldPath([f]));
   const paths = !mask || mask.length === 0 ? all.filter((p) => !isDefault(fields[camel(p)])) : mask.length === 1 && mask[0] === '*' ? all : mask;
-  const patch: Record<string, unknown> = {};
+  const set: Record<string, unknown> = {};
+  const clear: Array<keyof P> = [];
   for (const path of paths) {
-    if (!Object.hasOwn(updatable, path)) {
+    const field = camel(path);
+    if (!all.includes(path) || !isUpdatable(updatable, field)) {
       throw new InvalidArgumentError(
         `update_mask: '${path}' is not an updatable field of ${resource} (updatable: ${all.join(', ')})`,
         'update_mask',
       );
     }
-    const value = fields[camel(path)];
-    patch[camel(path)] = unset(value) ? updatable[path] : value;
+    if (unset(fields[field])) clear.push(field);
+    else set[field] = fields[field];
   }
-  return patch;
+  return patchOf(updatable, set as Partial<P>, clear);
 }

@@ -13,7 +13,12 @@
  *   `pingUrl`, project, key), fields said once, Dates as Dates, absent as null. A codec renders
  *   a view: gRPC copies it by proto field name, tRPC turns Dates into ISO strings, a dialect
  *   renames the fields its document shows and renders times its way.
+ * - updates.ts: a surface's update style as a core patch over the core's updatable fields
+ *   (SCHEDULE_UPDATABLE, MONITOR_UPDATABLE, PROJECT_UPDATABLE: which fields change, and what a
+ *   cleared one becomes): `patchOf` (set and clear lists; gRPC update masks), `mergeOf` (PATCH:
+ *   null clears) and `replacementOf` (PUT: what the body leaves out is cleared).
  */
 export * from './errors.js';
 export * from './identity.js';
+export * from './updates.js';
 export * from './views.js';
