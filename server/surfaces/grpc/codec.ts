@@ -25,6 +25,7 @@ import { Job as ProtoJob, type ListJobsRequest } from '../../gen/tock/v1/job.js'
 import { PingKind as ProtoPingKind, Monitor as ProtoMonitor } from '../../gen/tock/v1/monitor.js';
 import { Key as ProtoKey, Project as ProtoProject } from '../../gen/tock/v1/project.js';
 import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../gen/tock/v1/schedule.js';
+import { pageRequest, pageResponse } from '../shared/paging.js';
 import { isUpdatable, patchOf } from '../shared/updates.js';
 import * as views from '../shared/views.js';
 
@@ -187,12 +188,13 @@ export function keyFromProto(msg: ProtoKey | undefined): KeyInput {
 // ---- Paging ----
 
 export function pageFromProto(req: { pageSize: number; pageToken: string }): PageRequest {
-  return { pageSize: req.pageSize, pageToken: given(req.pageToken) ?? null };
+  return pageRequest(req.pageSize, req.pageToken);
 }
 
 /** A list response: `{ [key]: items, nextPageToken }`, with "" on the last page. */
 export function pageToProto<K extends string, T, P>(key: K, page: Page<T>, toProto: (item: T) => P): Record<K, P[]> & { nextPageToken: string } {
-  return { [key]: page.items.map(toProto), nextPageToken: page.nextPageToken ?? '' } as Record<K, P[]> & { nextPageToken: string };
+  const { items, nextPageToken } = pageResponse(page, toProto);
+  return { [key]: items, nextPageToken: nextPageToken ?? '' } as Record<K, P[]> & { nextPageToken: string };
 }
 
 // ---- Field masks ----

@@ -17,8 +17,12 @@
  *   (SCHEDULE_UPDATABLE, MONITOR_UPDATABLE, PROJECT_UPDATABLE: which fields change, and what a
  *   cleared one becomes): `patchOf` (set and clear lists; gRPC update masks), `mergeOf` (PATCH:
  *   null clears) and `replacementOf` (PUT: what the body leaves out is cleared).
+ * - paging.ts: `pageRequest(size, cursor, limits)` -> the core's page request (Tock's default
+ *   and maximum, or those a dialect's document states), `pageResponse(page, render)` -> items
+ *   rendered, with the cursor of the next page for the surface to spell its way.
  */
 export * from './errors.js';
 export * from './identity.js';
+export * from './paging.js';
 export * from './updates.js';
 export * from './views.js';

@@ -1,5 +1,6 @@
 import type { Core } from '../../core/index.js';
 import type { ApiKey, Execution, Job, Monitor, Page, Project, Schedule } from '../../core/types.js';
+import { pageResponse } from '../shared/paging.js';
 import * as views from '../shared/views.js';
 
 /**
@@ -30,10 +31,7 @@ export interface WireSigningSecrets {
   previous: string | null;
 }
 /** One page of a list on the wire. */
-export interface WirePage<T> {
-  items: T[];
-  nextPageToken: string | null;
-}
+export type WirePage<T> = Page<T>;
 
 /** A view with its Dates as ISO-8601 strings (views are flat: no Date sits deeper). */
 function isoDates<T extends object>(view: T): IsoDates<T> {
@@ -43,9 +41,7 @@ function isoDates<T extends object>(view: T): IsoDates<T> {
 }
 
 /** A page with each item encoded by `one`. */
-export function page<T, W>(p: Page<T>, one: (item: T) => W): WirePage<W> {
-  return { items: p.items.map(one), nextPageToken: p.nextPageToken };
-}
+export const page: <T, W>(p: Page<T>, one: (item: T) => W) => WirePage<W> = pageResponse;
 
 export const schedule = (s: Schedule): WireSchedule => isoDates(views.scheduleView(s));
 export const job = (j: Job): WireJob => isoDates(views.jobView(j));

@@ -7,7 +7,7 @@ import type { JobStatus, ScheduleState } from '../../core/types.js';
  */
 
 const pageFields = {
-  /** 0 or absent: the server default (50); larger values are capped (200). */
+  /** 0 or absent: the server default; larger than the maximum: the maximum (TOCK_PAGE_LIMITS). */
   pageSize: z.number().nullish(),
   /** `nextPageToken` of the previous page, unchanged. */
   pageToken: z.string().nullish(),
