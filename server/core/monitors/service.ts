@@ -58,6 +58,13 @@ function checkMonitor(m: Monitor): void {
   if (m.alertWebhook) m.alertWebhook = checkHttpUrl(m.alertWebhook, 'alert_webhook');
 }
 
+/** Checked before the monitor is looked up: a bad kind is a bad request whatever the monitor. */
+function checkPingKind(kind: PingKind): void {
+  if (!(PING_KINDS as readonly string[]).includes(kind)) {
+    throw new InvalidArgumentError(`kind: must be one of ${PING_KINDS.join(', ')}`, 'kind');
+  }
+}
+
 /** The deadline after a ping at `at`: the next expected ping plus grace. */
 export function deadlineAfter(m: Monitor, at: Date): Date | null {
   const next = m.cron
@@ -174,12 +181,14 @@ export class MonitorService {
   /** A ping through the API, by monitor id. */
   async recordPing(actor: Actor, id: string, kind: PingKind = 'success', meta: PingMeta = {}): Promise<Monitor> {
     requireScope(actor.scopes, 'write:monitors');
+    checkPingKind(kind);
     const m = await this.load(actor, id);
     return this.applyPing(m, kind, meta);
   }
 
   /** A ping through the public ping URL: the token is the only credential. */
   async pingByToken(token: string, kind: PingKind = 'success', meta: PingMeta = {}): Promise<Monitor> {
+    checkPingKind(kind);
     const m = /^[0-9A-Za-z]{16,64}$/.test(token) ? await this.deps.db.em().findOne(MonitorEntity, { pingToken: token }) : null;
     if (!m) throw new NotFoundError('monitor', token.slice(0, 8) + '…');
     return this.applyPing(m, kind, meta);
@@ -191,9 +200,6 @@ export class MonitorService {
    * SQL so concurrent pings are all counted.
    */
   private async applyPing(m: Monitor, kind: PingKind, meta: PingMeta): Promise<Monitor> {
-    if (!(PING_KINDS as readonly string[]).includes(kind)) {
-      throw new InvalidArgumentError(`kind: must be one of ${PING_KINDS.join(', ')}`, 'kind');
-    }
     const now = this.deps.clock.now();
     const em = this.deps.db.em();
     await em.insert(PingEntity, {

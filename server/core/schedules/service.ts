@@ -25,6 +25,8 @@ import {
 } from '../validation.js';
 import { checkCron, checkInterval, checkTimezone, nextRunAfter } from './timing.js';
 
+export const SCHEDULE_STATES = ['active', 'paused'] as const satisfies readonly ScheduleState[];
+
 const fields = {
   key: userKey.nullish(),
   name: name.optional(),
@@ -43,7 +45,7 @@ const fields = {
   expectedStatus: expectedStatus.optional(),
   overlap: z.enum(['allow', 'forbid'], { message: "must be 'allow' or 'forbid'" }).optional(),
   misfire: z.enum(['fire_once', 'skip'], { message: "must be 'fire_once' or 'skip'" }).optional(),
-  state: z.enum(['active', 'paused'], { message: "must be 'active' or 'paused'" }).optional(),
+  state: z.enum(SCHEDULE_STATES, { message: "must be 'active' or 'paused'" }).optional(),
   alertEmail: email.nullish(),
   alertWebhook: z.string().nullish(),
   alertOnFailure: z.boolean().optional(),
@@ -218,8 +220,8 @@ export class ScheduleService {
 
   async list(actor: Actor, page: PageRequest & { state?: ScheduleState | null } = {}): Promise<Page<Schedule>> {
     requireScope(actor.scopes, 'read:jobs');
-    if (page.state && page.state !== 'active' && page.state !== 'paused') {
-      throw new InvalidArgumentError("state: must be 'active' or 'paused'", 'state');
+    if (page.state != null && !(SCHEDULE_STATES as readonly string[]).includes(page.state)) {
+      throw new InvalidArgumentError(`state: must be one of ${SCHEDULE_STATES.join(', ')}`, 'state');
     }
     return findPage(this.deps.db.em(), ScheduleEntity, { projectId: actor.projectId, ...(page.state ? { state: page.state } : {}) }, page, 'asc');
   }

@@ -1,7 +1,6 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { InvalidArgumentError, TockError, type ErrorCategory } from '../../core/errors.js';
-import { fieldPath } from '../../core/validation.js';
+import { TockError, type ErrorCategory } from '../../core/errors.js';
 import { errorDetails } from '../shared/errors.js';
 
 /**
@@ -38,65 +37,14 @@ const TRPC_CODE: Readonly<Record<ErrorCategory, TRPC_ERROR_CODE_KEY>> = {
   unavailable: 'SERVICE_UNAVAILABLE',
 };
 
-/** A schema failure (zod, or any Standard Schema) as thrown by tRPC's input parsing. */
-interface SchemaIssue {
-  code?: string;
-  message: string;
-  path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
-  keys?: string[];
-}
-
-function schemaIssues(cause: unknown): SchemaIssue[] | null {
-  if (typeof cause !== 'object' || cause === null) return null;
-  const issues = (cause as { issues?: unknown }).issues;
-  return Array.isArray(issues) && issues.length > 0 ? (issues as SchemaIssue[]) : null;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v = input;
-  for (const p of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
-
 /**
- * Turns the first issue of a failed input parse into the core's InvalidArgumentError, spelled as
- * the core's own `parse` spells it: `field: problem`, snake_case, dotted. The `patch` wrapper of
- * update inputs is not part of the field name, so a bad `patch.cron` is reported as `cron` just
- * like the core's own checks report it.
+ * Maps anything a procedure threw to the TRPCError the caller sees. Input problems arrive as
+ * the core's InvalidArgumentError: every input is parsed by the core's parser (see inputs.ts).
  */
-export function invalidArgumentFromIssues(issues: SchemaIssue[], rawInput: unknown): InvalidArgumentError {
-  const issue = issues[0];
-  const fullPath = (issue.path ?? []).map((p) => (typeof p === 'object' && p !== null ? p.key : p));
-  const namePath = fullPath[0] === 'patch' ? fullPath.slice(1) : fullPath;
-  if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
-    const keys = issue.keys.map((k) => fieldPath([...namePath, k]));
-    return new InvalidArgumentError(`Unknown field${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}`, keys[0]);
-  }
-  const field = namePath.length ? fieldPath(namePath) : null;
-  let message = issue.message;
-  if (issue.code === 'invalid_type' && valueAt(rawInput, fullPath) === undefined) message = 'is required';
-  if (!field) return new InvalidArgumentError(`input: ${message}`, null);
-  return new InvalidArgumentError(`${field}: ${message}`, field);
-}
-
-/**
- * Maps anything a procedure threw to the TRPCError the caller sees. `rawInput` is only read to
- * tell a missing field from a wrong one.
- */
-export function toTRPCError(err: unknown, logger: TrpcLogger, context: { path: string; rawInput?: unknown }): TRPCError {
+export function toTRPCError(err: unknown, logger: TrpcLogger, context: { path: string }): TRPCError {
   // tRPC wraps what a resolver throws: unwrap to judge the original.
   const original = err instanceof TRPCError && err.cause !== undefined ? err.cause : err;
   if (original instanceof TockError) return new TRPCError({ code: TRPC_CODE[original.category], message: original.message, cause: original });
-  if (err instanceof TRPCError && err.code === 'BAD_REQUEST') {
-    const issues = schemaIssues(err.cause);
-    if (issues) {
-      const invalid = invalidArgumentFromIssues(issues, context.rawInput);
-      return new TRPCError({ code: 'BAD_REQUEST', message: invalid.message, cause: invalid });
-    }
-  }
   // tRPC's own deliberate errors (bad request shapes, unknown procedures) pass through.
   if (err instanceof TRPCError && err.code !== 'INTERNAL_SERVER_ERROR') return err;
   logger.error({ err: original, path: context.path }, 'unhandled error in tRPC procedure');

@@ -29,16 +29,10 @@ const t = initTRPC.context<TrpcContext>().create({
 export const router = t.router;
 
 /** Outermost middleware of every procedure: maps whatever failed below it, in one place. */
-const mapErrors = t.middleware(async ({ ctx, path, next, getRawInput }) => {
+const mapErrors = t.middleware(async ({ ctx, path, next }) => {
   const result = await next();
   if (result.ok) return result;
-  let rawInput: unknown;
-  try {
-    rawInput = await getRawInput();
-  } catch {
-    rawInput = undefined;
-  }
-  throw toTRPCError(result.error, ctx.logger, { path, rawInput });
+  throw toTRPCError(result.error, ctx.logger, { path });
 });
 
 const baseProcedure = t.procedure.use(mapErrors);
