@@ -27,7 +27,8 @@ export class Core {
   readonly jobs: JobService;
   readonly monitors: MonitorService;
 
-  constructor(readonly deps: CoreDeps) {
+  /** `deps` reach the services only: surfaces call services, never the database or the waker. */
+  constructor(deps: CoreDeps) {
     this.projects = new ProjectService(deps);
     this.keys = new KeyService(deps);
     this.schedules = new ScheduleService(deps);
