@@ -6,18 +6,21 @@
  * - To proto: the shared views (shared/views.ts), field by field under the same names; a null
  *   becomes "" for plain proto strings and unset for `optional` ones (where presence is the
  *   proto's null); a null date becomes an unset Timestamp.
- * - Create: "" and unset mean "absent" (the core applies its default).
+ * - Create: the fields of the core's input schema, by the same names; "", an empty list or map
+ *   and unset mean "absent" (the core applies its default), except for a field the core
+ *   requires (passed as sent, for the core to name) and `body` ("" is an empty body).
  * - Update: only the paths of `update_mask` (snake_case proto names) are applied; a masked field
  *   that is unset or "" is cleared (null) or reset to the core's default. An empty mask means
  *   every updatable field that is set to a non-default value in the message (AIP-134); `*`
  *   means every updatable field.
  */
+import type { z } from 'zod';
 import { InvalidArgumentError } from '../../core/errors.js';
-import type { JobInput, JobListFilter } from '../../core/jobs/service.js';
-import type { KeyInput } from '../../core/keys/service.js';
-import { MONITOR_UPDATABLE, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
-import { PROJECT_UPDATABLE, type ProjectInput, type ProjectPatch } from '../../core/projects/service.js';
-import { SCHEDULE_UPDATABLE, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
+import { jobInput, type JobInput, type JobListFilter } from '../../core/jobs/service.js';
+import { keyInput, type KeyInput } from '../../core/keys/service.js';
+import { MONITOR_UPDATABLE, monitorInput, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
+import { PROJECT_UPDATABLE, projectInput, type ProjectInput, type ProjectPatch } from '../../core/projects/service.js';
+import { SCHEDULE_UPDATABLE, scheduleInput, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
 import type { ApiKey, Execution, Job, JobStatus, Monitor, Page, PageRequest, PingKind, Project, Schedule, ScheduleState, Updatable } from '../../core/types.js';
 import { fieldPath } from '../../core/validation.js';
 import { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
@@ -45,43 +48,50 @@ function fromView<P extends object>(type: { fromPartial(p: object): P }, view: {
 
 /** "" and unset are the same in proto3 for plain strings: both mean "not given". */
 const given = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
-const nonEmpty = <T>(xs: T[] | undefined): T[] | undefined => (xs && xs.length > 0 ? xs : undefined);
-const nonEmptyMap = (m: Record<string, string> | undefined) => (m && Object.keys(m).length > 0 ? m : undefined);
+
+/** What proto3 cannot tell from unset: "", an empty list, an empty map. */
+const isEmpty = (v: unknown) =>
+  v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && Object.keys(v).length === 0);
+
+/** `P` when it has every key in `K` (optional or not), else never: a compile error names the message. */
+type WithFields<P, K extends PropertyKey> = [Exclude<K, keyof P>] extends [never] ? P : never;
+
+/** Strings where the contract gives "" a meaning of its own: `body` "" is an empty body ("unset means no body"). */
+const EMPTY_STRING_IS_A_VALUE = new Set(['body']);
+
+/**
+ * A core create input from a proto message: the fields `schema` takes, under the same names
+ * (the type requires the message to have each, bar `outputOnly` ones, which are ignored). As
+ * proto3 cannot tell "" or an empty list or map from unset, those mean "absent" and the core
+ * applies its default; a field the core requires is passed as sent, so the core names what is
+ * wrong with it.
+ */
+function inputFromProto<S extends z.ZodObject, P extends object, X extends keyof z.input<S> & string = never>(
+  schema: S,
+  msg: WithFields<P, Exclude<keyof z.input<S>, X>> | undefined,
+  outputOnly: readonly X[] = [],
+): z.input<S> {
+  const fields = (msg ?? {}) as Record<string, unknown>;
+  const input: Record<string, unknown> = {};
+  for (const [field, fieldSchema] of Object.entries(schema.shape)) {
+    if ((outputOnly as readonly string[]).includes(field)) continue;
+    const value = fields[field];
+    const required = !(fieldSchema as z.ZodType).safeParse(undefined).success;
+    const empty = isEmpty(value) && !(value === '' && EMPTY_STRING_IS_A_VALUE.has(field));
+    if (value !== undefined && (required || !empty)) input[field] = value;
+  }
+  return input as z.input<S>;
+}
 
 // ---- Schedules ----
 
 /** The proto contract makes `state` output only: it changes through PauseSchedule and ResumeSchedule. */
+const SCHEDULE_OUTPUT_ONLY = ['state'] as const;
 const { state: _outputOnly, ...GRPC_SCHEDULE_UPDATABLE } = SCHEDULE_UPDATABLE;
 
 export const scheduleToProto = (s: Schedule): ProtoSchedule => fromView(ProtoSchedule, views.scheduleView(s));
 
-export function scheduleFromProto(msg: ProtoSchedule | undefined): ScheduleInput {
-  const s = msg ?? ProtoSchedule.fromPartial({});
-  return {
-    key: given(s.key),
-    name: given(s.name),
-    description: given(s.description),
-    url: s.url,
-    method: given(s.method),
-    headers: nonEmptyMap(s.headers),
-    body: s.body,
-    cron: given(s.cron),
-    timezone: given(s.timezone),
-    intervalSeconds: s.intervalSeconds,
-    timeoutMs: s.timeoutMs,
-    maxRetries: s.maxRetries,
-    retryBackoffMs: s.retryBackoffMs,
-    retryBackoffMaxMs: s.retryBackoffMaxMs,
-    expectedStatus: nonEmpty(s.expectedStatus),
-    // Enum-like strings are passed as sent; the core rejects values it does not know.
-    overlap: given(s.overlap) as ScheduleInput['overlap'],
-    misfire: given(s.misfire) as ScheduleInput['misfire'],
-    alertEmail: given(s.alertEmail),
-    alertWebhook: given(s.alertWebhook),
-    alertOnFailure: s.alertOnFailure,
-    alertOnRecovery: s.alertOnRecovery,
-  };
-}
+export const scheduleFromProto = (msg: ProtoSchedule | undefined): ScheduleInput => inputFromProto(scheduleInput, msg, SCHEDULE_OUTPUT_ONLY);
 
 export function schedulePatchFromProto(msg: ProtoSchedule | undefined, updateMask: string[] | undefined): SchedulePatch {
   return patchFromProto(msg, updateMask, GRPC_SCHEDULE_UPDATABLE, 'Schedule');
@@ -96,23 +106,7 @@ export function scheduleListFromProto(req: ListSchedulesRequest): PageRequest & 
 
 export const jobToProto = (j: Job): ProtoJob => fromView(ProtoJob, views.jobView(j));
 
-export function jobFromProto(msg: ProtoJob | undefined): JobInput {
-  const j = msg ?? ProtoJob.fromPartial({});
-  return {
-    url: j.url,
-    method: given(j.method),
-    headers: nonEmptyMap(j.headers),
-    body: j.body,
-    scheduledAt: j.scheduledAt,
-    timeoutMs: j.timeoutMs,
-    maxRetries: j.maxRetries,
-    retryBackoffMs: j.retryBackoffMs,
-    retryBackoffMaxMs: j.retryBackoffMaxMs,
-    expectedStatus: nonEmpty(j.expectedStatus),
-    idempotencyKey: given(j.idempotencyKey),
-    webhookUrl: given(j.webhookUrl),
-  };
-}
+export const jobFromProto = (msg: ProtoJob | undefined): JobInput => inputFromProto(jobInput, msg);
 
 /** Paging plus the `status` and `schedule_id` filters of ListJobs ("" = no filter; the core checks the status). */
 export function jobListFromProto(req: ListJobsRequest): JobListFilter {
@@ -126,19 +120,7 @@ export const executionToProto = (e: Execution): ProtoExecution => fromView(Proto
 /** `pingUrl` is the core's (`core.monitors.pingUrl(m)`): the codec does not know the public URL. */
 export const monitorToProto = (m: Monitor, pingUrl: string): ProtoMonitor => fromView(ProtoMonitor, views.monitorView(m, pingUrl));
 
-export function monitorFromProto(msg: ProtoMonitor | undefined): MonitorInput {
-  const m = msg ?? ProtoMonitor.fromPartial({});
-  return {
-    key: given(m.key),
-    name: given(m.name),
-    periodSeconds: m.periodSeconds,
-    cron: given(m.cron),
-    timezone: given(m.timezone),
-    graceSeconds: m.graceSeconds,
-    alertEmail: given(m.alertEmail),
-    alertWebhook: given(m.alertWebhook),
-  };
-}
+export const monitorFromProto = (msg: ProtoMonitor | undefined): MonitorInput => inputFromProto(monitorInput, msg);
 
 export function monitorPatchFromProto(msg: ProtoMonitor | undefined, updateMask: string[] | undefined): MonitorPatch {
   return patchFromProto(msg, updateMask, MONITOR_UPDATABLE, 'Monitor');
@@ -161,9 +143,7 @@ export function pingKindFromProto(kind: ProtoPingKind): PingKind {
 
 export const projectToProto = (p: Project): ProtoProject => fromView(ProtoProject, views.projectView(p));
 
-export function projectFromProto(msg: ProtoProject | undefined): ProjectInput {
-  return { name: msg?.name ?? '' };
-}
+export const projectFromProto = (msg: ProtoProject | undefined): ProjectInput => inputFromProto(projectInput, msg);
 
 export function projectPatchFromProto(msg: ProtoProject | undefined, updateMask: string[] | undefined): ProjectPatch {
   return patchFromProto(msg, updateMask, PROJECT_UPDATABLE, 'Project');
@@ -171,10 +151,7 @@ export function projectPatchFromProto(msg: ProtoProject | undefined, updateMask:
 
 export const keyToProto = (k: ApiKey): ProtoKey => fromView(ProtoKey, views.keyView(k));
 
-export function keyFromProto(msg: ProtoKey | undefined): KeyInput {
-  const k = msg ?? ProtoKey.fromPartial({});
-  return { name: given(k.name), projectId: given(k.projectId), scopes: nonEmpty(k.scopes) };
-}
+export const keyFromProto = (msg: ProtoKey | undefined): KeyInput => inputFromProto(keyInput, msg);
 
 // ---- Paging ----
 
@@ -192,8 +169,7 @@ export function pageToProto<K extends string, T, P>(key: K, page: Page<T>, toPro
 
 const camel = (path: string) => path.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const unset = (v: unknown) => v === undefined || v === '';
-const isDefault = (v: unknown) =>
-  unset(v) || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !(v instanceof Date) && Object.keys(v).length === 0);
+const isDefault = (v: unknown) => v === undefined || isEmpty(v);
 
 /**
  * A core patch from a proto message and its update mask, over the core's updatable fields (by
