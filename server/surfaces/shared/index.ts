@@ -20,6 +20,19 @@
  * - paging.ts: `pageRequest(size, cursor, limits)` -> the core's page request (Tock's default
  *   and maximum, or those a dialect's document states), `pageResponse(page, render)` -> items
  *   rendered, with the cursor of the next page for the surface to spell its way.
+ *
+ * What stays out: inputs. The core parses every input once (its zod schemas in core/*); a
+ * surface renames a request's fields to the core's names and hands them over unparsed, and the
+ * core's InvalidArgumentError names the field (snake_case) that is wrong.
+ *
+ * A new surface or REST dialect, in order:
+ *   1. per request: `identityOf(headers, ip)`, then `core.authenticate(identity.apiKey)` and
+ *      `core.actor(principal, identity.projectId)`;
+ *   2. in: its fields renamed to the core input (defaults its document states live here), lists
+ *      through `pageRequest` with its own limits, updates through `mergeOf` / `replacementOf`;
+ *   3. out: a field map over the views (`scheduleView(s)`, `monitorView(m, core.monitors.pingUrl(m))`, ...);
+ *   4. errors: one handler that answers `HTTP_STATUS[err.category]` (or its own table) with
+ *      `errorDetails(err)` in its error shape, and logs anything that is not a TockError.
  */
 export * from './errors.js';
 export * from './identity.js';
