@@ -41,6 +41,7 @@ export const MONITOR_UPDATABLE: Updatable<MonitorPatch> = {
   alertEmail: null,
   alertWebhook: null,
 };
+
 const MAX_PING_BODY = 10_000;
 
 export interface PingMeta {
