@@ -1,21 +1,37 @@
 /**
  * One class per failure. Every error has a stable `code` (part of the API: surfaces and
- * clients switch on it) and a message that tells the caller what to fix. Surfaces map these
- * to their own status codes in exactly one place each; anything that is not a TockError is
- * an internal error there.
+ * clients switch on it), a transport-neutral `category`, and a message that tells the caller
+ * what to fix. Each surface maps categories to its own status codes in exactly one table;
+ * anything that is not a TockError is an internal error there.
  */
 export abstract class TockError extends Error {
   abstract readonly code: string;
+  abstract readonly category: ErrorCategory;
   override get name(): string {
     return this.constructor.name;
   }
 }
+
+/**
+ * What kind of failure an error is, whatever the transport: the one thing a surface needs to
+ * pick its status (gRPC status, tRPC code, HTTP status). Named like the gRPC codes they match.
+ */
+export type ErrorCategory =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'already_exists'
+  | 'failed_precondition'
+  | 'unauthenticated'
+  | 'permission_denied'
+  | 'rate_limited'
+  | 'unavailable';
 
 export type ResourceKind = 'project' | 'key' | 'schedule' | 'job' | 'execution' | 'monitor' | 'account';
 
 /** The object does not exist, or belongs to another tenant (the two are indistinguishable on purpose). */
 export class NotFoundError extends TockError {
   readonly code = 'not_found';
+  readonly category = 'not_found' as const;
   constructor(
     readonly resource: ResourceKind,
     readonly id: string,
@@ -27,6 +43,7 @@ export class NotFoundError extends TockError {
 /** A field of the input is wrong. `field` is the snake_case path of the offending field, when known. */
 export class InvalidArgumentError extends TockError {
   readonly code: string = 'invalid_argument';
+  readonly category = 'invalid_argument' as const;
   constructor(
     message: string,
     readonly field: string | null = null,
@@ -73,6 +90,7 @@ export class InvalidPageTokenError extends InvalidArgumentError {
 /** A unique name is taken (e.g. a schedule key inside a project). */
 export class AlreadyExistsError extends TockError {
   readonly code = 'already_exists';
+  readonly category = 'already_exists' as const;
   constructor(
     readonly resource: ResourceKind,
     readonly field: string,
@@ -85,6 +103,7 @@ export class AlreadyExistsError extends TockError {
 /** The job already ran (or is running), so it can no longer be cancelled. */
 export class JobAlreadyExecutedError extends TockError {
   readonly code = 'job_already_executed';
+  readonly category = 'failed_precondition' as const;
   constructor(
     readonly jobId: string,
     readonly status: string,
@@ -96,6 +115,7 @@ export class JobAlreadyExecutedError extends TockError {
 /** The idempotency key was used before with a different request. */
 export class IdempotencyConflictError extends TockError {
   readonly code = 'idempotency_conflict';
+  readonly category = 'failed_precondition' as const;
   constructor(
     readonly idempotencyKey: string,
     readonly existingJobId: string,
@@ -109,6 +129,7 @@ export class IdempotencyConflictError extends TockError {
 /** The object is in a state that does not allow the operation (e.g. deleting the last project). */
 export class FailedPreconditionError extends TockError {
   readonly code: string = 'failed_precondition';
+  readonly category = 'failed_precondition' as const;
   constructor(message: string) {
     super(message);
   }
@@ -117,6 +138,7 @@ export class FailedPreconditionError extends TockError {
 /** No key, or a key that is unknown or revoked. */
 export class UnauthenticatedError extends TockError {
   readonly code = 'unauthenticated';
+  readonly category = 'unauthenticated' as const;
   constructor(message = 'Missing or invalid API key: send it as "Authorization: Bearer <key>" or "X-API-Key: <key>"') {
     super(message);
   }
@@ -125,6 +147,7 @@ export class UnauthenticatedError extends TockError {
 /** The key is valid but lacks the scope the operation needs, or is limited to another project. */
 export class PermissionDeniedError extends TockError {
   readonly code = 'permission_denied';
+  readonly category = 'permission_denied' as const;
   constructor(
     readonly requiredScope: string,
     message?: string,
@@ -135,6 +158,7 @@ export class PermissionDeniedError extends TockError {
 
 export class RateLimitedError extends TockError {
   readonly code = 'rate_limited';
+  readonly category = 'rate_limited' as const;
   constructor(readonly retryAfterMs: number) {
     super(`Too many requests; retry after ${Math.ceil(retryAfterMs / 1000)} s`);
   }
@@ -143,6 +167,7 @@ export class RateLimitedError extends TockError {
 /** The database or another dependency is not reachable; retrying later may work. */
 export class UnavailableError extends TockError {
   readonly code = 'unavailable';
+  readonly category = 'unavailable' as const;
   constructor(message = 'Service temporarily unavailable; retry shortly') {
     super(message);
   }

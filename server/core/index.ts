@@ -35,7 +35,8 @@ export class Core {
   /** Flips and alerts of a monitor, schedule or job. */
   readonly alerts: AlertService;
 
-  constructor(readonly deps: CoreDeps) {
+  /** `deps` reach the services only: surfaces call services, never the database or the waker. */
+  constructor(deps: CoreDeps) {
     this.projects = new ProjectService(deps);
     this.keys = new KeyService(deps);
     this.schedules = new ScheduleService(deps);

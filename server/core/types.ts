@@ -380,3 +380,10 @@ export interface PageRequest {
   pageSize?: number | null;
   pageToken?: string | null;
 }
+
+/**
+ * The fields an update takes (every key of the patch type `P`), each with the value that clears
+ * it: what a field gets when a replacement leaves it out, an update mask names it unset, or a
+ * merge sets it to null. Surfaces translate their update styles through it (surfaces/shared/updates.ts).
+ */
+export type Updatable<P> = { readonly [K in keyof P]-?: P[K] };

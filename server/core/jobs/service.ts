@@ -12,7 +12,7 @@ import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, JobStatus, Page, PageRequest } from '../types.js';
 import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, maxRetries, parse, timeoutMs } from '../validation.js';
 
-const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 
 /**
  * The cancel: wins only while the job is not dispatched. `attempts` loses the claim's count
@@ -150,7 +150,7 @@ export class JobService {
   /** Newest first. */
   async list(actor: Actor, filter: JobListFilter = {}): Promise<Page<Job>> {
     requireScope(actor.scopes, 'read:jobs');
-    if (filter.status && !(JOB_STATUSES as readonly string[]).includes(filter.status)) {
+    if (filter.status != null && !(JOB_STATUSES as readonly string[]).includes(filter.status)) {
       throw new InvalidArgumentError(`status: must be one of ${JOB_STATUSES.join(', ')}`, 'status');
     }
     return findPage(

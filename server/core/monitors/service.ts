@@ -11,7 +11,7 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError, UnavailableErr
 import { isId, newId } from '../ids.js';
 import { checkCron, checkInterval, checkTimezone } from '../schedules/timing.js';
 import { shardOf } from '../shard.js';
-import type { Actor, Monitor, Page, PageRequest, Ping, PingKind } from '../types.js';
+import type { Actor, Monitor, Page, PageRequest, Ping, PingKind, Updatable } from '../types.js';
 import { email, name, parse, userKey } from '../validation.js';
 import { pingFacts, type PingMeta } from './pings.js';
 import { transition } from './state.js';
@@ -42,6 +42,22 @@ export const DEFAULT_GRACE_SECONDS = 60;
  * hour of grace: the common nightly job. Its owner can narrow both afterwards.
  */
 export const AUTO_CREATED_MONITOR = { periodSeconds: 86_400, graceSeconds: 3_600 } as const;
+
+/** Every field `update` takes and its cleared value (see SCHEDULE_UPDATABLE); a cleared `timezone` is UTC. */
+export const MONITOR_UPDATABLE: Updatable<MonitorPatch> = {
+  key: null,
+  name: '',
+  periodSeconds: null,
+  cron: null,
+  timezone: null,
+  graceSeconds: DEFAULT_GRACE_SECONDS,
+  alertEmail: null,
+  alertWebhook: null,
+  alertPolicy: ALERT_SETTING_DEFAULTS.alertPolicy,
+  alertAfterFailures: null,
+  alertReminderSeconds: null,
+  alertWebhookFormat: ALERT_SETTING_DEFAULTS.alertWebhookFormat,
+};
 
 /** Fields that move the deadline when they change. */
 const TIMING_FIELDS = ['periodSeconds', 'cron', 'timezone', 'graceSeconds', 'alertPolicy', 'alertAfterFailures'] as const;

@@ -6,7 +6,7 @@ import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { FailedPreconditionError, NotFoundError, PermissionDeniedError } from '../errors.js';
 import { isId, newId } from '../ids.js';
-import type { Account, Page, PageRequest, Principal, Project } from '../types.js';
+import type { Account, Page, PageRequest, Principal, Project, Updatable } from '../types.js';
 import { findPage } from '../../store/pages.js';
 import { checkHttpUrl, email, name, parse } from '../validation.js';
 
@@ -20,6 +20,8 @@ export const projectInput = z.object({ name, ...notifyFields }).strict();
 export const projectPatch = z.object({ name: name.optional(), ...notifyFields }).strict();
 export type ProjectInput = z.input<typeof projectInput>;
 export type ProjectPatch = z.input<typeof projectPatch>;
+/** Every field `update` takes and its cleared value: a name cannot be cleared ('' is refused); a cleared webhook format is auto. */
+export const PROJECT_UPDATABLE: Updatable<ProjectPatch> = { name: '', notifyEmail: null, notifyWebhookUrl: null, notifyWebhookFormat: 'auto' };
 
 export function toProject(row: ProjectRow): Project {
   return {

@@ -9,7 +9,7 @@ import type { CoreDeps } from '../deps.js';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import { shardOf } from '../shard.js';
-import type { Actor, Execution, Job, Page, PageRequest, Schedule, ScheduleState } from '../types.js';
+import type { Actor, Execution, Job, Page, PageRequest, Schedule, ScheduleState, Updatable } from '../types.js';
 import {
   backoffMs,
   body,
@@ -25,6 +25,8 @@ import {
   userKey,
 } from '../validation.js';
 import { checkCron, checkInterval, checkTimezone, nextRunAfter } from './timing.js';
+
+export const SCHEDULE_STATES = ['active', 'paused'] as const satisfies readonly ScheduleState[];
 
 const fields = {
   key: userKey.nullish(),
@@ -44,7 +46,7 @@ const fields = {
   expectedStatus: expectedStatus.optional(),
   overlap: z.enum(['allow', 'forbid'], { message: "must be 'allow' or 'forbid'" }).optional(),
   misfire: z.enum(['fire_once', 'skip'], { message: "must be 'fire_once' or 'skip'" }).optional(),
-  state: z.enum(['active', 'paused'], { message: "must be 'active' or 'paused'" }).optional(),
+  state: z.enum(SCHEDULE_STATES, { message: "must be 'active' or 'paused'" }).optional(),
   alertEmail: email.nullish(),
   alertWebhook: z.string().nullish(),
   alertOnFailure: z.boolean().optional(),
@@ -97,7 +99,46 @@ export const SCHEDULE_DEFAULTS = {
   retryBackoffMaxMs: 300_000,
   overlap: 'allow',
   misfire: 'fire_once',
+  state: 'active',
+  alertOnFailure: true,
+  alertOnRecovery: true,
 } as const;
+
+/**
+ * Every field `update` takes and its cleared value: null where the field is nullable, else the
+ * default of a new schedule. `name` and `url` cannot be cleared: their cleared value is '',
+ * which `update` refuses with the usual message. A cleared `timezone` is UTC.
+ */
+export const SCHEDULE_UPDATABLE: Updatable<SchedulePatch> = {
+  key: null,
+  name: '',
+  description: null,
+  url: '',
+  method: SCHEDULE_DEFAULTS.method,
+  headers: {},
+  body: null,
+  cron: null,
+  timezone: null,
+  intervalSeconds: null,
+  timeoutMs: SCHEDULE_DEFAULTS.timeoutMs,
+  maxRetries: SCHEDULE_DEFAULTS.maxRetries,
+  retryBackoffMs: SCHEDULE_DEFAULTS.retryBackoffMs,
+  retryBackoffMaxMs: SCHEDULE_DEFAULTS.retryBackoffMaxMs,
+  expectedStatus: [],
+  overlap: SCHEDULE_DEFAULTS.overlap,
+  misfire: SCHEDULE_DEFAULTS.misfire,
+  alertEmail: null,
+  alertWebhook: null,
+  alertOnFailure: SCHEDULE_DEFAULTS.alertOnFailure,
+  alertOnRecovery: SCHEDULE_DEFAULTS.alertOnRecovery,
+  alertPolicy: ALERT_SETTING_DEFAULTS.alertPolicy,
+  alertAfterFailures: null,
+  alertReminderSeconds: null,
+  alertWebhookFormat: ALERT_SETTING_DEFAULTS.alertWebhookFormat,
+  webhookUrl: null,
+  webhookHeaders: {},
+  state: SCHEDULE_DEFAULTS.state,
+};
 
 /** Checks the fields that need more than a shape (URL, cron, time zone, trigger choice). */
 function checkSchedule(s: Schedule): void {
@@ -155,14 +196,14 @@ export class ScheduleService {
       expectedStatus: p.expectedStatus ?? [],
       overlap: p.overlap ?? SCHEDULE_DEFAULTS.overlap,
       misfire: p.misfire ?? SCHEDULE_DEFAULTS.misfire,
-      state: p.state ?? 'active',
+      state: p.state ?? SCHEDULE_DEFAULTS.state,
       nextRunAt: null,
       lastRunAt: null,
       lastStatus: null,
       alertEmail: p.alertEmail ?? null,
       alertWebhook: p.alertWebhook ?? null,
-      alertOnFailure: p.alertOnFailure ?? true,
-      alertOnRecovery: p.alertOnRecovery ?? true,
+      alertOnFailure: p.alertOnFailure ?? SCHEDULE_DEFAULTS.alertOnFailure,
+      alertOnRecovery: p.alertOnRecovery ?? SCHEDULE_DEFAULTS.alertOnRecovery,
       alertWebhookFormat: p.alertWebhookFormat ?? ALERT_SETTING_DEFAULTS.alertWebhookFormat,
       alertPolicy: p.alertPolicy ?? ALERT_SETTING_DEFAULTS.alertPolicy,
       alertAfterFailures: p.alertAfterFailures ?? null,
@@ -207,8 +248,8 @@ export class ScheduleService {
 
   async list(actor: Actor, page: PageRequest & { state?: ScheduleState | null } = {}): Promise<Page<Schedule>> {
     requireScope(actor.scopes, 'read:jobs');
-    if (page.state && page.state !== 'active' && page.state !== 'paused') {
-      throw new InvalidArgumentError("state: must be 'active' or 'paused'", 'state');
+    if (page.state != null && !(SCHEDULE_STATES as readonly string[]).includes(page.state)) {
+      throw new InvalidArgumentError(`state: must be one of ${SCHEDULE_STATES.join(', ')}`, 'state');
     }
     return findPage(this.deps.db.em(), ScheduleEntity, { projectId: actor.projectId, ...(page.state ? { state: page.state } : {}) }, page, 'asc');
   }

@@ -3,262 +3,127 @@
  * are renamed and re-shaped, and the core validates them.
  *
  * Conventions
- * - To proto: a null core string becomes "" for plain proto strings and unset for `optional`
- *   ones (where presence is the proto's null); a null date becomes an unset Timestamp.
- * - Create: "" and unset mean "absent" (the core applies its default).
+ * - To proto: the shared views (shared/views.ts), field by field under the same names; a null
+ *   becomes "" for plain proto strings and unset for `optional` ones (where presence is the
+ *   proto's null); a null date becomes an unset Timestamp.
+ * - Create: the fields of the core's input schema, by the same names; "", an empty list or map
+ *   and unset mean "absent" (the core applies its default), except for a field the core
+ *   requires (passed as sent, for the core to name) and `body` ("" is an empty body).
  * - Update: only the paths of `update_mask` (snake_case proto names) are applied; a masked field
  *   that is unset or "" is cleared (null) or reset to the core's default. An empty mask means
  *   every updatable field that is set to a non-default value in the message (AIP-134); `*`
  *   means every updatable field.
  */
+import type { z } from 'zod';
 import { InvalidArgumentError } from '../../core/errors.js';
-import type { JobInput, JobListFilter } from '../../core/jobs/service.js';
-import type { KeyInput } from '../../core/keys/service.js';
-import { DEFAULT_GRACE_SECONDS, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
-import type { ProjectInput, ProjectPatch } from '../../core/projects/service.js';
-import { SCHEDULE_DEFAULTS, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
-import type { ApiKey, Execution, Job, JobStatus, Monitor, Page, PageRequest, PingKind, Project, Schedule, ScheduleState } from '../../core/types.js';
-import type { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
+import { jobInput, type JobInput, type JobListFilter } from '../../core/jobs/service.js';
+import { keyInput, type KeyInput } from '../../core/keys/service.js';
+import { MONITOR_UPDATABLE, monitorInput, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
+import { PROJECT_UPDATABLE, projectInput, type ProjectInput, type ProjectPatch } from '../../core/projects/service.js';
+import { SCHEDULE_UPDATABLE, scheduleInput, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
+import type { ApiKey, Execution, Job, JobStatus, Monitor, Page, PageRequest, PingKind, Project, Schedule, ScheduleState, Updatable } from '../../core/types.js';
+import { fieldPath } from '../../core/validation.js';
+import { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
 import { Job as ProtoJob, type ListJobsRequest } from '../../gen/tock/v1/job.js';
 import { PingKind as ProtoPingKind, Monitor as ProtoMonitor } from '../../gen/tock/v1/monitor.js';
 import { Key as ProtoKey, Project as ProtoProject } from '../../gen/tock/v1/project.js';
 import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../gen/tock/v1/schedule.js';
+import { pageRequest, pageResponse } from '../shared/paging.js';
+import { isUpdatable, patchOf } from '../shared/updates.js';
+import * as views from '../shared/views.js';
+
+/**
+ * A proto message from a shared view: proto field names are the view's property names, so each
+ * field is copied by name, and the type requires every field of the message to be in the view.
+ * A null becomes the proto's "absent" (unset for optional and message fields, "" for plain ones).
+ */
+function fromView<P extends object>(type: { fromPartial(p: object): P }, view: { [K in keyof P]-?: Exclude<P[K], undefined> | null }): P {
+  const out = type.fromPartial({}) as Record<string, unknown>;
+  for (const field of Object.keys(out)) {
+    const value = (view as Record<string, unknown>)[field];
+    if (value !== null && value !== undefined) out[field] = value;
+  }
+  return out as P;
+}
 
 /** "" and unset are the same in proto3 for plain strings: both mean "not given". */
 const given = (s: string | undefined): string | undefined => (s === '' ? undefined : s);
-const nonEmpty = <T>(xs: T[] | undefined): T[] | undefined => (xs && xs.length > 0 ? xs : undefined);
-const nonEmptyMap = (m: Record<string, string> | undefined) => (m && Object.keys(m).length > 0 ? m : undefined);
+
+/** What proto3 cannot tell from unset: "", an empty list, an empty map. */
+const isEmpty = (v: unknown) =>
+  v === '' || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && Object.keys(v).length === 0);
+
+/** `P` when it has every key in `K` (optional or not), else never: a compile error names the message. */
+type WithFields<P, K extends PropertyKey> = [Exclude<K, keyof P>] extends [never] ? P : never;
+
+/** Strings where the contract gives "" a meaning of its own: `body` "" is an empty body ("unset means no body"). */
+const EMPTY_STRING_IS_A_VALUE = new Set(['body']);
+
+/**
+ * A core create input from a proto message: the fields `schema` takes, under the same names
+ * (the type requires the message to have each, bar `outputOnly` ones, which are ignored). As
+ * proto3 cannot tell "" or an empty list or map from unset, those mean "absent" and the core
+ * applies its default; a field the core requires is passed as sent, so the core names what is
+ * wrong with it.
+ */
+function inputFromProto<S extends z.ZodObject, P extends object, X extends keyof z.input<S> & string = never>(
+  schema: S,
+  msg: WithFields<P, Exclude<keyof z.input<S>, X>> | undefined,
+  outputOnly: readonly X[] = [],
+): z.input<S> {
+  const fields = (msg ?? {}) as Record<string, unknown>;
+  const input: Record<string, unknown> = {};
+  for (const [field, fieldSchema] of Object.entries(schema.shape)) {
+    if ((outputOnly as readonly string[]).includes(field)) continue;
+    const value = fields[field];
+    const required = !(fieldSchema as z.ZodType).safeParse(undefined).success;
+    const empty = isEmpty(value) && !(value === '' && EMPTY_STRING_IS_A_VALUE.has(field));
+    if (value !== undefined && (required || !empty)) input[field] = value;
+  }
+  return input as z.input<S>;
+}
 
 // ---- Schedules ----
 
-export function scheduleToProto(s: Schedule): ProtoSchedule {
-  return {
-    id: s.id,
-    key: s.key ?? '',
-    name: s.name,
-    description: s.description ?? '',
-    url: s.url,
-    method: s.method,
-    headers: s.headers,
-    body: s.body ?? undefined,
-    cron: s.cron ?? undefined,
-    timezone: s.timezone,
-    intervalSeconds: s.intervalSeconds ?? undefined,
-    timeoutMs: s.timeoutMs,
-    maxRetries: s.maxRetries,
-    retryBackoffMs: s.retryBackoffMs,
-    retryBackoffMaxMs: s.retryBackoffMaxMs,
-    expectedStatus: s.expectedStatus,
-    overlap: s.overlap,
-    misfire: s.misfire,
-    state: s.state,
-    nextRunAt: s.nextRunAt ?? undefined,
-    lastRunAt: s.lastRunAt ?? undefined,
-    lastStatus: s.lastStatus ?? '',
-    alertEmail: s.alertEmail ?? '',
-    alertWebhook: s.alertWebhook ?? '',
-    alertOnFailure: s.alertOnFailure,
-    alertOnRecovery: s.alertOnRecovery,
-    createdAt: s.createdAt,
-    updatedAt: s.updatedAt,
-  };
-}
+/** The proto contract makes `state` output only: it changes through PauseSchedule and ResumeSchedule. */
+const SCHEDULE_OUTPUT_ONLY = ['state'] as const;
+const { state: _outputOnly, ...GRPC_SCHEDULE_UPDATABLE } = SCHEDULE_UPDATABLE;
 
-export function scheduleFromProto(msg: ProtoSchedule | undefined): ScheduleInput {
-  const s = msg ?? ProtoSchedule.fromPartial({});
-  return {
-    key: given(s.key),
-    name: given(s.name),
-    description: given(s.description),
-    url: s.url,
-    method: given(s.method),
-    headers: nonEmptyMap(s.headers),
-    body: s.body,
-    cron: given(s.cron),
-    timezone: given(s.timezone),
-    intervalSeconds: s.intervalSeconds,
-    timeoutMs: s.timeoutMs,
-    maxRetries: s.maxRetries,
-    retryBackoffMs: s.retryBackoffMs,
-    retryBackoffMaxMs: s.retryBackoffMaxMs,
-    expectedStatus: nonEmpty(s.expectedStatus),
-    // Enum-like strings are passed as sent; the core rejects values it does not know.
-    overlap: given(s.overlap) as ScheduleInput['overlap'],
-    misfire: given(s.misfire) as ScheduleInput['misfire'],
-    alertEmail: given(s.alertEmail),
-    alertWebhook: given(s.alertWebhook),
-    alertOnFailure: s.alertOnFailure,
-    alertOnRecovery: s.alertOnRecovery,
-  };
-}
+export const scheduleToProto = (s: Schedule): ProtoSchedule => fromView(ProtoSchedule, views.scheduleView(s));
 
-/**
- * Updatable schedule fields and the value a masked-but-empty field sends to the core. `name` and
- * `url` cannot be cleared: their empty value goes to the core, which rejects it.
- */
-const SCHEDULE_UPDATABLE: Record<string, unknown> = {
-  key: null,
-  name: '',
-  description: null,
-  url: '',
-  method: SCHEDULE_DEFAULTS.method,
-  headers: {},
-  body: null,
-  cron: null,
-  timezone: null,
-  interval_seconds: null,
-  timeout_ms: SCHEDULE_DEFAULTS.timeoutMs,
-  max_retries: SCHEDULE_DEFAULTS.maxRetries,
-  retry_backoff_ms: SCHEDULE_DEFAULTS.retryBackoffMs,
-  retry_backoff_max_ms: SCHEDULE_DEFAULTS.retryBackoffMaxMs,
-  expected_status: [],
-  overlap: SCHEDULE_DEFAULTS.overlap,
-  misfire: SCHEDULE_DEFAULTS.misfire,
-  alert_email: null,
-  alert_webhook: null,
-  // The core's defaults for a new schedule: alert on both.
-  alert_on_failure: true,
-  alert_on_recovery: true,
-};
+export const scheduleFromProto = (msg: ProtoSchedule | undefined): ScheduleInput => inputFromProto(scheduleInput, msg, SCHEDULE_OUTPUT_ONLY);
 
 export function schedulePatchFromProto(msg: ProtoSchedule | undefined, updateMask: string[] | undefined): SchedulePatch {
-  return patchFromProto(msg, updateMask, SCHEDULE_UPDATABLE, 'Schedule') as SchedulePatch;
+  return patchFromProto(msg, updateMask, GRPC_SCHEDULE_UPDATABLE, 'Schedule');
 }
 
-const SCHEDULE_STATES: readonly ScheduleState[] = ['active', 'paused'];
-
-/**
- * Paging plus the `state` filter of ListSchedules ("" = every state). The core's list takes the
- * state as typed, so an unknown value is refused here rather than silently matching nothing.
- */
+/** Paging plus the `state` filter of ListSchedules ("" = every state; the core checks the state). */
 export function scheduleListFromProto(req: ListSchedulesRequest): PageRequest & { state?: ScheduleState } {
-  const state = given(req.state);
-  if (state !== undefined && !(SCHEDULE_STATES as readonly string[]).includes(state)) {
-    throw new InvalidArgumentError(`state: must be one of ${SCHEDULE_STATES.join(', ')}`, 'state');
-  }
-  return { ...pageFromProto(req), state: state as ScheduleState | undefined };
+  return { ...pageFromProto(req), state: given(req.state) as ScheduleState | undefined };
 }
 
 // ---- Jobs and executions ----
 
-export function jobToProto(j: Job): ProtoJob {
-  return {
-    id: j.id,
-    scheduleId: j.scheduleId ?? '',
-    url: j.url,
-    method: j.method,
-    headers: j.headers,
-    body: j.body ?? undefined,
-    scheduledAt: j.scheduledAt,
-    timeoutMs: j.timeoutMs,
-    maxRetries: j.maxRetries,
-    retryBackoffMs: j.retryBackoffMs,
-    retryBackoffMaxMs: j.retryBackoffMaxMs,
-    expectedStatus: j.expectedStatus,
-    idempotencyKey: j.idempotencyKey ?? '',
-    webhookUrl: j.webhookUrl ?? '',
-    source: j.source,
-    status: j.status,
-    attempts: j.attempts,
-    nextAttemptAt: j.nextAttemptAt ?? undefined,
-    lastStatusCode: j.lastStatusCode ?? undefined,
-    lastError: j.lastError ?? '',
-    createdAt: j.createdAt,
-    updatedAt: j.updatedAt,
-    finishedAt: j.finishedAt ?? undefined,
-  };
-}
+export const jobToProto = (j: Job): ProtoJob => fromView(ProtoJob, views.jobView(j));
 
-export function jobFromProto(msg: ProtoJob | undefined): JobInput {
-  const j = msg ?? ProtoJob.fromPartial({});
-  return {
-    url: j.url,
-    method: given(j.method),
-    headers: nonEmptyMap(j.headers),
-    body: j.body,
-    scheduledAt: j.scheduledAt,
-    timeoutMs: j.timeoutMs,
-    maxRetries: j.maxRetries,
-    retryBackoffMs: j.retryBackoffMs,
-    retryBackoffMaxMs: j.retryBackoffMaxMs,
-    expectedStatus: nonEmpty(j.expectedStatus),
-    idempotencyKey: given(j.idempotencyKey),
-    webhookUrl: given(j.webhookUrl),
-  };
-}
+export const jobFromProto = (msg: ProtoJob | undefined): JobInput => inputFromProto(jobInput, msg);
 
 /** Paging plus the `status` and `schedule_id` filters of ListJobs ("" = no filter; the core checks the status). */
 export function jobListFromProto(req: ListJobsRequest): JobListFilter {
   return { ...pageFromProto(req), status: given(req.status) as JobStatus | undefined, scheduleId: given(req.scheduleId) };
 }
 
-export function executionToProto(e: Execution): ProtoExecution {
-  return {
-    id: e.id,
-    jobId: e.jobId,
-    attempt: e.attempt,
-    status: e.status,
-    statusCode: e.statusCode ?? undefined,
-    durationMs: e.durationMs,
-    responseBody: e.responseBody ?? '',
-    error: e.error ?? '',
-    startedAt: e.startedAt,
-    finishedAt: e.finishedAt,
-  };
-}
+export const executionToProto = (e: Execution): ProtoExecution => fromView(ProtoExecution, views.executionView(e));
 
 // ---- Monitors ----
 
 /** `pingUrl` is the core's (`core.monitors.pingUrl(m)`): the codec does not know the public URL. */
-export function monitorToProto(m: Monitor, pingUrl: string): ProtoMonitor {
-  return {
-    id: m.id,
-    key: m.key ?? '',
-    name: m.name,
-    periodSeconds: m.periodSeconds ?? undefined,
-    cron: m.cron ?? undefined,
-    timezone: m.timezone,
-    graceSeconds: m.graceSeconds,
-    status: m.status,
-    pingUrl,
-    lastPingAt: m.lastPingAt ?? undefined,
-    lastStartAt: m.lastStartAt ?? undefined,
-    nextDeadlineAt: m.nextDeadlineAt ?? undefined,
-    pingCount: m.pingCount,
-    alertEmail: m.alertEmail ?? '',
-    alertWebhook: m.alertWebhook ?? '',
-    createdAt: m.createdAt,
-    updatedAt: m.updatedAt,
-  };
-}
+export const monitorToProto = (m: Monitor, pingUrl: string): ProtoMonitor => fromView(ProtoMonitor, views.monitorView(m, pingUrl));
 
-export function monitorFromProto(msg: ProtoMonitor | undefined): MonitorInput {
-  const m = msg ?? ProtoMonitor.fromPartial({});
-  return {
-    key: given(m.key),
-    name: given(m.name),
-    periodSeconds: m.periodSeconds,
-    cron: given(m.cron),
-    timezone: given(m.timezone),
-    graceSeconds: m.graceSeconds,
-    alertEmail: given(m.alertEmail),
-    alertWebhook: given(m.alertWebhook),
-  };
-}
-
-const MONITOR_UPDATABLE: Record<string, unknown> = {
-  key: null,
-  name: '',
-  period_seconds: null,
-  cron: null,
-  timezone: null,
-  grace_seconds: DEFAULT_GRACE_SECONDS,
-  alert_email: null,
-  alert_webhook: null,
-};
+export const monitorFromProto = (msg: ProtoMonitor | undefined): MonitorInput => inputFromProto(monitorInput, msg);
 
 export function monitorPatchFromProto(msg: ProtoMonitor | undefined, updateMask: string[] | undefined): MonitorPatch {
-  return patchFromProto(msg, updateMask, MONITOR_UPDATABLE, 'Monitor') as MonitorPatch;
+  return patchFromProto(msg, updateMask, MONITOR_UPDATABLE, 'Monitor');
 }
 
 const PING_KINDS: Partial<Record<ProtoPingKind, PingKind>> = {
@@ -276,73 +141,58 @@ export function pingKindFromProto(kind: ProtoPingKind): PingKind {
 
 // ---- Projects and keys ----
 
-export function projectToProto(p: Project): ProtoProject {
-  return { id: p.id, name: p.name, createdAt: p.createdAt, updatedAt: p.updatedAt };
-}
+export const projectToProto = (p: Project): ProtoProject => fromView(ProtoProject, views.projectView(p));
 
-export function projectFromProto(msg: ProtoProject | undefined): ProjectInput {
-  return { name: msg?.name ?? '' };
-}
+export const projectFromProto = (msg: ProtoProject | undefined): ProjectInput => inputFromProto(projectInput, msg);
 
 export function projectPatchFromProto(msg: ProtoProject | undefined, updateMask: string[] | undefined): ProjectPatch {
-  return patchFromProto(msg, updateMask, { name: '' }, 'Project') as ProjectPatch;
+  return patchFromProto(msg, updateMask, PROJECT_UPDATABLE, 'Project');
 }
 
-export function keyToProto(k: ApiKey): ProtoKey {
-  return {
-    id: k.id,
-    name: k.name,
-    projectId: k.projectId ?? '',
-    scopes: k.scopes,
-    prefix: k.prefix,
-    createdAt: k.createdAt,
-    lastUsedAt: k.lastUsedAt ?? undefined,
-    revokedAt: k.revokedAt ?? undefined,
-  };
-}
+export const keyToProto = (k: ApiKey): ProtoKey => fromView(ProtoKey, views.keyView(k));
 
-export function keyFromProto(msg: ProtoKey | undefined): KeyInput {
-  const k = msg ?? ProtoKey.fromPartial({});
-  return { name: given(k.name), projectId: given(k.projectId), scopes: nonEmpty(k.scopes) };
-}
+export const keyFromProto = (msg: ProtoKey | undefined): KeyInput => inputFromProto(keyInput, msg);
 
 // ---- Paging ----
 
 export function pageFromProto(req: { pageSize: number; pageToken: string }): PageRequest {
-  return { pageSize: req.pageSize, pageToken: given(req.pageToken) ?? null };
+  return pageRequest(req.pageSize, req.pageToken);
 }
 
 /** A list response: `{ [key]: items, nextPageToken }`, with "" on the last page. */
 export function pageToProto<K extends string, T, P>(key: K, page: Page<T>, toProto: (item: T) => P): Record<K, P[]> & { nextPageToken: string } {
-  return { [key]: page.items.map(toProto), nextPageToken: page.nextPageToken ?? '' } as Record<K, P[]> & { nextPageToken: string };
+  const { items, nextPageToken } = pageResponse(page, toProto);
+  return { [key]: items, nextPageToken: nextPageToken ?? '' } as Record<K, P[]> & { nextPageToken: string };
 }
 
 // ---- Field masks ----
 
 const camel = (path: string) => path.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 const unset = (v: unknown) => v === undefined || v === '';
-const isDefault = (v: unknown) =>
-  unset(v) || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && !(v instanceof Date) && Object.keys(v).length === 0);
+const isDefault = (v: unknown) => v === undefined || isEmpty(v);
 
 /**
- * A core patch from a proto message and its update mask. `updatable` maps each updatable path to
- * the value sent when the path is masked but the field is empty; any other path (unknown or
- * output only) is an INVALID_ARGUMENT naming it. Proto field names map 1:1 to core property names.
+ * A core patch from a proto message and its update mask, over the core's updatable fields (by
+ * their snake_case proto names): a masked field that is set takes its value, one that is unset
+ * is cleared. Any other path (unknown or output only) is an INVALID_ARGUMENT naming it. Proto
+ * field names map 1:1 to core property names.
  */
-function patchFromProto(msg: object | undefined, mask: string[] | undefined, updatable: Record<string, unknown>, resource: string): Record<string, unknown> {
+function patchFromProto<P extends object>(msg: object | undefined, mask: string[] | undefined, updatable: Updatable<P>, resource: string): P {
   const fields = (msg ?? {}) as Record<string, unknown>;
-  const all = Object.keys(updatable);
+  const all = Object.keys(updatable).map((f) => fieldPath([f]));
   const paths = !mask || mask.length === 0 ? all.filter((p) => !isDefault(fields[camel(p)])) : mask.length === 1 && mask[0] === '*' ? all : mask;
-  const patch: Record<string, unknown> = {};
+  const set: Record<string, unknown> = {};
+  const clear: Array<keyof P> = [];
   for (const path of paths) {
-    if (!Object.hasOwn(updatable, path)) {
+    const field = camel(path);
+    if (!all.includes(path) || !isUpdatable(updatable, field)) {
       throw new InvalidArgumentError(
         `update_mask: '${path}' is not an updatable field of ${resource} (updatable: ${all.join(', ')})`,
         'update_mask',
       );
     }
-    const value = fields[camel(path)];
-    patch[camel(path)] = unset(value) ? updatable[path] : value;
+    if (unset(fields[field])) clear.push(field);
+    else set[field] = fields[field];
   }
-  return patch;
+  return patchOf(updatable, set as Partial<P>, clear);
 }

@@ -1,18 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import {
-  AlreadyExistsError,
-  FailedPreconditionError,
-  IdempotencyConflictError,
-  InvalidArgumentError,
-  JobAlreadyExecutedError,
-  NotFoundError,
-  PermissionDeniedError,
-  RateLimitedError,
-  TockError,
-  UnauthenticatedError,
-  UnavailableError,
-} from '../../core/errors.js';
+import { TockError, type ErrorCategory } from '../../core/errors.js';
+import { errorDetails } from '../shared/errors.js';
 
 /** What a failed call answers; passed as is to a unary callback or `call.emit('error', …)`. */
 export interface GrpcErrorStatus {
@@ -28,19 +17,16 @@ export const ERROR_FIELD_KEY = 'tock-error-field';
 /** Trailing metadata of RESOURCE_EXHAUSTED: milliseconds to wait before retrying. */
 export const RETRY_AFTER_KEY = 'tock-retry-after-ms';
 
-// First match wins; subclasses (e.g. InvalidCronError) match through their parent.
-const STATUS_OF: Array<[abstract new (...args: never[]) => TockError, status]> = [
-  [NotFoundError, status.NOT_FOUND],
-  [InvalidArgumentError, status.INVALID_ARGUMENT],
-  [UnauthenticatedError, status.UNAUTHENTICATED],
-  [PermissionDeniedError, status.PERMISSION_DENIED],
-  [AlreadyExistsError, status.ALREADY_EXISTS],
-  [JobAlreadyExecutedError, status.FAILED_PRECONDITION],
-  [IdempotencyConflictError, status.FAILED_PRECONDITION],
-  [FailedPreconditionError, status.FAILED_PRECONDITION],
-  [RateLimitedError, status.RESOURCE_EXHAUSTED],
-  [UnavailableError, status.UNAVAILABLE],
-];
+const GRPC_STATUS: Readonly<Record<ErrorCategory, status>> = {
+  invalid_argument: status.INVALID_ARGUMENT,
+  unauthenticated: status.UNAUTHENTICATED,
+  permission_denied: status.PERMISSION_DENIED,
+  not_found: status.NOT_FOUND,
+  already_exists: status.ALREADY_EXISTS,
+  failed_precondition: status.FAILED_PRECONDITION,
+  rate_limited: status.RESOURCE_EXHAUSTED,
+  unavailable: status.UNAVAILABLE,
+};
 
 /**
  * The one place where failures become gRPC statuses. Core errors keep their message; anything
@@ -48,16 +34,15 @@ const STATUS_OF: Array<[abstract new (...args: never[]) => TockError, status]> =
  */
 export function toGrpcStatus(err: unknown, logger: Logger): GrpcErrorStatus {
   const metadata = new Metadata();
-  const code = err instanceof TockError ? STATUS_OF.find(([cls]) => err instanceof cls)?.[1] : undefined;
-  if (!(err instanceof TockError) || code === undefined) {
+  if (!(err instanceof TockError)) {
     logger.error({ err }, 'gRPC call failed with an internal error');
     return { code: status.INTERNAL, details: 'internal error', metadata };
   }
-  metadata.set(ERROR_CODE_KEY, err.code);
-  const field = 'field' in err && typeof err.field === 'string' ? err.field : null;
-  if (field) metadata.set(ERROR_FIELD_KEY, asciiValue(field));
-  if (err instanceof RateLimitedError) metadata.set(RETRY_AFTER_KEY, String(err.retryAfterMs));
-  return { code, details: wellFormed(err.message), metadata };
+  const e = errorDetails(err);
+  metadata.set(ERROR_CODE_KEY, e.code);
+  if (e.field) metadata.set(ERROR_FIELD_KEY, asciiValue(e.field));
+  if (e.retryAfterMs !== null) metadata.set(RETRY_AFTER_KEY, String(e.retryAfterMs));
+  return { code: GRPC_STATUS[e.category], details: wellFormed(e.message), metadata };
 }
 
 /** grpc-js throws on metadata values outside printable ASCII; field paths may carry a client's map key. */

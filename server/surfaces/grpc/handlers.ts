@@ -5,7 +5,8 @@ import type { MonitorServiceServer } from '../../gen/tock/v1/monitor.js';
 import type { ProjectServiceServer } from '../../gen/tock/v1/project.js';
 import type { ScheduleServiceServer } from '../../gen/tock/v1/schedule.js';
 import * as codec from './codec.js';
-import { metadataValue, peerAddress, type Rpc } from './rpc.js';
+import { pingMetaOf } from '../shared/identity.js';
+import type { Rpc } from './rpc.js';
 
 /** The tock.v1 services: each method authenticates (see Rpc), translates, and calls the core once. */
 
@@ -56,14 +57,8 @@ export function monitorService(core: Core, { project }: Rpc): MonitorServiceServ
     deleteMonitor: project(async (req, a) => (await m.delete(a, req.id), {})),
     pauseMonitor: project(async (req, a) => out(await m.pause(a, req.id))),
     resumeMonitor: project(async (req, a) => out(await m.resume(a, req.id))),
-    recordPing: project(async (req, a, call) =>
-      out(
-        await m.recordPing(a, req.id, codec.pingKindFromProto(req.kind), {
-          body: req.body || null,
-          userAgent: metadataValue(call.metadata, 'user-agent'),
-          sourceIp: peerAddress(call),
-        }),
-      ),
+    recordPing: project(async (req, a, identity) =>
+      out(await m.recordPing(a, req.id, codec.pingKindFromProto(req.kind), pingMetaOf(identity, req.body || null))),
     ),
   };
 }

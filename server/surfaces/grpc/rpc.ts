@@ -3,12 +3,11 @@ import type { Logger } from 'pino';
 import { InvalidArgumentError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { Actor, Principal } from '../../core/types.js';
+import { identityOf, type HeaderSource, type Identity } from '../shared/identity.js';
 import { toGrpcStatus } from './errors.js';
 
-/** Metadata naming the project a call acts on, for keys that reach every project of an account. */
-export const PROJECT_KEY = 'x-tock-project';
-
-export type Handler<Req, Res, Who> = (req: Req, who: Who, call: ServerUnaryCall<Req, Res>) => Promise<Res>;
+/** `identity`: what the call's metadata and peer claim (the key in it is already checked). */
+export type Handler<Req, Res, Who> = (req: Req, who: Who, identity: Identity) => Promise<Res>;
 
 /** Turns a handler into a grpc-js unary handler: authentication, then the handler, then error mapping. */
 export interface Rpc {
@@ -19,12 +18,13 @@ export interface Rpc {
 }
 
 export function createRpc(core: Core, logger: Logger): Rpc {
-  function unary<Req, Res, Who>(who: (p: Principal, md: Metadata) => Promise<Who>, fn: Handler<Req, Res, Who>): handleUnaryCall<Req, Res> {
+  function unary<Req, Res, Who>(who: (p: Principal, identity: Identity) => Promise<Who>, fn: Handler<Req, Res, Who>): handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const run = async () => {
-        const principal = await core.authenticate(apiKey(call.metadata));
+        const identity = identityOf(metadataHeaders(call.metadata), peerAddress(call));
+        const principal = await core.authenticate(identity.apiKey);
         if (isMalformed(call.request)) throw new InvalidArgumentError(`Malformed request message: ${call.request[MALFORMED]}`);
-        return fn(call.request, await who(principal, call.metadata), call);
+        return fn(call.request, await who(principal, identity), identity);
       };
       run()
         .then(
@@ -36,25 +36,19 @@ export function createRpc(core: Core, logger: Logger): Rpc {
     };
   }
   return {
-    project: (fn) => unary((p, md) => core.actor(p, metadataValue(md, PROJECT_KEY)), fn),
+    project: (fn) => unary((p, identity) => core.actor(p, identity.projectId), fn),
     account: (fn) => unary(async (p) => p, fn),
   };
 }
 
-/** `authorization: Bearer <key>`, else `x-api-key: <key>`; null when neither is there. */
-function apiKey(md: Metadata): string | null {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(metadataValue(md, 'authorization') ?? '');
-  return bearer?.[1] ?? metadataValue(md, 'x-api-key');
-}
-
-export function metadataValue(md: Metadata, key: string): string | null {
-  const value = md.get(key)[0];
-  return typeof value === 'string' && value !== '' ? value : null;
+/** Call metadata as headers (binary `-bin` values are not headers and are left out). */
+function metadataHeaders(md: Metadata): HeaderSource {
+  return { get: (name) => md.get(name).filter((v): v is string => typeof v === 'string') };
 }
 
 /** The peer's address without the port (grpc-js gives `host:port`, IPv6 unbracketed). */
-export function peerAddress(call: ServerUnaryCall<unknown, unknown>): string | null {
-  return call.getPeer().replace(/:\d+$/, '').replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '') || null;
+function peerAddress(call: ServerUnaryCall<unknown, unknown>): string | null {
+  return call.getPeer().replace(/:\d+$/, '') || null;
 }
 
 const MALFORMED = Symbol('malformed request');

@@ -1,19 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import {
-  AlreadyExistsError,
-  FailedPreconditionError,
-  IdempotencyConflictError,
-  InvalidArgumentError,
-  JobAlreadyExecutedError,
-  NotFoundError,
-  PermissionDeniedError,
-  RateLimitedError,
-  TockError,
-  UnauthenticatedError,
-  UnavailableError,
-} from '../../core/errors.js';
-import { fieldPath } from '../../core/validation.js';
+import { TockError, type ErrorCategory } from '../../core/errors.js';
+import { errorDetails } from '../shared/errors.js';
 
 /**
  * The one place where core errors become tRPC errors. Known core errors keep their message and
@@ -38,93 +26,33 @@ export interface TockErrorData {
 
 const INTERNAL_MESSAGE = 'internal error';
 
-function trpcCodeOf(err: TockError): TRPC_ERROR_CODE_KEY | null {
-  if (err instanceof NotFoundError) return 'NOT_FOUND';
-  if (err instanceof InvalidArgumentError) return 'BAD_REQUEST';
-  if (err instanceof UnauthenticatedError) return 'UNAUTHORIZED';
-  if (err instanceof PermissionDeniedError) return 'FORBIDDEN';
-  if (
-    err instanceof AlreadyExistsError ||
-    err instanceof JobAlreadyExecutedError ||
-    err instanceof IdempotencyConflictError ||
-    err instanceof FailedPreconditionError
-  ) {
-    return 'CONFLICT';
-  }
-  if (err instanceof RateLimitedError) return 'TOO_MANY_REQUESTS';
-  if (err instanceof UnavailableError) return 'SERVICE_UNAVAILABLE';
-  return null;
-}
-
-/** A schema failure (zod, or any Standard Schema) as thrown by tRPC's input parsing. */
-interface SchemaIssue {
-  code?: string;
-  message: string;
-  path?: ReadonlyArray<PropertyKey | { key: PropertyKey }>;
-  keys?: string[];
-}
-
-function schemaIssues(cause: unknown): SchemaIssue[] | null {
-  if (typeof cause !== 'object' || cause === null) return null;
-  const issues = (cause as { issues?: unknown }).issues;
-  return Array.isArray(issues) && issues.length > 0 ? (issues as SchemaIssue[]) : null;
-}
-
-function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
-  let v = input;
-  for (const p of path) {
-    if (typeof v !== 'object' || v === null) return undefined;
-    v = (v as Record<PropertyKey, unknown>)[p];
-  }
-  return v;
-}
+const TRPC_CODE: Readonly<Record<ErrorCategory, TRPC_ERROR_CODE_KEY>> = {
+  invalid_argument: 'BAD_REQUEST',
+  unauthenticated: 'UNAUTHORIZED',
+  permission_denied: 'FORBIDDEN',
+  not_found: 'NOT_FOUND',
+  already_exists: 'CONFLICT',
+  failed_precondition: 'CONFLICT',
+  rate_limited: 'TOO_MANY_REQUESTS',
+  unavailable: 'SERVICE_UNAVAILABLE',
+};
 
 /**
- * Turns the first issue of a failed input parse into the core's InvalidArgumentError, spelled as
- * the core's own `parse` spells it: `field: problem`, snake_case, dotted. The `patch` wrapper of
- * update inputs is not part of the field name, so a bad `patch.cron` is reported as `cron` just
- * like the core's own checks report it.
+ * Maps anything a procedure threw to the TRPCError the caller sees. Input problems arrive as
+ * the core's InvalidArgumentError: every input is parsed by the core's parser (see inputs.ts).
  */
-export function invalidArgumentFromIssues(issues: SchemaIssue[], rawInput: unknown): InvalidArgumentError {
-  const issue = issues[0];
-  const fullPath = (issue.path ?? []).map((p) => (typeof p === 'object' && p !== null ? p.key : p));
-  const namePath = fullPath[0] === 'patch' ? fullPath.slice(1) : fullPath;
-  if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
-    const keys = issue.keys.map((k) => fieldPath([...namePath, k]));
-    return new InvalidArgumentError(`Unknown field${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}`, keys[0]);
-  }
-  const field = namePath.length ? fieldPath(namePath) : null;
-  let message = issue.message;
-  if (issue.code === 'invalid_type' && valueAt(rawInput, fullPath) === undefined) message = 'is required';
-  if (!field) return new InvalidArgumentError(`input: ${message}`, null);
-  return new InvalidArgumentError(`${field}: ${message}`, field);
-}
-
-/**
- * Maps anything a procedure threw to the TRPCError the caller sees. `rawInput` is only read to
- * tell a missing field from a wrong one.
- */
-export function toTRPCError(err: unknown, logger: TrpcLogger, context: { path: string; rawInput?: unknown }): TRPCError {
+export function toTRPCError(err: unknown, logger: TrpcLogger, context: { path: string }): TRPCError {
   // tRPC wraps what a resolver throws: unwrap to judge the original.
   const original = err instanceof TRPCError && err.cause !== undefined ? err.cause : err;
-  if (original instanceof TockError) {
-    const code = trpcCodeOf(original);
-    if (code) return new TRPCError({ code, message: original.message, cause: original });
-  }
-  if (err instanceof TRPCError && err.code === 'BAD_REQUEST') {
-    const issues = schemaIssues(err.cause);
-    if (issues) {
-      const invalid = invalidArgumentFromIssues(issues, context.rawInput);
-      return new TRPCError({ code: 'BAD_REQUEST', message: invalid.message, cause: invalid });
-    }
-  }
+  if (original instanceof TockError) return new TRPCError({ code: TRPC_CODE[original.category], message: original.message, cause: original });
   // tRPC's own deliberate errors (bad request shapes, unknown procedures) pass through.
   if (err instanceof TRPCError && err.code !== 'INTERNAL_SERVER_ERROR') return err;
   logger.error({ err: original, path: context.path }, 'unhandled error in tRPC procedure');
   return new TRPCError({ code: 'INTERNAL_SERVER_ERROR', message: INTERNAL_MESSAGE });
 }
 
-const TOCK_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, string>> = {
+/** The category of tRPC's own errors (bad request shapes, unknown procedures), which carry no core error. */
+const CATEGORY_OF_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCategory>> = {
   PARSE_ERROR: 'invalid_argument',
   BAD_REQUEST: 'invalid_argument',
   PAYLOAD_TOO_LARGE: 'invalid_argument',
@@ -142,15 +70,11 @@ const TOCK_CODE_BY_TRPC_CODE: Partial<Record<TRPC_ERROR_CODE_KEY, string>> = {
 
 /** The extra `shape.data` fields for an error (see TockErrorData). */
 export function tockErrorData(error: TRPCError): TockErrorData {
-  const cause = error.cause;
-  if (cause instanceof TockError) {
-    return {
-      tockCode: cause.code,
-      field: cause instanceof InvalidArgumentError ? cause.field : null,
-      retryAfterMs: cause instanceof RateLimitedError ? cause.retryAfterMs : null,
-    };
+  if (error.cause instanceof TockError) {
+    const { code, field, retryAfterMs } = errorDetails(error.cause);
+    return { tockCode: code, field, retryAfterMs };
   }
-  return { tockCode: TOCK_CODE_BY_TRPC_CODE[error.code] ?? 'internal', field: null, retryAfterMs: null };
+  return { tockCode: CATEGORY_OF_TRPC_CODE[error.code] ?? 'internal', field: null, retryAfterMs: null };
 }
 
 /** Whether an error reaching tRPC's `onError` still needs a log line (the mapper logs the rest). */

@@ -1,13 +1,42 @@
 import { z } from 'zod';
+import { InvalidArgumentError } from '../../core/errors.js';
 import type { JobStatus, ScheduleState } from '../../core/types.js';
+import { parse } from '../../core/validation.js';
 
 /**
- * Input schemas shared by the routers. Resource fields reuse the core's own schemas; the
- * wrappers here only add ids and paging, and are strict like the core's (unknown fields fail).
+ * Procedure inputs. A resource's fields (create inputs, update patches) are the core's: tRPC
+ * only types them and the core parses them, once, as it does for every surface. What tRPC adds
+ * around them (ids, paging, list filters) is an envelope parsed here with the core's parser, so
+ * its errors read like the core's; envelopes are strict like the core's inputs (unknown fields fail).
  */
 
+/** An input the core parses: typed for tRPC and the client, passed on as sent once it is an object at all. */
+export function coreInput<T>(): (raw: unknown) => T {
+  return (raw) => {
+    isObject(raw);
+    return raw as T;
+  };
+}
+
+/**
+ * An envelope parsed with the core's parser. A problem with the whole input (not one field)
+ * is reported as `input: ...`: the input of a procedure is one value.
+ */
+export function envelope<S extends z.ZodType>(schema: S): (raw: unknown) => z.output<S> {
+  return (raw) => {
+    try {
+      return parse(schema, raw);
+    } catch (err) {
+      if (err instanceof InvalidArgumentError && err.field === null) throw new InvalidArgumentError(`input: ${err.message}`);
+      throw err;
+    }
+  };
+}
+
+const isObject = envelope(z.looseObject({}));
+
 const pageFields = {
-  /** 0 or absent: the server default (50); larger values are capped (200). */
+  /** 0 or absent: the server default; larger than the maximum: the maximum (TOCK_PAGE_LIMITS). */
   pageSize: z.number().nullish(),
   /** `nextPageToken` of the previous page, unchanged. */
   pageToken: z.string().nullish(),
@@ -17,45 +46,51 @@ const pageFields = {
 export const id = z.string({ message: 'must be a string id' });
 
 /** `{ pageSize?, pageToken? }`, or nothing for the first page at the default size. */
-export const pageInput = z.object(pageFields).strict().optional();
+export const pageInput = envelope(z.object(pageFields).strict().optional());
 /** `{ id }`. */
-export const idInput = z.object({ id }).strict();
-/** `{ id, pageSize?, pageToken? }`: one page of a sub-list (executions). */
-export const idPageInput = z.object({ id, ...pageFields }).strict();
+export const idInput = envelope(z.object({ id }).strict());
+/** A value only the core knows the range of (a status, a kind): typed here, checked by the core. */
+export const coreValue = <T extends string>() => z.custom<T>();
 
-const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
+/** `{ id, pageSize?, pageToken? }`: one page of a sub-list (executions). */
+export const idPageInput = envelope(z.object({ id, ...pageFields }).strict());
 
 /** Paging plus the `status` and `scheduleId` filters of `jobs.list`. */
-export const jobListInput = z
-  .object({
-    ...pageFields,
-    status: z.enum(JOB_STATUSES, { message: `must be one of ${JOB_STATUSES.join(', ')}` }).nullish(),
-    scheduleId: z.string().nullish(),
-  })
-  .strict()
-  .optional();
+export const jobListInput = envelope(
+  z
+    .object({
+      ...pageFields,
+      status: coreValue<JobStatus>().nullish(),
+      scheduleId: z.string().nullish(),
+    })
+    .strict()
+    .optional(),
+);
 
-/** `{ id, patch }`: absent fields of `patch` stay unchanged, `null` clears a nullable one. */
-export function updateInput<P extends z.ZodType>(patch: P) {
-  return z.object({ id, patch }).strict();
+/** `{ id, patch }` of an update: absent fields of `patch` stay unchanged, `null` clears a nullable one. The core parses `patch`. */
+export function updateInput<P>(): (raw: unknown) => { id: string; patch: P } {
+  const parseEnvelope = envelope(z.object({ id, patch: z.looseObject({}) }).strict());
+  return (raw) => parseEnvelope(raw) as { id: string; patch: P };
 }
 
-const SCHEDULE_STATES = ['active', 'paused'] as const satisfies readonly ScheduleState[];
-
 /** Paging plus the `state` filter of `schedules.list`. */
-export const scheduleListInput = z
-  .object({
-    ...pageFields,
-    state: z.enum(SCHEDULE_STATES, { message: `must be one of ${SCHEDULE_STATES.join(', ')}` }).nullish(),
-  })
-  .strict()
-  .optional();
+export const scheduleListInput = envelope(
+  z
+    .object({
+      ...pageFields,
+      state: coreValue<ScheduleState>().nullish(),
+    })
+    .strict()
+    .optional(),
+);
 
 /** `{ id, keepPrevious? }` of `projects.rotateSigningSecret`. */
-export const rotateSigningSecretInput = z
-  .object({
-    id,
-    /** Absent or true: the old secret keeps signing alongside the new one until the next rotation; false drops it at once. */
-    keepPrevious: z.boolean().optional(),
-  })
-  .strict();
+export const rotateSigningSecretInput = envelope(
+  z
+    .object({
+      id,
+      /** Absent or true: the old secret keeps signing alongside the new one until the next rotation; false drops it at once. */
+      keepPrevious: z.boolean().optional(),
+    })
+    .strict(),
+);

@@ -29,28 +29,22 @@ const t = initTRPC.context<TrpcContext>().create({
 export const router = t.router;
 
 /** Outermost middleware of every procedure: maps whatever failed below it, in one place. */
-const mapErrors = t.middleware(async ({ ctx, path, next, getRawInput }) => {
+const mapErrors = t.middleware(async ({ ctx, path, next }) => {
   const result = await next();
   if (result.ok) return result;
-  let rawInput: unknown;
-  try {
-    rawInput = await getRawInput();
-  } catch {
-    rawInput = undefined;
-  }
-  throw toTRPCError(result.error, ctx.logger, { path, rawInput });
+  throw toTRPCError(result.error, ctx.logger, { path });
 });
 
 const baseProcedure = t.procedure.use(mapErrors);
 
 /** Needs a valid key; acts on the account (projects and keys). */
 export const accountProcedure = baseProcedure.use(async ({ ctx, next }) => {
-  const principal = await ctx.core.authenticate(ctx.apiKey);
+  const principal = await ctx.core.authenticate(ctx.identity.apiKey);
   return next({ ctx: { principal } });
 });
 
 /** Needs a valid key and acts on one project: `X-Tock-Project`, the key's own, or the account's default. */
 export const projectProcedure = accountProcedure.use(async ({ ctx, next }) => {
-  const actor = await ctx.core.actor(ctx.principal, ctx.projectId);
+  const actor = await ctx.core.actor(ctx.principal, ctx.identity.projectId);
   return next({ ctx: { actor } });
 });

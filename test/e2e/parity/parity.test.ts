@@ -332,6 +332,10 @@ async function run(make: (t: TestCore, tenant: { actor: Actor; secret: string })
     await step('list schedules after the deletes', () => o.listSchedules());
 
     await fail('schedule with a four-field cron', () => o.createSchedule({ name: 'bad', url: 'https://example.com/x', cron: '* * * *', timezone: 'UTC', headers: {} }));
+    // Parsed by the core alone on every surface, so its own message (not a schema library's) reaches each caller.
+    await fail('schedule with a header name that is not an HTTP token', () =>
+      o.createSchedule({ name: 'bad', url: 'https://example.com/x', cron: '* * * * *', timezone: 'UTC', headers: { 'bad header': 'x' } }),
+    );
     await fail('get the deleted schedule', () => o.getSchedule(id));
     await fail('get the deleted monitor', () => o.getMonitor(m.id as string));
     await fail('get a well-formed unknown job id', () => o.getJob('job_00000000000000000000000000'));
@@ -420,6 +424,7 @@ describe('parity of the core, gRPC and tRPC', () => {
     expect(trpc.failures).toEqual(core.failures);
     expect(core.failures.map(([, f]) => (f as Failure).code)).toEqual([
       'invalid_cron',
+      'invalid_argument',
       'not_found',
       'not_found',
       'not_found',
@@ -427,5 +432,6 @@ describe('parity of the core, gRPC and tRPC', () => {
       'idempotency_conflict',
     ]);
     expect(core.failures[0][1]).toMatchObject({ field: 'cron' });
+    expect(core.failures[1][1]).toMatchObject({ field: 'headers.bad header', message: 'headers.bad header: header names must be HTTP tokens' });
   });
 });

@@ -37,12 +37,12 @@ async function project() {
 describe('the alert outbox', () => {
   it('takes the rows of a finished job inside the result transaction, once however often it is written', async () => {
     const { schedule, job } = await failedRun();
-    const plan = alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, t.core.deps.publicUrl, clock.now());
+    const plan = alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, 'http://tock.test', clock.now());
     expect(plan.alerts.map((x) => `${x.event} ${x.format}`).sort()).toEqual(['job.failed email', 'job.failed job', 'job.failed slack']);
 
     const write = async () => {
       // Each write plans anew (new alert ids), as a retried result write would.
-      const again = alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, t.core.deps.publicUrl, clock.now());
+      const again = alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, 'http://tock.test', clock.now());
       return t.database.db.em().transactional(async (em) => {
         await em.execute(`update jobs set status = 'failed', next_attempt_at = null where id = ?`, [job.id]);
         await em.execute(`update schedules set last_status = 'failed', failure_streak = ? where id = ?`, [plan.failureStreak, schedule.id]);
@@ -67,7 +67,7 @@ describe('the alert outbox', () => {
 
   it('keeps nothing of a result transaction that rolls back', async () => {
     const { schedule, job } = await failedRun();
-    const plan = alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, t.core.deps.publicUrl, clock.now());
+    const plan = alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, 'http://tock.test', clock.now());
     await expect(
       t.database.db.em().transactional(async (em) => {
         await insertAlerts(em, plan.alerts);
@@ -81,7 +81,7 @@ describe('the alert outbox', () => {
 
   it('records a delivery attempt once: the first record of an attempt wins, a second is refused', async () => {
     const { schedule, job } = await failedRun();
-    const plan = alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, t.core.deps.publicUrl, clock.now());
+    const plan = alertsForFinishedJob({ job, execution: null, schedule, run: true, project: await project() }, 'http://tock.test', clock.now());
     const [id] = await t.database.db.em().transactional((em) => insertAlerts(em, plan.alerts.slice(0, 1)));
     const retryAt = new Date(clock.now().getTime() + 30_000);
     expect(await recordDelivery(t.database.db, id, 0, { kind: 'retry', at: clock.now(), nextAttemptAt: retryAt, error: 'HTTP 500' })).toBe(true);

@@ -93,6 +93,11 @@ describe('monitors', () => {
     expect((await rejectionOf(t.core.monitors.recordPing(a.actor, m.id, 'boom' as never))).field).toBe('kind');
   });
 
+  it('refuse an unknown ping kind before looking the monitor up (a bad request, whatever the id)', async () => {
+    expect(await rejectionOf(t.core.monitors.recordPing(a.actor, 'mon_00000000000000000000000000', 'boom' as never))).toMatchObject({ code: 'invalid_argument', field: 'kind' });
+    expect(await rejectionOf(t.core.monitors.pingByToken('x'.repeat(24), 'boom' as never))).toMatchObject({ code: 'invalid_argument', field: 'kind' });
+  });
+
   it('list in creation order with pages', async () => {
     const b = await t.tenant('b');
     const ids = [];

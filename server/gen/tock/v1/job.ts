@@ -143,10 +143,19 @@ export interface Job {
    * When the next attempt is due: `scheduled_at` for the first one, later the
    * retry time. Unset once the job is terminal. Output only.
    */
-  nextAttemptAt?: Date | undefined;
+  nextAttemptAt?:
+    | Date
+    | undefined;
+  /** Headers sent with the terminal-state webhook to `webhook_url`. */
+  webhookHeaders: { [key: string]: string };
 }
 
 export interface Job_HeadersEntry {
+  key: string;
+  value: string;
+}
+
+export interface Job_WebhookHeadersEntry {
   key: string;
   value: string;
 }
@@ -241,6 +250,7 @@ function createBaseJob(): Job {
     lastStatusCode: undefined,
     lastError: "",
     nextAttemptAt: undefined,
+    webhookHeaders: {},
   };
 }
 
@@ -319,6 +329,9 @@ export const Job: MessageFns<Job> = {
     if (message.nextAttemptAt !== undefined) {
       Timestamp.encode(toTimestamp(message.nextAttemptAt), writer.uint32(186).fork()).join();
     }
+    globalThis.Object.entries(message.webhookHeaders).forEach(([key, value]: [string, string]) => {
+      Job_WebhookHeadersEntry.encode({ key: key as any, value }, writer.uint32(194).fork()).join();
+    });
     return writer;
   },
 
@@ -532,6 +545,17 @@ export const Job: MessageFns<Job> = {
             message.nextAttemptAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            const entry24 = Job_WebhookHeadersEntry.decode(reader, reader.uint32());
+            if (entry24.value !== undefined) {
+              message.webhookHeaders[entry24.key] = entry24.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -642,6 +666,33 @@ export const Job: MessageFns<Job> = {
         : isSet(object.next_attempt_at)
         ? fromJsonTimestamp(object.next_attempt_at)
         : undefined,
+      webhookHeaders: isObject(object.webhookHeaders)
+        ? (globalThis.Object.entries(object.webhookHeaders) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.webhook_headers)
+        ? (globalThis.Object.entries(object.webhook_headers) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -722,6 +773,15 @@ export const Job: MessageFns<Job> = {
     if (message.nextAttemptAt !== undefined) {
       obj.nextAttemptAt = message.nextAttemptAt.toISOString();
     }
+    if (message.webhookHeaders) {
+      const entries = globalThis.Object.entries(message.webhookHeaders) as [string, string][];
+      if (entries.length > 0) {
+        obj.webhookHeaders = {};
+        entries.forEach(([k, v]) => {
+          obj.webhookHeaders[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -761,6 +821,15 @@ export const Job: MessageFns<Job> = {
     message.lastStatusCode = object.lastStatusCode ?? undefined;
     message.lastError = object.lastError ?? "";
     message.nextAttemptAt = object.nextAttemptAt ?? undefined;
+    message.webhookHeaders = (globalThis.Object.entries(object.webhookHeaders ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -844,6 +913,91 @@ export const Job_HeadersEntry: MessageFns<Job_HeadersEntry> = {
   },
   fromPartial<I extends Exact<DeepPartial<Job_HeadersEntry>, I>>(object: I): Job_HeadersEntry {
     const message = createBaseJob_HeadersEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseJob_WebhookHeadersEntry(): Job_WebhookHeadersEntry {
+  return { key: "", value: "" };
+}
+
+export const Job_WebhookHeadersEntry: MessageFns<Job_WebhookHeadersEntry> = {
+  encode(message: Job_WebhookHeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Job_WebhookHeadersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseJob_WebhookHeadersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Job_WebhookHeadersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Job_WebhookHeadersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Job_WebhookHeadersEntry>, I>>(base?: I): Job_WebhookHeadersEntry {
+    return Job_WebhookHeadersEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Job_WebhookHeadersEntry>, I>>(object: I): Job_WebhookHeadersEntry {
+    const message = createBaseJob_WebhookHeadersEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;

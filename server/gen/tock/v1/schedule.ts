@@ -171,10 +171,49 @@ export interface Schedule {
    * Whether to alert when a run succeeds after a failed one. Unset on create
    * means true.
    */
-  alertOnRecovery?: boolean | undefined;
+  alertOnRecovery?:
+    | boolean
+    | undefined;
+  /**
+   * When to alert: "on_change" (one alert when it starts failing, one when it
+   * recovers), "every_failure", or "after_failures" (after
+   * `alert_after_failures` failures in a row). Empty on create means
+   * "on_change".
+   */
+  alertPolicy: string;
+  /** With alert_policy "after_failures": how many failures in a row alert. */
+  alertAfterFailures?:
+    | number
+    | undefined;
+  /**
+   * A reminder every this many seconds while still failing or down. Unset
+   * means no reminder.
+   */
+  alertReminderSeconds?:
+    | number
+    | undefined;
+  /**
+   * Message format of alert webhooks: "auto" (from the URL: Slack, Discord,
+   * else JSON), "json", "slack" or "discord". Empty on create means "auto".
+   */
+  alertWebhookFormat: string;
+  /**
+   * http(s) URL every spawned job POSTs its terminal state to (as
+   * Job.webhook_url). Empty means none.
+   */
+  webhookUrl: string;
+  /** Headers sent with those terminal-state webhooks. */
+  webhookHeaders: { [key: string]: string };
+  /** Failed runs in a row since the last success. Output only. */
+  failureStreak: number;
 }
 
 export interface Schedule_HeadersEntry {
+  key: string;
+  value: string;
+}
+
+export interface Schedule_WebhookHeadersEntry {
   key: string;
   value: string;
 }
@@ -306,6 +345,13 @@ function createBaseSchedule(): Schedule {
     alertWebhook: "",
     alertOnFailure: undefined,
     alertOnRecovery: undefined,
+    alertPolicy: "",
+    alertAfterFailures: undefined,
+    alertReminderSeconds: undefined,
+    alertWebhookFormat: "",
+    webhookUrl: "",
+    webhookHeaders: {},
+    failureStreak: 0,
   };
 }
 
@@ -398,6 +444,27 @@ export const Schedule: MessageFns<Schedule> = {
     }
     if (message.alertOnRecovery !== undefined) {
       writer.uint32(224).bool(message.alertOnRecovery);
+    }
+    if (message.alertPolicy !== "") {
+      writer.uint32(234).string(message.alertPolicy);
+    }
+    if (message.alertAfterFailures !== undefined) {
+      writer.uint32(240).int32(message.alertAfterFailures);
+    }
+    if (message.alertReminderSeconds !== undefined) {
+      writer.uint32(248).int32(message.alertReminderSeconds);
+    }
+    if (message.alertWebhookFormat !== "") {
+      writer.uint32(258).string(message.alertWebhookFormat);
+    }
+    if (message.webhookUrl !== "") {
+      writer.uint32(266).string(message.webhookUrl);
+    }
+    globalThis.Object.entries(message.webhookHeaders).forEach(([key, value]: [string, string]) => {
+      Schedule_WebhookHeadersEntry.encode({ key: key as any, value }, writer.uint32(274).fork()).join();
+    });
+    if (message.failureStreak !== 0) {
+      writer.uint32(280).int32(message.failureStreak);
     }
     return writer;
   },
@@ -652,6 +719,65 @@ export const Schedule: MessageFns<Schedule> = {
             message.alertOnRecovery = reader.bool();
             continue;
           }
+          case 29: {
+            if (tag !== 234) {
+              break;
+            }
+
+            message.alertPolicy = reader.string();
+            continue;
+          }
+          case 30: {
+            if (tag !== 240) {
+              break;
+            }
+
+            message.alertAfterFailures = reader.int32();
+            continue;
+          }
+          case 31: {
+            if (tag !== 248) {
+              break;
+            }
+
+            message.alertReminderSeconds = reader.int32();
+            continue;
+          }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.alertWebhookFormat = reader.string();
+            continue;
+          }
+          case 33: {
+            if (tag !== 266) {
+              break;
+            }
+
+            message.webhookUrl = reader.string();
+            continue;
+          }
+          case 34: {
+            if (tag !== 274) {
+              break;
+            }
+
+            const entry34 = Schedule_WebhookHeadersEntry.decode(reader, reader.uint32());
+            if (entry34.value !== undefined) {
+              message.webhookHeaders[entry34.key] = entry34.value;
+            }
+            continue;
+          }
+          case 35: {
+            if (tag !== 280) {
+              break;
+            }
+
+            message.failureStreak = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -767,6 +893,63 @@ export const Schedule: MessageFns<Schedule> = {
         : isSet(object.alert_on_recovery)
         ? globalThis.Boolean(object.alert_on_recovery)
         : undefined,
+      alertPolicy: isSet(object.alertPolicy)
+        ? globalThis.String(object.alertPolicy)
+        : isSet(object.alert_policy)
+        ? globalThis.String(object.alert_policy)
+        : "",
+      alertAfterFailures: isSet(object.alertAfterFailures)
+        ? globalThis.Number(object.alertAfterFailures)
+        : isSet(object.alert_after_failures)
+        ? globalThis.Number(object.alert_after_failures)
+        : undefined,
+      alertReminderSeconds: isSet(object.alertReminderSeconds)
+        ? globalThis.Number(object.alertReminderSeconds)
+        : isSet(object.alert_reminder_seconds)
+        ? globalThis.Number(object.alert_reminder_seconds)
+        : undefined,
+      alertWebhookFormat: isSet(object.alertWebhookFormat)
+        ? globalThis.String(object.alertWebhookFormat)
+        : isSet(object.alert_webhook_format)
+        ? globalThis.String(object.alert_webhook_format)
+        : "",
+      webhookUrl: isSet(object.webhookUrl)
+        ? globalThis.String(object.webhookUrl)
+        : isSet(object.webhook_url)
+        ? globalThis.String(object.webhook_url)
+        : "",
+      webhookHeaders: isObject(object.webhookHeaders)
+        ? (globalThis.Object.entries(object.webhookHeaders) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.webhook_headers)
+        ? (globalThis.Object.entries(object.webhook_headers) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      failureStreak: isSet(object.failureStreak)
+        ? globalThis.Number(object.failureStreak)
+        : isSet(object.failure_streak)
+        ? globalThis.Number(object.failure_streak)
+        : 0,
     };
   },
 
@@ -862,6 +1045,33 @@ export const Schedule: MessageFns<Schedule> = {
     if (message.alertOnRecovery !== undefined) {
       obj.alertOnRecovery = message.alertOnRecovery;
     }
+    if (message.alertPolicy !== "") {
+      obj.alertPolicy = message.alertPolicy;
+    }
+    if (message.alertAfterFailures !== undefined) {
+      obj.alertAfterFailures = Math.round(message.alertAfterFailures);
+    }
+    if (message.alertReminderSeconds !== undefined) {
+      obj.alertReminderSeconds = Math.round(message.alertReminderSeconds);
+    }
+    if (message.alertWebhookFormat !== "") {
+      obj.alertWebhookFormat = message.alertWebhookFormat;
+    }
+    if (message.webhookUrl !== "") {
+      obj.webhookUrl = message.webhookUrl;
+    }
+    if (message.webhookHeaders) {
+      const entries = globalThis.Object.entries(message.webhookHeaders) as [string, string][];
+      if (entries.length > 0) {
+        obj.webhookHeaders = {};
+        entries.forEach(([k, v]) => {
+          obj.webhookHeaders[k] = v;
+        });
+      }
+    }
+    if (message.failureStreak !== 0) {
+      obj.failureStreak = Math.round(message.failureStreak);
+    }
     return obj;
   },
 
@@ -906,6 +1116,21 @@ export const Schedule: MessageFns<Schedule> = {
     message.alertWebhook = object.alertWebhook ?? "";
     message.alertOnFailure = object.alertOnFailure ?? undefined;
     message.alertOnRecovery = object.alertOnRecovery ?? undefined;
+    message.alertPolicy = object.alertPolicy ?? "";
+    message.alertAfterFailures = object.alertAfterFailures ?? undefined;
+    message.alertReminderSeconds = object.alertReminderSeconds ?? undefined;
+    message.alertWebhookFormat = object.alertWebhookFormat ?? "";
+    message.webhookUrl = object.webhookUrl ?? "";
+    message.webhookHeaders = (globalThis.Object.entries(object.webhookHeaders ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.failureStreak = object.failureStreak ?? 0;
     return message;
   },
 };
@@ -989,6 +1214,91 @@ export const Schedule_HeadersEntry: MessageFns<Schedule_HeadersEntry> = {
   },
   fromPartial<I extends Exact<DeepPartial<Schedule_HeadersEntry>, I>>(object: I): Schedule_HeadersEntry {
     const message = createBaseSchedule_HeadersEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSchedule_WebhookHeadersEntry(): Schedule_WebhookHeadersEntry {
+  return { key: "", value: "" };
+}
+
+export const Schedule_WebhookHeadersEntry: MessageFns<Schedule_WebhookHeadersEntry> = {
+  encode(message: Schedule_WebhookHeadersEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Schedule_WebhookHeadersEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSchedule_WebhookHeadersEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Schedule_WebhookHeadersEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Schedule_WebhookHeadersEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Schedule_WebhookHeadersEntry>, I>>(base?: I): Schedule_WebhookHeadersEntry {
+    return Schedule_WebhookHeadersEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Schedule_WebhookHeadersEntry>, I>>(object: I): Schedule_WebhookHeadersEntry {
+    const message = createBaseSchedule_WebhookHeadersEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;

@@ -1,11 +1,11 @@
-import { jobInput } from '../../../core/jobs/service.js';
+import type { JobInput } from '../../../core/jobs/service.js';
 import * as wire from '../codec.js';
-import { idInput, idPageInput, jobListInput } from '../inputs.js';
+import { coreInput, idInput, idPageInput, jobListInput } from '../inputs.js';
 import { projectProcedure as p, router } from '../trpc.js';
 
 /** One-time jobs of the project, and the jobs spawned by schedules (tock.v1.JobService). */
 export const jobsRouter = router({
-  create: p.input(jobInput).mutation(async ({ ctx, input }) => wire.job(await ctx.core.jobs.create(ctx.actor, input))),
+  create: p.input(coreInput<JobInput>()).mutation(async ({ ctx, input }) => wire.job(await ctx.core.jobs.create(ctx.actor, input))),
   get: p.input(idInput).query(async ({ ctx, input }) => wire.job(await ctx.core.jobs.get(ctx.actor, input.id))),
   /** Newest first; optionally only one status or one schedule's jobs. */
   list: p.input(jobListInput).query(async ({ ctx, input }) => wire.page(await ctx.core.jobs.list(ctx.actor, input ?? {}), wire.job)),

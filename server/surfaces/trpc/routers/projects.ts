@@ -1,22 +1,22 @@
-import { keyInput } from '../../../core/keys/service.js';
-import { projectInput, projectPatch } from '../../../core/projects/service.js';
+import type { KeyInput } from '../../../core/keys/service.js';
+import type { ProjectInput, ProjectPatch } from '../../../core/projects/service.js';
 import * as wire from '../codec.js';
-import { idInput, pageInput, rotateSigningSecretInput, updateInput } from '../inputs.js';
+import { coreInput, idInput, pageInput, rotateSigningSecretInput, updateInput } from '../inputs.js';
 import { accountProcedure as p, router } from '../trpc.js';
 
 /** Projects and API keys of the calling key's account (tock.v1.ProjectService). `X-Tock-Project` is not used here. */
 export const projectsRouter = router({
-  create: p.input(projectInput).mutation(async ({ ctx, input }) => wire.project(await ctx.core.projects.create(ctx.principal, input))),
+  create: p.input(coreInput<ProjectInput>()).mutation(async ({ ctx, input }) => wire.project(await ctx.core.projects.create(ctx.principal, input))),
   get: p.input(idInput).query(async ({ ctx, input }) => wire.project(await ctx.core.projects.get(ctx.principal, input.id))),
   list: p.input(pageInput).query(async ({ ctx, input }) => wire.page(await ctx.core.projects.list(ctx.principal, input ?? {}), wire.project)),
   update: p
-    .input(updateInput(projectPatch))
+    .input(updateInput<ProjectPatch>())
     .mutation(async ({ ctx, input }) => wire.project(await ctx.core.projects.update(ctx.principal, input.id, input.patch))),
   delete: p.input(idInput).mutation(async ({ ctx, input }) => {
     await ctx.core.projects.delete(ctx.principal, input.id);
   }),
   /** The secret is in this response only; it cannot be read again. */
-  createKey: p.input(keyInput).mutation(async ({ ctx, input }) => {
+  createKey: p.input(coreInput<KeyInput>()).mutation(async ({ ctx, input }) => {
     const { key, secret } = await ctx.core.keys.create(ctx.principal, input);
     return { key: wire.apiKey(key), secret };
   }),

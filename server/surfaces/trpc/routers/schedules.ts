@@ -1,16 +1,16 @@
-import { scheduleInput, schedulePatch } from '../../../core/schedules/service.js';
+import type { ScheduleInput, SchedulePatch } from '../../../core/schedules/service.js';
 import * as wire from '../codec.js';
-import { idInput, idPageInput, scheduleListInput, updateInput } from '../inputs.js';
+import { coreInput, idInput, idPageInput, scheduleListInput, updateInput } from '../inputs.js';
 import { projectProcedure as p, router } from '../trpc.js';
 
 /** Schedules of the project: recurring HTTP calls (tock.v1.ScheduleService). */
 export const schedulesRouter = router({
-  create: p.input(scheduleInput).mutation(async ({ ctx, input }) => wire.schedule(await ctx.core.schedules.create(ctx.actor, input))),
+  create: p.input(coreInput<ScheduleInput>()).mutation(async ({ ctx, input }) => wire.schedule(await ctx.core.schedules.create(ctx.actor, input))),
   get: p.input(idInput).query(async ({ ctx, input }) => wire.schedule(await ctx.core.schedules.get(ctx.actor, input.id))),
   /** Oldest first; optionally only `active` or only `paused` schedules. */
   list: p.input(scheduleListInput).query(async ({ ctx, input }) => wire.page(await ctx.core.schedules.list(ctx.actor, input ?? {}), wire.schedule)),
   update: p
-    .input(updateInput(schedulePatch))
+    .input(updateInput<SchedulePatch>())
     .mutation(async ({ ctx, input }) => wire.schedule(await ctx.core.schedules.update(ctx.actor, input.id, input.patch))),
   delete: p.input(idInput).mutation(async ({ ctx, input }) => {
     await ctx.core.schedules.delete(ctx.actor, input.id);

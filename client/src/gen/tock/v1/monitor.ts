@@ -162,7 +162,46 @@ export interface Monitor {
    * plus grace). Unset while the monitor is "new", "down" or "paused".
    * Output only.
    */
-  nextDeadlineAt?: Date | undefined;
+  nextDeadlineAt?:
+    | Date
+    | undefined;
+  /**
+   * When the monitor last sent a down or up alert. Unset if it never has.
+   * Output only.
+   */
+  lastAlertAt?:
+    | Date
+    | undefined;
+  /**
+   * When to alert: "on_change" (one alert when it starts failing, one when it
+   * recovers), "every_failure", or "after_failures" (after
+   * `alert_after_failures` failures in a row). Empty on create means
+   * "on_change".
+   */
+  alertPolicy: string;
+  /** With alert_policy "after_failures": how many failures in a row alert. */
+  alertAfterFailures?:
+    | number
+    | undefined;
+  /**
+   * A reminder every this many seconds while still failing or down. Unset
+   * means no reminder.
+   */
+  alertReminderSeconds?:
+    | number
+    | undefined;
+  /**
+   * Message format of alert webhooks: "auto" (from the URL: Slack, Discord,
+   * else JSON), "json", "slack" or "discord". Empty on create means "auto".
+   */
+  alertWebhookFormat: string;
+  /**
+   * Missed deadlines or fail pings in a row since the last success. Output
+   * only.
+   */
+  failureStreak: number;
+  /** When the status last changed. Unset if it never has. Output only. */
+  statusChangedAt?: Date | undefined;
 }
 
 /** Request of MonitorService.CreateMonitor. */
@@ -267,6 +306,13 @@ function createBaseMonitor(): Monitor {
     key: "",
     lastStartAt: undefined,
     nextDeadlineAt: undefined,
+    lastAlertAt: undefined,
+    alertPolicy: "",
+    alertAfterFailures: undefined,
+    alertReminderSeconds: undefined,
+    alertWebhookFormat: "",
+    failureStreak: 0,
+    statusChangedAt: undefined,
   };
 }
 
@@ -322,6 +368,27 @@ export const Monitor: MessageFns<Monitor> = {
     }
     if (message.nextDeadlineAt !== undefined) {
       Timestamp.encode(toTimestamp(message.nextDeadlineAt), writer.uint32(138).fork()).join();
+    }
+    if (message.lastAlertAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastAlertAt), writer.uint32(146).fork()).join();
+    }
+    if (message.alertPolicy !== "") {
+      writer.uint32(154).string(message.alertPolicy);
+    }
+    if (message.alertAfterFailures !== undefined) {
+      writer.uint32(160).int32(message.alertAfterFailures);
+    }
+    if (message.alertReminderSeconds !== undefined) {
+      writer.uint32(168).int32(message.alertReminderSeconds);
+    }
+    if (message.alertWebhookFormat !== "") {
+      writer.uint32(178).string(message.alertWebhookFormat);
+    }
+    if (message.failureStreak !== 0) {
+      writer.uint32(184).int32(message.failureStreak);
+    }
+    if (message.statusChangedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.statusChangedAt), writer.uint32(194).fork()).join();
     }
     return writer;
   },
@@ -475,6 +542,62 @@ export const Monitor: MessageFns<Monitor> = {
             message.nextDeadlineAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.lastAlertAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.alertPolicy = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.alertAfterFailures = reader.int32();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.alertReminderSeconds = reader.int32();
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.alertWebhookFormat = reader.string();
+            continue;
+          }
+          case 23: {
+            if (tag !== 184) {
+              break;
+            }
+
+            message.failureStreak = reader.int32();
+            continue;
+          }
+          case 24: {
+            if (tag !== 194) {
+              break;
+            }
+
+            message.statusChangedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -550,6 +673,41 @@ export const Monitor: MessageFns<Monitor> = {
         : isSet(object.next_deadline_at)
         ? fromJsonTimestamp(object.next_deadline_at)
         : undefined,
+      lastAlertAt: isSet(object.lastAlertAt)
+        ? fromJsonTimestamp(object.lastAlertAt)
+        : isSet(object.last_alert_at)
+        ? fromJsonTimestamp(object.last_alert_at)
+        : undefined,
+      alertPolicy: isSet(object.alertPolicy)
+        ? globalThis.String(object.alertPolicy)
+        : isSet(object.alert_policy)
+        ? globalThis.String(object.alert_policy)
+        : "",
+      alertAfterFailures: isSet(object.alertAfterFailures)
+        ? globalThis.Number(object.alertAfterFailures)
+        : isSet(object.alert_after_failures)
+        ? globalThis.Number(object.alert_after_failures)
+        : undefined,
+      alertReminderSeconds: isSet(object.alertReminderSeconds)
+        ? globalThis.Number(object.alertReminderSeconds)
+        : isSet(object.alert_reminder_seconds)
+        ? globalThis.Number(object.alert_reminder_seconds)
+        : undefined,
+      alertWebhookFormat: isSet(object.alertWebhookFormat)
+        ? globalThis.String(object.alertWebhookFormat)
+        : isSet(object.alert_webhook_format)
+        ? globalThis.String(object.alert_webhook_format)
+        : "",
+      failureStreak: isSet(object.failureStreak)
+        ? globalThis.Number(object.failureStreak)
+        : isSet(object.failure_streak)
+        ? globalThis.Number(object.failure_streak)
+        : 0,
+      statusChangedAt: isSet(object.statusChangedAt)
+        ? fromJsonTimestamp(object.statusChangedAt)
+        : isSet(object.status_changed_at)
+        ? fromJsonTimestamp(object.status_changed_at)
+        : undefined,
     };
   },
 
@@ -606,6 +764,27 @@ export const Monitor: MessageFns<Monitor> = {
     if (message.nextDeadlineAt !== undefined) {
       obj.nextDeadlineAt = message.nextDeadlineAt.toISOString();
     }
+    if (message.lastAlertAt !== undefined) {
+      obj.lastAlertAt = message.lastAlertAt.toISOString();
+    }
+    if (message.alertPolicy !== "") {
+      obj.alertPolicy = message.alertPolicy;
+    }
+    if (message.alertAfterFailures !== undefined) {
+      obj.alertAfterFailures = Math.round(message.alertAfterFailures);
+    }
+    if (message.alertReminderSeconds !== undefined) {
+      obj.alertReminderSeconds = Math.round(message.alertReminderSeconds);
+    }
+    if (message.alertWebhookFormat !== "") {
+      obj.alertWebhookFormat = message.alertWebhookFormat;
+    }
+    if (message.failureStreak !== 0) {
+      obj.failureStreak = Math.round(message.failureStreak);
+    }
+    if (message.statusChangedAt !== undefined) {
+      obj.statusChangedAt = message.statusChangedAt.toISOString();
+    }
     return obj;
   },
 
@@ -631,6 +810,13 @@ export const Monitor: MessageFns<Monitor> = {
     message.key = object.key ?? "";
     message.lastStartAt = object.lastStartAt ?? undefined;
     message.nextDeadlineAt = object.nextDeadlineAt ?? undefined;
+    message.lastAlertAt = object.lastAlertAt ?? undefined;
+    message.alertPolicy = object.alertPolicy ?? "";
+    message.alertAfterFailures = object.alertAfterFailures ?? undefined;
+    message.alertReminderSeconds = object.alertReminderSeconds ?? undefined;
+    message.alertWebhookFormat = object.alertWebhookFormat ?? "";
+    message.failureStreak = object.failureStreak ?? 0;
+    message.statusChangedAt = object.statusChangedAt ?? undefined;
     return message;
   },
 };

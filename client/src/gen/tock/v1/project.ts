@@ -37,7 +37,21 @@ export interface Project {
     | Date
     | undefined;
   /** When the project was last changed. Output only. */
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /** E-mail address that receives the project's alerts. Empty means none. */
+  notifyEmail: string;
+  /**
+   * http(s) URL that receives the project's alerts as signed webhooks. Empty
+   * means none.
+   */
+  notifyWebhookUrl: string;
+  /**
+   * Message format of those webhooks: "auto", "json", "slack" or "discord".
+   * Empty on create means "auto".
+   */
+  notifyWebhookFormat: string;
 }
 
 /**
@@ -179,7 +193,15 @@ export interface RevokeKeyRequest {
 }
 
 function createBaseProject(): Project {
-  return { id: "", name: "", createdAt: undefined, updatedAt: undefined };
+  return {
+    id: "",
+    name: "",
+    createdAt: undefined,
+    updatedAt: undefined,
+    notifyEmail: "",
+    notifyWebhookUrl: "",
+    notifyWebhookFormat: "",
+  };
 }
 
 export const Project: MessageFns<Project> = {
@@ -195,6 +217,15 @@ export const Project: MessageFns<Project> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.notifyEmail !== "") {
+      writer.uint32(42).string(message.notifyEmail);
+    }
+    if (message.notifyWebhookUrl !== "") {
+      writer.uint32(50).string(message.notifyWebhookUrl);
+    }
+    if (message.notifyWebhookFormat !== "") {
+      writer.uint32(58).string(message.notifyWebhookFormat);
     }
     return writer;
   },
@@ -244,6 +275,30 @@ export const Project: MessageFns<Project> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.notifyEmail = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.notifyWebhookUrl = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.notifyWebhookFormat = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -270,6 +325,21 @@ export const Project: MessageFns<Project> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      notifyEmail: isSet(object.notifyEmail)
+        ? globalThis.String(object.notifyEmail)
+        : isSet(object.notify_email)
+        ? globalThis.String(object.notify_email)
+        : "",
+      notifyWebhookUrl: isSet(object.notifyWebhookUrl)
+        ? globalThis.String(object.notifyWebhookUrl)
+        : isSet(object.notify_webhook_url)
+        ? globalThis.String(object.notify_webhook_url)
+        : "",
+      notifyWebhookFormat: isSet(object.notifyWebhookFormat)
+        ? globalThis.String(object.notifyWebhookFormat)
+        : isSet(object.notify_webhook_format)
+        ? globalThis.String(object.notify_webhook_format)
+        : "",
     };
   },
 
@@ -287,6 +357,15 @@ export const Project: MessageFns<Project> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.notifyEmail !== "") {
+      obj.notifyEmail = message.notifyEmail;
+    }
+    if (message.notifyWebhookUrl !== "") {
+      obj.notifyWebhookUrl = message.notifyWebhookUrl;
+    }
+    if (message.notifyWebhookFormat !== "") {
+      obj.notifyWebhookFormat = message.notifyWebhookFormat;
+    }
     return obj;
   },
 
@@ -299,6 +378,9 @@ export const Project: MessageFns<Project> = {
     message.name = object.name ?? "";
     message.createdAt = object.createdAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.notifyEmail = object.notifyEmail ?? "";
+    message.notifyWebhookUrl = object.notifyWebhookUrl ?? "";
+    message.notifyWebhookFormat = object.notifyWebhookFormat ?? "";
     return message;
   },
 };
