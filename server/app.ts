@@ -91,7 +91,11 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     limits: config.http,
     mount: async (app) => {
       await app.register(trpcPlugin, { prefix: '/trpc', core, logger });
-      await app.register(restPlugin, { core, logger });
+      await app.register(restPlugin, {
+        core,
+        logger,
+        limits: { ratePerKey: config.http.apiRatePerKey, bodyLimit: config.http.apiBodyLimit, rateLimitKeys: config.http.rateLimitKeys },
+      });
     },
   });
   logger.info({ port: http.port, mode }, 'HTTP listening (REST, tRPC, health)');

@@ -50,6 +50,10 @@ export interface HttpLimits {
   signupRatePerIp: number;
   /** Clients (tokens, addresses) each rate limit remembers; the least recently seen are forgotten first. */
   rateLimitKeys: number;
+  /** REST dialect requests per API key (or per client address without one) per minute (0 = no limit). */
+  apiRatePerKey: number;
+  /** Largest REST dialect request body, in bytes (413 past it). */
+  apiBodyLimit: number;
 }
 
 export const HTTP_LIMIT_DEFAULTS: HttpLimits = {
@@ -61,6 +65,8 @@ export const HTTP_LIMIT_DEFAULTS: HttpLimits = {
   pingRatePerIp: 600,
   signupRatePerIp: 10,
   rateLimitKeys: 10_000,
+  apiRatePerKey: 6_000,
+  apiBodyLimit: 2 * 1024 * 1024,
 };
 
 const schema = z.object({
@@ -98,6 +104,8 @@ const schema = z.object({
   TOCK_PING_RATE_PER_IP: rate(HTTP_LIMIT_DEFAULTS.pingRatePerIp),
   TOCK_SIGNUP_RATE_PER_IP: rate(HTTP_LIMIT_DEFAULTS.signupRatePerIp),
   TOCK_RATE_LIMIT_KEYS: positiveInt(HTTP_LIMIT_DEFAULTS.rateLimitKeys),
+  TOCK_API_RATE_PER_KEY: rate(HTTP_LIMIT_DEFAULTS.apiRatePerKey),
+  TOCK_API_BODY_LIMIT: positiveInt(HTTP_LIMIT_DEFAULTS.apiBodyLimit),
 }).superRefine((c, ctx) => {
   // Node refuses a headers timeout above the request timeout; say so at start-up instead.
   if (c.TOCK_HTTP_HEADERS_TIMEOUT_MS > c.TOCK_HTTP_REQUEST_TIMEOUT_MS) {
@@ -180,6 +188,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       pingRatePerIp: c.TOCK_PING_RATE_PER_IP,
       signupRatePerIp: c.TOCK_SIGNUP_RATE_PER_IP,
       rateLimitKeys: c.TOCK_RATE_LIMIT_KEYS,
+      apiRatePerKey: c.TOCK_API_RATE_PER_KEY,
+      apiBodyLimit: c.TOCK_API_BODY_LIMIT,
     },
   };
 }

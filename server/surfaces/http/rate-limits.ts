@@ -23,7 +23,13 @@ export interface RateLimit {
  * stays bounded whatever the number of tokens or addresses seen. Needs `@fastify/rate-limit`
  * registered on an enclosing context. The hook's limits are shared by every route it is put on.
  */
-export function rateLimitHook(app: FastifyInstance, limits: RateLimit[], keys: number) {
+export function rateLimitHook(
+  app: FastifyInstance,
+  limits: RateLimit[],
+  keys: number,
+  /** How the 429 is sent; default Tock's own error shape. A REST dialect passes its own. */
+  reject: (reply: FastifyReply, status: number, code: string, message: string) => FastifyReply = sendError,
+) {
   const checks = limits
     .filter((l) => l.max > 0)
     .map((l) => {
@@ -36,7 +42,7 @@ export function rateLimitHook(app: FastifyInstance, limits: RateLimit[], keys: n
       const r = await check(req);
       if (r.isAllowed || !r.isExceeded) continue;
       const retryAfter = Math.max(1, r.ttlInSeconds);
-      sendError(
+      reject(
         reply.header('retry-after', String(retryAfter)),
         429,
         'rate_limited',

@@ -1,27 +1,57 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { HTTP_LIMIT_DEFAULTS } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
+import { registerDialect, type Dialect, type DialectLimits } from './dialect.js';
 
-/** What every REST dialect plugin is given. */
+/** What the REST gateway is given by the composition root. */
 export interface RestOptions {
   core: Core;
   logger: Logger;
+  limits?: Partial<DialectLimits>;
 }
-
-/** One REST dialect: an encapsulated plugin with its routes, its codec and its one error handler. */
-export type RestDialect = FastifyPluginAsync<RestOptions>;
 
 /**
  * The dialects served on the HTTP port, each at the paths its document gives (they do not
- * collide). None is written yet: each lands as a folder beside this file (prikke/, cronpulse/,
- * fliq/, cronpeek/, krafter/) and one entry here.
+ * collide): Prikke at `/`, CronPulse at `/api/v1/projects` and `/api/v1/jobs`, Fliq at `/v1`,
+ * CronPeek at `/api/v1/{accounts,monitors,ping}` and `/api/health`, Krafter at
+ * `/api/v1/cron/jobs`. Each is a folder beside this file with its routes, its codec and one
+ * entry here.
  */
-export const DIALECTS: RestDialect[] = [];
+export const DIALECTS: Dialect[] = [];
 
 /**
- * Registers every dialect, each in its own encapsulated context, so one dialect's error
- * handler, auth hook and body parsers never apply to another's routes or to the rest of the port.
+ * Registers every dialect, each in its own encapsulated context (see dialect.ts), and the
+ * OpenAPI 3.1 description of all of them at `/openapi.json`, generated from the same zod schemas
+ * the routes validate with.
  */
 export async function restPlugin(app: FastifyInstance, opts: RestOptions): Promise<void> {
-  for (const dialect of DIALECTS) await app.register(dialect, opts);
+  const limits: DialectLimits = {
+    ratePerKey: opts.limits?.ratePerKey ?? HTTP_LIMIT_DEFAULTS.apiRatePerKey,
+    bodyLimit: opts.limits?.bodyLimit ?? HTTP_LIMIT_DEFAULTS.apiBodyLimit,
+    rateLimitKeys: opts.limits?.rateLimitKeys ?? HTTP_LIMIT_DEFAULTS.rateLimitKeys,
+  };
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tock REST gateway',
+        description: 'The documented APIs of five hosted schedulers, served by Tock. Every key works with every dialect.',
+        version: '1',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+      tags: DIALECTS.map((d) => ({ name: d.name })),
+    },
+    transform: jsonSchemaTransform,
+  });
+  for (const dialect of DIALECTS) await registerDialect(app, dialect, { core: opts.core, logger: opts.logger, limits });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
