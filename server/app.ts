@@ -76,7 +76,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     waker = createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) });
   }
 
-  const core = createCore({ db, waker, publicUrl: config.publicUrl });
+  const core = createCore({ db, waker, publicUrl: config.publicUrl, allowTargets: config.allowTargets });
   const boot = await core.bootstrap();
 
   const http = await startHttpServer({
@@ -90,7 +90,13 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     mounts: [{ prefix: '/trpc', handler: createTrpcHandler({ core, logger }) }],
   });
   logger.info({ port: http.port, mode }, 'HTTP listening (REST, tRPC, health)');
-  const grpc = await startGrpcServer({ core, port: config.grpcPort, host: config.host, logger });
+  const grpc = await startGrpcServer({
+    core,
+    port: config.grpcPort,
+    host: config.host,
+    logger,
+    connection: { maxConnectionAgeMs: config.grpcMaxConnectionAgeMs },
+  });
 
   let stopping: Promise<void> | null = null;
   return {

@@ -45,6 +45,7 @@ const schema = z.object({
   TOCK_MISFIRE_THRESHOLD_MS: positiveInt(60_000),
   TOCK_SCHEDULER: bool(true),
   TOCK_SHUTDOWN_DEADLINE_MS: positiveInt(25_000),
+  TOCK_GRPC_MAX_CONNECTION_AGE_MS: positiveInt(1_800_000),
 });
 
 export type RawConfig = z.infer<typeof schema>;
@@ -68,6 +69,8 @@ export interface Config {
   /** false: serve the APIs only, fire nothing (an API-only node). */
   schedulerEnabled: boolean;
   shutdownDeadlineMs: number;
+  /** gRPC connections are recycled (GOAWAY) after this, so clients behind a load balancer rebalance. */
+  grpcMaxConnectionAgeMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -99,5 +102,6 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     misfireThresholdMs: c.TOCK_MISFIRE_THRESHOLD_MS,
     schedulerEnabled: c.TOCK_SCHEDULER,
     shutdownDeadlineMs: c.TOCK_SHUTDOWN_DEADLINE_MS,
+    grpcMaxConnectionAgeMs: c.TOCK_GRPC_MAX_CONNECTION_AGE_MS,
   };
 }

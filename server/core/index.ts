@@ -12,6 +12,7 @@ import { noopWaker, type Waker } from './wake.js';
 import { email, name, parse } from './validation.js';
 import { AlreadyExistsError } from './errors.js';
 import { isUniqueViolation } from '../store/errors.js';
+import { TargetAllowList } from './targets.js';
 import type { Account } from './types.js';
 
 export const signUpInput = z.object({ email, name: name.optional() }).strict();
@@ -70,8 +71,15 @@ export class Core {
   }
 }
 
-export function createCore(opts: { db: Database; clock?: Clock; waker?: Waker; publicUrl: string }): Core {
-  return new Core({ db: opts.db, clock: opts.clock ?? systemClock, waker: opts.waker ?? noopWaker, publicUrl: opts.publicUrl });
+/** `allowTargets`: TOCK_ALLOW_TARGETS entries (CIDRs, IPs, host names); none by default. */
+export function createCore(opts: { db: Database; clock?: Clock; waker?: Waker; publicUrl: string; allowTargets?: readonly string[] }): Core {
+  return new Core({
+    db: opts.db,
+    clock: opts.clock ?? systemClock,
+    waker: opts.waker ?? noopWaker,
+    publicUrl: opts.publicUrl,
+    allowTargets: new TargetAllowList(opts.allowTargets ?? []),
+  });
 }
 
 export * from './errors.js';

@@ -10,17 +10,18 @@ import { isId, newId } from '../ids.js';
 import { checkCron, checkInterval, checkTimezone, nextRunAfter } from '../schedules/timing.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Monitor, Page, PageRequest, PingKind } from '../types.js';
-import { checkHttpUrl, email, name, parse, userKey } from '../validation.js';
+import type { TargetAllowList } from '../targets.js';
+import { checkHttpUrl, cronText, email, name, parse, targetUrl, timezoneText, userKey } from '../validation.js';
 
 const fields = {
   key: userKey.nullish(),
   name: name.optional(),
   periodSeconds: z.number().nullish(),
-  cron: z.string().nullish(),
-  timezone: z.string().nullish(),
+  cron: cronText.nullish(),
+  timezone: timezoneText.nullish(),
   graceSeconds: z.number().int('must be an integer').min(0, 'must be 0 or more').max(30 * 86_400, 'must be at most 2592000 (30 days)').optional(),
   alertEmail: email.nullish(),
-  alertWebhook: z.string().nullish(),
+  alertWebhook: targetUrl.nullish(),
 };
 export const monitorInput = z.object(fields).strict();
 export const monitorPatch = z.object(fields).strict();
@@ -37,13 +38,13 @@ export interface PingMeta {
   body?: string | null;
 }
 
-function checkMonitor(m: Monitor): void {
+function checkMonitor(m: Monitor, allow: TargetAllowList): void {
   m.timezone = checkTimezone(m.timezone);
   if (m.cron && m.periodSeconds !== null) throw new InvalidArgumentError('Set either cron or period_seconds, not both', 'cron');
   if (!m.cron && m.periodSeconds === null) throw new InvalidArgumentError('Set period_seconds or cron', 'period_seconds');
   if (m.cron) m.cron = checkCron(m.cron, m.timezone);
   else checkInterval(m.periodSeconds!, 'period_seconds');
-  if (m.alertWebhook) m.alertWebhook = checkHttpUrl(m.alertWebhook, 'alert_webhook');
+  if (m.alertWebhook) m.alertWebhook = checkHttpUrl(m.alertWebhook, 'alert_webhook', allow);
 }
 
 /** The deadline after a ping at `at`: the next expected ping plus grace. */
@@ -88,7 +89,7 @@ export class MonitorService {
       createdAt: now,
       updatedAt: now,
     };
-    checkMonitor(m);
+    checkMonitor(m, this.deps.allowTargets);
     try {
       await this.deps.db.em().insert(MonitorEntity, m);
     } catch (err) {
@@ -119,7 +120,7 @@ export class MonitorService {
     if (p.cron && p.periodSeconds === undefined) next.periodSeconds = null;
     if (p.periodSeconds != null && p.cron === undefined) next.cron = null;
     if (p.timezone === null) next.timezone = 'UTC';
-    checkMonitor(next);
+    checkMonitor(next, this.deps.allowTargets);
     next.updatedAt = this.deps.clock.now();
     if (next.status === 'up' && next.lastPingAt) next.nextDeadlineAt = deadlineAfter(next, next.lastPingAt);
     const { id: _i, projectId: _p, shard: _s, createdAt: _c, pingToken: _t, ...changes } = next;

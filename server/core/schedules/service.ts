@@ -9,10 +9,13 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../erro
 import { isId, newId } from '../ids.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, Page, PageRequest, Schedule, ScheduleState } from '../types.js';
+import type { TargetAllowList } from '../targets.js';
 import {
   backoffMs,
   body,
   checkHttpUrl,
+  cronText,
+  description,
   email,
   expectedStatus,
   headers,
@@ -20,7 +23,9 @@ import {
   maxRetries,
   name,
   parse,
+  targetUrl,
   timeoutMs,
+  timezoneText,
   userKey,
 } from '../validation.js';
 import { checkCron, checkInterval, checkTimezone, nextRunAfter } from './timing.js';
@@ -28,13 +33,13 @@ import { checkCron, checkInterval, checkTimezone, nextRunAfter } from './timing.
 const fields = {
   key: userKey.nullish(),
   name: name.optional(),
-  description: z.string().max(2000).nullish(),
-  url: z.string(),
+  description: description.nullish(),
+  url: targetUrl,
   method: httpMethod.optional(),
   headers: headers.optional(),
   body: body.nullish(),
-  cron: z.string().nullish(),
-  timezone: z.string().nullish(),
+  cron: cronText.nullish(),
+  timezone: timezoneText.nullish(),
   intervalSeconds: z.number().nullish(),
   timeoutMs: timeoutMs.optional(),
   maxRetries: maxRetries.optional(),
@@ -45,13 +50,13 @@ const fields = {
   misfire: z.enum(['fire_once', 'skip'], { message: "must be 'fire_once' or 'skip'" }).optional(),
   state: z.enum(['active', 'paused'], { message: "must be 'active' or 'paused'" }).optional(),
   alertEmail: email.nullish(),
-  alertWebhook: z.string().nullish(),
+  alertWebhook: targetUrl.nullish(),
   alertOnFailure: z.boolean().optional(),
   alertOnRecovery: z.boolean().optional(),
 };
 
 export const scheduleInput = z.object(fields).strict();
-export const schedulePatch = z.object({ ...fields, url: z.string().optional() }).strict();
+export const schedulePatch = z.object({ ...fields, url: targetUrl.optional() }).strict();
 export type ScheduleInput = z.input<typeof scheduleInput>;
 export type SchedulePatch = z.input<typeof schedulePatch>;
 
@@ -95,10 +100,10 @@ export const SCHEDULE_DEFAULTS = {
   misfire: 'fire_once',
 } as const;
 
-/** Checks the fields that need more than a shape (URL, cron, time zone, trigger choice). */
-function checkSchedule(s: Schedule): void {
-  s.url = checkHttpUrl(s.url);
-  if (s.alertWebhook) s.alertWebhook = checkHttpUrl(s.alertWebhook, 'alert_webhook');
+/** Checks the fields that need more than a shape (URLs against the target allow list, cron, time zone, trigger choice). */
+function checkSchedule(s: Schedule, allow: TargetAllowList): void {
+  s.url = checkHttpUrl(s.url, 'url', allow);
+  if (s.alertWebhook) s.alertWebhook = checkHttpUrl(s.alertWebhook, 'alert_webhook', allow);
   s.timezone = checkTimezone(s.timezone);
   if (s.cron && s.intervalSeconds !== null) {
     throw new InvalidArgumentError('Set either cron or interval_seconds, not both', 'cron');
@@ -158,7 +163,7 @@ export class ScheduleService {
       createdAt: now,
       updatedAt: now,
     };
-    checkSchedule(s);
+    checkSchedule(s, this.deps.allowTargets);
     s.name = p.name ?? p.key ?? defaultName(s.url);
     s.nextRunAt = s.state === 'active' ? nextRunAfter(s, now) : null;
     try {
@@ -208,7 +213,7 @@ export class ScheduleService {
     if (p.intervalSeconds != null && p.cron === undefined) next.cron = null;
     if (p.timezone === null) next.timezone = SCHEDULE_DEFAULTS.timezone;
     if (p.name === undefined && p.key && current.name === current.key) next.name = p.key;
-    checkSchedule(next);
+    checkSchedule(next, this.deps.allowTargets);
     const now = this.deps.clock.now();
     const triggerChanged =
       next.cron !== current.cron || next.timezone !== current.timezone || next.intervalSeconds !== current.intervalSeconds;

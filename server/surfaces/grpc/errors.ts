@@ -2,6 +2,7 @@ import { Metadata, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   AlreadyExistsError,
+  boundedMessage,
   FailedPreconditionError,
   IdempotencyConflictError,
   InvalidArgumentError,
@@ -57,7 +58,7 @@ export function toGrpcStatus(err: unknown, logger: Logger): GrpcErrorStatus {
   const field = 'field' in err && typeof err.field === 'string' ? err.field : null;
   if (field) metadata.set(ERROR_FIELD_KEY, asciiValue(field));
   if (err instanceof RateLimitedError) metadata.set(RETRY_AFTER_KEY, String(err.retryAfterMs));
-  return { code, details: wellFormed(err.message), metadata };
+  return { code, details: wellFormed(boundedMessage(err.message)), metadata };
 }
 
 /** grpc-js throws on metadata values outside printable ASCII; field paths may carry a client's map key. */
