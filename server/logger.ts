@@ -26,15 +26,34 @@ function isDatabaseError(err: unknown): err is ErrorFields {
 }
 
 /**
- * The driver's own message without the statement knex puts in front (`<sql> - <message>`), with
- * every double-quoted part replaced unless it is one of the error's own identifiers: PostgreSQL
- * quotes values there too (`invalid input syntax for type integer: "abc"`).
+ * The driver's own message, without what the ORM and knex wrap around it: MikroORM appends
+ * `\n - detail: …` and `\n - hint: …` (values of the row), and knex prefixes the statement with its
+ * parameters inlined (`<sql> - <message>`). The message is the first ` - ` part that holds no
+ * single quote: every inlined string value is single-quoted, so a part that starts inside the
+ * statement holds one. PostgreSQL quotes values in double quotes there too (`invalid input
+ * syntax for type integer: "abc"`) and does not escape quotes inside them, so everything from
+ * the first to the last double quote that is not one of the error's own identifiers is replaced.
+ * When no part qualifies, only the SQLSTATE is given.
  */
-function driverMessage(err: ErrorFields): string {
-  const cut = err.message.lastIndexOf(' - ');
-  const message = cut >= 0 ? err.message.slice(cut + 3) : err.message;
-  const names = new Set(DB_ERROR_NAMES.map((k) => err[k]).filter((v): v is string => typeof v === 'string'));
-  return message.replace(/"([^"]*)"/g, (quoted, inner: string) => (names.has(inner) ? quoted : '"…"'));
+function driverMessage(err: ErrorFields & { detail?: unknown; hint?: unknown }): string {
+  let message = err.message;
+  for (const [key, value] of [
+    ['hint', err.hint],
+    ['detail', err.detail],
+  ] as const) {
+    const suffix = `\n - ${key}: ${String(value)}`;
+    if (typeof value === 'string' && message.endsWith(suffix)) message = message.slice(0, -suffix.length);
+  }
+  let part: string | null = message.includes("'") ? null : message;
+  for (let at = message.indexOf(' - '); at >= 0 && part === null; at = message.indexOf(' - ', at + 1)) {
+    if (!message.includes("'", at)) part = message.slice(at + 3);
+  }
+  if (part === null) return `SQLSTATE ${String(err.code)}`;
+  const names = DB_ERROR_NAMES.map((k) => err[k]).filter((v): v is string => typeof v === 'string' && !v.includes('\u0000'));
+  let kept = part;
+  names.forEach((n, i) => (kept = kept.split(`"${n}"`).join(`\u0000${i}\u0000`)));
+  kept = kept.replace(/"[\s\S]*"|"[\s\S]*$/, '"…"');
+  return kept.replace(/\u0000(\d+)\u0000/g, (_, i: string) => `"${names[Number(i)]}"`);
 }
 
 /** Stack frames only: the first lines of a stack repeat the message. */

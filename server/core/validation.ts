@@ -6,10 +6,17 @@ import { HTTP_METHODS } from './types.js';
 // Only camelCase property names are translated; record keys (header names) stay as sent.
 const snake = (s: string) => (/^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$/.test(s) ? s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`) : s);
 
+/** Fields whose keys are the caller's own names (header names): kept as sent in a path. */
+const MAP_FIELDS = new Set(['headers']);
+
 /** Field path as callers of every surface spell it: snake_case, dotted, with indexes. */
 export function fieldPath(path: readonly PropertyKey[]): string {
   return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${snake(String(p))}`))
+    .map((p, i) => {
+      if (typeof p === 'number') return `[${p}]`;
+      const name = i > 0 && MAP_FIELDS.has(String(path[i - 1])) ? String(p) : snake(String(p));
+      return `${i > 0 ? '.' : ''}${name}`;
+    })
     .join('');
 }
 
@@ -96,18 +103,17 @@ const PROTOTYPE_NAME_MESSAGE = 'is not allowed as a header name (a reserved Java
 // else fails every attempt at send time, so it is refused when stored.
 const HEADER_VALUE = /^[\t\x20-\x7E\x80-\xFF]*$/;
 
+/** Why `name` cannot be a header name, or null when it can. */
+function headerNameProblem(name: string): string | null {
+  if (name.length === 0) return 'header names must not be empty';
+  if (name.length > LIMITS.headerName) return `header names must be at most ${LIMITS.headerName} characters`;
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) return 'header names must be HTTP tokens';
+  const lower = name.toLowerCase();
+  return CLIENT_MANAGED_HEADERS.get(lower) ?? (PROTOTYPE_NAMES.has(lower) ? PROTOTYPE_NAME_MESSAGE : null);
+}
+
 const headerMap = z.record(
-  z
-    .string()
-    .min(1, 'header names must not be empty')
-    .max(LIMITS.headerName, `header names must be at most ${LIMITS.headerName} characters`)
-    .regex(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/, 'header names must be HTTP tokens')
-    .superRefine((name, ctx) => {
-      const lower = name.toLowerCase();
-      const managed = CLIENT_MANAGED_HEADERS.get(lower);
-      if (managed) ctx.addIssue({ code: 'custom', message: managed });
-      else if (PROTOTYPE_NAMES.has(lower)) ctx.addIssue({ code: 'custom', message: PROTOTYPE_NAME_MESSAGE });
-    }),
+  z.string(),
   z
     .string()
     .max(LIMITS.headerValue, `header values must be at most ${LIMITS.headerValue} characters`)
@@ -115,13 +121,22 @@ const headerMap = z.record(
 );
 
 /**
- * Outbound request headers. The raw object is looked at first: a record parser drops an own
- * `__proto__` key without a word, and a huge object is refused before each entry is parsed.
+ * Outbound request headers. Names are judged on the raw object, before the record parser: it
+ * drops an own `__proto__` key without a word, and a huge object is refused before each entry
+ * is parsed. Each problem is reported at `headers.<name>`.
  */
 export const headers = z.preprocess<Record<string, string>, typeof headerMap, Record<string, string>>((value, ctx) => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
-  if (Object.hasOwn(value, '__proto__')) ctx.addIssue({ code: 'custom', path: ['__proto__'], message: PROTOTYPE_NAME_MESSAGE, input: value });
-  else if (Object.keys(value).length > LIMITS.headerCount) ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.headerCount} headers`, input: value });
+  const names = Object.keys(value);
+  if (Object.hasOwn(value, '__proto__')) names.unshift('__proto__');
+  if (names.length > LIMITS.headerCount) {
+    ctx.addIssue({ code: 'custom', message: `at most ${LIMITS.headerCount} headers`, input: value });
+    return value;
+  }
+  for (const name of names) {
+    const problem = headerNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem, input: name });
+  }
   return value;
 }, headerMap);
 export const body = z.string().max(LIMITS.body, 'must be at most 1 MiB');

@@ -114,3 +114,11 @@ export function nextRunAfter(trigger: Trigger, after: Date, anchor?: Date | null
   const steps = behind < 0 ? 1 : Math.floor(behind / stepMs) + 1;
   return new Date(anchor.getTime() + steps * stepMs);
 }
+
+/** Entry counts and estimated bytes of the caches above (for tests and diagnostics). */
+export function timingCacheSizes(): { zones: { entries: number; bytes: number }; crons: { entries: number; bytes: number } } {
+  return {
+    zones: { entries: validZones.size, bytes: validZones.bytes },
+    crons: { entries: cronCache.size, bytes: cronCache.bytes },
+  };
+}

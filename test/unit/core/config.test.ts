@@ -16,6 +16,12 @@ describe('config', () => {
     expect(c.publicUrl).toBe('http://localhost:9000');
   });
 
+  it('recycles gRPC connections after 30 minutes unless TOCK_GRPC_MAX_CONNECTION_AGE_MS says otherwise', () => {
+    expect(parseConfig({}).grpcMaxConnectionAgeMs).toBe(1_800_000);
+    expect(parseConfig({ TOCK_GRPC_MAX_CONNECTION_AGE_MS: '600000' }).grpcMaxConnectionAgeMs).toBe(600_000);
+    expect(() => parseConfig({ TOCK_GRPC_MAX_CONNECTION_AGE_MS: '0' })).toThrow("Invalid TOCK_GRPC_MAX_CONNECTION_AGE_MS='0': expected a positive integer");
+  });
+
   it.each([
     [{ PORT: 'abc' }, "Invalid PORT='abc': expected a port number"],
     [{ GRPC_PORT: '70000' }, "Invalid GRPC_PORT='70000': expected a port number between 0 and 65535"],
