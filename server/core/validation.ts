@@ -60,9 +60,16 @@ export const LIMITS = {
 } as const;
 
 const atMost = (max: number) => `must be at most ${max} characters`;
-export const text = (max: number) => z.string().max(max, atMost(max));
 
-export const name = z.string().trim().min(1, 'must not be empty').max(LIMITS.name, atMost(LIMITS.name));
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** True when `s` can be stored as PostgreSQL text: no NUL (refused by the database) and no lone surrogate (silently replaced on the way). */
+export const storable = (s: string): boolean => !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+const STORABLE_MESSAGE = 'must not contain NUL characters or unpaired surrogates (send well-formed Unicode text)';
+
+/** A text field of at most `max` characters that the database stores as sent. */
+export const text = (max: number) => z.string().max(max, atMost(max)).refine(storable, STORABLE_MESSAGE);
+
+export const name = z.string().trim().min(1, 'must not be empty').max(LIMITS.name, atMost(LIMITS.name)).refine(storable, STORABLE_MESSAGE);
 export const userKey = z
   .string()
   .min(1, 'must not be empty')
@@ -74,7 +81,8 @@ export const httpMethod = z
   .transform((m) => m.toUpperCase())
   .pipe(z.enum(HTTP_METHODS, { message: `must be one of ${HTTP_METHODS.join(', ')}` }));
 export const targetUrl = text(LIMITS.url);
-export const cronText = text(LIMITS.cron);
+// An empty cron is neither a pattern nor "no pattern" (that is null, or leaving the field out).
+export const cronText = text(LIMITS.cron).min(1, 'must not be empty (leave it out or send null for none)');
 export const timezoneText = text(LIMITS.timezone);
 export const description = text(LIMITS.description);
 export const idText = text(LIMITS.id);
@@ -139,7 +147,7 @@ export const headers = z.preprocess<Record<string, string>, typeof headerMap, Re
   }
   return value;
 }, headerMap);
-export const body = z.string().max(LIMITS.body, 'must be at most 1 MiB');
+export const body = z.string().max(LIMITS.body, 'must be at most 1 MiB').refine(storable, STORABLE_MESSAGE);
 export const email = z.string().max(LIMITS.email, atMost(LIMITS.email)).email('must be an email address');
 export const timeoutMs = z.number().int('must be an integer').min(1, 'must be at least 1 ms').max(300_000, 'must be at most 300000 ms (5 minutes)');
 export const maxRetries = z.number().int('must be an integer').min(0, 'must be 0 or more').max(20, 'must be at most 20');

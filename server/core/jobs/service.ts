@@ -44,7 +44,7 @@ export const jobInput = z
     retryBackoffMs: backoffMs.optional(),
     retryBackoffMaxMs: backoffMs.optional(),
     expectedStatus: expectedStatus.optional(),
-    idempotencyKey: z.string().min(1, 'must not be empty').max(LIMITS.idempotencyKey, `must be at most ${LIMITS.idempotencyKey} characters`).nullish(),
+    idempotencyKey: text(LIMITS.idempotencyKey).min(1, 'must not be empty').nullish(),
     webhookUrl: targetUrl.nullish(),
   })
   .strict();

@@ -32,6 +32,14 @@ export const PING_KINDS = ['success', 'start', 'fail'] as const;
 export const DEFAULT_GRACE_SECONDS = 60;
 const MAX_PING_BODY = 10_000;
 
+/**
+ * Ping metadata kept as text the database can store: a ping counts whatever its body holds, so
+ * NUL characters and unpaired surrogates are replaced rather than refused.
+ */
+function storableText(s: string): string {
+  return s.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
 export interface PingMeta {
   sourceIp?: string | null;
   userAgent?: string | null;
@@ -44,7 +52,8 @@ function checkMonitor(m: Monitor, allow: TargetAllowList): void {
   if (!m.cron && m.periodSeconds === null) throw new InvalidArgumentError('Set period_seconds or cron', 'period_seconds');
   if (m.cron) m.cron = checkCron(m.cron, m.timezone);
   else checkInterval(m.periodSeconds!, 'period_seconds');
-  if (m.alertWebhook) m.alertWebhook = checkHttpUrl(m.alertWebhook, 'alert_webhook', allow);
+  // An empty webhook means none, as an unset one does on gRPC.
+  m.alertWebhook = m.alertWebhook ? checkHttpUrl(m.alertWebhook, 'alert_webhook', allow) : null;
 }
 
 /** The deadline after a ping at `at`: the next expected ping plus grace. */
@@ -190,9 +199,9 @@ export class MonitorService {
       monitorId: m.id,
       kind,
       receivedAt: now,
-      sourceIp: meta.sourceIp ?? null,
-      userAgent: meta.userAgent?.slice(0, 512) ?? null,
-      body: meta.body?.slice(0, MAX_PING_BODY) ?? null,
+      sourceIp: meta.sourceIp ? storableText(meta.sourceIp.slice(0, 64)) : null,
+      userAgent: meta.userAgent ? storableText(meta.userAgent.slice(0, 512)) : null,
+      body: meta.body ? storableText(meta.body.slice(0, MAX_PING_BODY)) : null,
     });
     const changes: Partial<Monitor> = { updatedAt: now };
     if (kind === 'start') changes.lastStartAt = now;

@@ -103,7 +103,8 @@ export const SCHEDULE_DEFAULTS = {
 /** Checks the fields that need more than a shape (URLs against the target allow list, cron, time zone, trigger choice). */
 function checkSchedule(s: Schedule, allow: TargetAllowList): void {
   s.url = checkHttpUrl(s.url, 'url', allow);
-  if (s.alertWebhook) s.alertWebhook = checkHttpUrl(s.alertWebhook, 'alert_webhook', allow);
+  // An empty webhook means none, as an unset one does on gRPC.
+  s.alertWebhook = s.alertWebhook ? checkHttpUrl(s.alertWebhook, 'alert_webhook', allow) : null;
   s.timezone = checkTimezone(s.timezone);
   if (s.cron && s.intervalSeconds !== null) {
     throw new InvalidArgumentError('Set either cron or interval_seconds, not both', 'cron');

@@ -181,6 +181,27 @@ describe('a host header', () => {
   });
 });
 
+describe('text the database cannot store as sent', () => {
+  it('refuses a NUL character or an unpaired surrogate in a name, a body or a description, naming the field', async () => {
+    expect(await trpcCreate('schedule', { name: 'nightly\u0000' })).toMatchObject({ status: 400, field: 'name' });
+    expect(await trpcCreate('job', { body: '{"a":"\u0000"}' })).toMatchObject({ status: 400, field: 'body' });
+    expect(await trpcCreate('schedule', { description: 'half \ud83d' })).toMatchObject({ status: 400, field: 'description' });
+    const g = await grpcCall(s.grpc.monitors, s.grpc.monitors.createMonitor, { monitor: Monitor.fromPartial({ periodSeconds: 60, name: 'a\u0000b' }) }, s.tenant.secret);
+    expect(g).toMatchObject({ ok: false, code: status.INVALID_ARGUMENT, tockField: 'name' });
+  });
+
+  it('refuses an empty cron next to an interval instead of failing the trigger constraint', async () => {
+    expect(await trpcCall(s, 'monitors.create', { periodSeconds: 60, cron: '' })).toMatchObject({ status: 400, field: 'cron' });
+    expect(await trpcCreate('schedule', { cron: '' })).toMatchObject({ status: 400, field: 'cron' });
+  });
+
+  it('stores an empty alert webhook as none', async () => {
+    const created = await trpcCreate('schedule', { alertWebhook: '' });
+    expect(created.status).toBe(200);
+    expect((created.data as { alertWebhook: string | null }).alertWebhook).toBeNull();
+  });
+});
+
 describe('none of the above', () => {
   it('was an internal error', () => {
     expect(s.grpcErrors).toEqual([]);
