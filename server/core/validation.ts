@@ -61,9 +61,12 @@ export const LIMITS = {
 
 const atMost = (max: number) => `must be at most ${max} characters`;
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-/** True when `s` can be stored as PostgreSQL text: no NUL (refused by the database) and no lone surrogate (silently replaced on the way). */
-export const storable = (s: string): boolean => !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+// NUL is refused by PostgreSQL text; an unpaired surrogate would be replaced on the way to it.
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** True when `s` can be stored as PostgreSQL text exactly as sent. */
+export const storable = (s: string): boolean => !UNSTORABLE.test(s);
+/** `s` with what PostgreSQL text cannot hold as sent replaced by U+FFFD. */
+export const storableText = (s: string): string => s.replace(new RegExp(UNSTORABLE.source, 'g'), '\uFFFD');
 const STORABLE_MESSAGE = 'must not contain NUL characters or unpaired surrogates (send well-formed Unicode text)';
 
 /** A text field of at most `max` characters that the database stores as sent. */

@@ -11,7 +11,7 @@ import { checkCron, checkInterval, checkTimezone, nextRunAfter } from '../schedu
 import { shardOf } from '../shard.js';
 import type { Actor, Monitor, Page, PageRequest, PingKind } from '../types.js';
 import type { TargetAllowList } from '../targets.js';
-import { checkHttpUrl, cronText, email, name, parse, targetUrl, timezoneText, userKey } from '../validation.js';
+import { checkHttpUrl, cronText, email, name, parse, storableText, targetUrl, timezoneText, userKey } from '../validation.js';
 
 const fields = {
   key: userKey.nullish(),
@@ -31,14 +31,6 @@ export type MonitorPatch = z.input<typeof monitorPatch>;
 export const PING_KINDS = ['success', 'start', 'fail'] as const;
 export const DEFAULT_GRACE_SECONDS = 60;
 const MAX_PING_BODY = 10_000;
-
-/**
- * Ping metadata kept as text the database can store: a ping counts whatever its body holds, so
- * NUL characters and unpaired surrogates are replaced rather than refused.
- */
-function storableText(s: string): string {
-  return s.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-}
 
 export interface PingMeta {
   sourceIp?: string | null;
@@ -194,6 +186,7 @@ export class MonitorService {
     }
     const now = this.deps.clock.now();
     const em = this.deps.db.em();
+    // A ping counts whatever its metadata holds: text the database cannot store is replaced, not refused.
     await em.insert(PingEntity, {
       id: newId('ping'),
       monitorId: m.id,

@@ -195,6 +195,14 @@ describe('text the database cannot store as sent', () => {
     expect(await trpcCreate('schedule', { cron: '' })).toMatchObject({ status: 400, field: 'cron' });
   });
 
+  it('counts a ping whose body holds a NUL character or an unpaired surrogate, keeping the body with them replaced', async () => {
+    const id = ((await trpcCall(s, 'monitors.create', { periodSeconds: 60 })).data as { id: string }).id;
+    const ping = await trpcCall(s, 'monitors.recordPing', { id, body: 'exit\u0000code \ud800 1' });
+    expect(ping).toMatchObject({ status: 200, data: { pingCount: 1, status: 'up' } });
+    const [row] = await s.t.database.db.execute<{ body: string }>('select body from pings where monitor_id = ?', [id]);
+    expect(row.body).toBe('exit\ufffdcode \ufffd 1');
+  });
+
   it('stores an empty alert webhook as none', async () => {
     const created = await trpcCreate('schedule', { alertWebhook: '' });
     expect(created.status).toBe(200);
