@@ -15,6 +15,7 @@ import { noopWaker, type Waker } from './wake.js';
 import { email, name, parse } from './validation.js';
 import { AlreadyExistsError } from './errors.js';
 import { isUniqueViolation } from '../store/errors.js';
+import { TargetAllowList } from './targets.js';
 import type { Account } from './types.js';
 
 export const signUpInput = z.object({ email, name: name.optional() }).strict();
@@ -82,13 +83,22 @@ export class Core {
   }
 }
 
-export function createCore(opts: { db: Database; clock?: Clock; waker?: Waker; publicUrl: string; pingLogSize?: number }): Core {
+/** `allowTargets`: TOCK_ALLOW_TARGETS entries (CIDRs, IPs, host names); none by default. */
+export function createCore(opts: {
+  db: Database;
+  clock?: Clock;
+  waker?: Waker;
+  publicUrl: string;
+  pingLogSize?: number;
+  allowTargets?: readonly string[];
+}): Core {
   return new Core({
     db: opts.db,
     clock: opts.clock ?? systemClock,
     waker: opts.waker ?? noopWaker,
     publicUrl: opts.publicUrl,
     pingLogSize: opts.pingLogSize ?? DEFAULT_PING_LOG_SIZE,
+    allowTargets: new TargetAllowList(opts.allowTargets ?? []),
   });
 }
 

@@ -5,12 +5,12 @@ import { listExecutions } from '../executions/history.js';
 import { isUniqueViolation } from '../../store/errors.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
-import { IdempotencyConflictError, InvalidArgumentError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
+import { echo, IdempotencyConflictError, InvalidArgumentError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import { SCHEDULE_DEFAULTS } from '../schedules/service.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, JobStatus, Page, PageRequest } from '../types.js';
-import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, maxRetries, parse, timeoutMs } from '../validation.js';
+import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, LIMITS, maxRetries, parse, targetUrl, text, timeoutMs } from '../validation.js';
 
 export const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 
@@ -29,21 +29,23 @@ returning attempts`;
 
 /** How far ahead a one-time job may be scheduled. */
 const MAX_AHEAD_MS = 5 * 366 * 86_400_000;
+/** The earliest `scheduled_at`: earlier is a mistake (it would run at once anyway), and far earlier is outside what the database stores. */
+export const EARLIEST_SCHEDULED_AT = new Date('2000-01-01T00:00:00Z');
 
 export const jobInput = z
   .object({
-    url: z.string(),
+    url: targetUrl,
     method: httpMethod.optional(),
     headers: headers.optional(),
     body: body.nullish(),
-    scheduledAt: z.union([z.date(), z.string(), z.number()]).nullish(),
+    scheduledAt: z.union([z.date(), text(LIMITS.id), z.number()]).nullish(),
     timeoutMs: timeoutMs.optional(),
     maxRetries: maxRetries.optional(),
     retryBackoffMs: backoffMs.optional(),
     retryBackoffMaxMs: backoffMs.optional(),
     expectedStatus: expectedStatus.optional(),
-    idempotencyKey: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters').nullish(),
-    webhookUrl: z.string().nullish(),
+    idempotencyKey: text(LIMITS.idempotencyKey).min(1, 'must not be empty').nullish(),
+    webhookUrl: targetUrl.nullish(),
     webhookHeaders: headers.optional(),
   })
   .strict();
@@ -58,7 +60,10 @@ function toDate(value: Date | string | number | null | undefined, now: Date): Da
   if (value === null || value === undefined) return now;
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime())) {
-    throw new InvalidArgumentError(`scheduled_at: '${String(value)}' is not a date (use RFC 3339, e.g. 2026-01-01T09:00:00Z)`, 'scheduled_at');
+    throw new InvalidArgumentError(`scheduled_at: '${echo(value)}' is not a date (use RFC 3339, e.g. 2026-01-01T09:00:00Z)`, 'scheduled_at');
+  }
+  if (d.getTime() < EARLIEST_SCHEDULED_AT.getTime()) {
+    throw new InvalidArgumentError(`scheduled_at: must not be before ${EARLIEST_SCHEDULED_AT.toISOString()} (a past time runs at once)`, 'scheduled_at');
   }
   if (d.getTime() - now.getTime() > MAX_AHEAD_MS) {
     throw new InvalidArgumentError('scheduled_at: must be within 5 years from now', 'scheduled_at');
@@ -93,7 +98,7 @@ export class JobService {
       scheduleId: null,
       shard: shardOf(id),
       source: 'api',
-      url: checkHttpUrl(p.url),
+      url: checkHttpUrl(p.url, 'url', this.deps.allowTargets),
       method: p.method ?? SCHEDULE_DEFAULTS.method,
       headers: p.headers ?? {},
       body: p.body ?? null,
@@ -104,7 +109,7 @@ export class JobService {
       retryBackoffMaxMs: p.retryBackoffMaxMs ?? SCHEDULE_DEFAULTS.retryBackoffMaxMs,
       expectedStatus: p.expectedStatus ?? [],
       idempotencyKey: p.idempotencyKey ?? null,
-      webhookUrl: p.webhookUrl ? checkHttpUrl(p.webhookUrl, 'webhook_url') : null,
+      webhookUrl: p.webhookUrl ? checkHttpUrl(p.webhookUrl, 'webhook_url', this.deps.allowTargets) : null,
       webhookHeaders: p.webhookHeaders ?? {},
       status: 'scheduled',
       attempts: 0,
@@ -153,6 +158,8 @@ export class JobService {
     if (filter.status != null && !(JOB_STATUSES as readonly string[]).includes(filter.status)) {
       throw new InvalidArgumentError(`status: must be one of ${JOB_STATUSES.join(', ')}`, 'status');
     }
+    // A malformed schedule id matches no job, like an unknown one; it does not reach the database.
+    if (filter.scheduleId && !isId('schedule', filter.scheduleId)) return { items: [], nextPageToken: null };
     return findPage(
       this.deps.db.em(),
       JobEntity,

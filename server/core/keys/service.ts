@@ -7,13 +7,13 @@ import { NotFoundError, PermissionDeniedError, UnauthenticatedError } from '../e
 import { isId, newId } from '../ids.js';
 import { findPage } from '../../store/pages.js';
 import type { ApiKey, Page, PageRequest, Principal, Scope } from '../types.js';
-import { name, parse } from '../validation.js';
+import { idText, name, parse } from '../validation.js';
 
 export const keyInput = z
   .object({
     name: name.optional(),
-    projectId: z.string().nullish(),
-    scopes: z.array(z.string()).max(20).nullish(),
+    projectId: idText.nullish(),
+    scopes: z.array(idText).max(20, 'at most 20 scopes').nullish(),
   })
   .strict();
 export type KeyInput = z.input<typeof keyInput>;

@@ -10,10 +10,13 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../erro
 import { isId, newId } from '../ids.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, Page, PageRequest, Schedule, ScheduleState, Updatable } from '../types.js';
+import type { TargetAllowList } from '../targets.js';
 import {
   backoffMs,
   body,
   checkHttpUrl,
+  cronText,
+  description,
   email,
   expectedStatus,
   headers,
@@ -21,7 +24,9 @@ import {
   maxRetries,
   name,
   parse,
+  targetUrl,
   timeoutMs,
+  timezoneText,
   userKey,
 } from '../validation.js';
 import { checkCron, checkInterval, checkTimezone, nextRunAfter } from './timing.js';
@@ -31,13 +36,13 @@ export const SCHEDULE_STATES = ['active', 'paused'] as const satisfies readonly 
 const fields = {
   key: userKey.nullish(),
   name: name.optional(),
-  description: z.string().max(2000).nullish(),
-  url: z.string(),
+  description: description.nullish(),
+  url: targetUrl,
   method: httpMethod.optional(),
   headers: headers.optional(),
   body: body.nullish(),
-  cron: z.string().nullish(),
-  timezone: z.string().nullish(),
+  cron: cronText.nullish(),
+  timezone: timezoneText.nullish(),
   intervalSeconds: z.number().nullish(),
   timeoutMs: timeoutMs.optional(),
   maxRetries: maxRetries.optional(),
@@ -48,16 +53,16 @@ const fields = {
   misfire: z.enum(['fire_once', 'skip'], { message: "must be 'fire_once' or 'skip'" }).optional(),
   state: z.enum(SCHEDULE_STATES, { message: "must be 'active' or 'paused'" }).optional(),
   alertEmail: email.nullish(),
-  alertWebhook: z.string().nullish(),
+  alertWebhook: targetUrl.nullish(),
   alertOnFailure: z.boolean().optional(),
   alertOnRecovery: z.boolean().optional(),
   ...alertSettingFields,
-  webhookUrl: z.string().nullish(),
+  webhookUrl: targetUrl.nullish(),
   webhookHeaders: headers.optional(),
 };
 
 export const scheduleInput = z.object(fields).strict();
-export const schedulePatch = z.object({ ...fields, url: z.string().optional() }).strict();
+export const schedulePatch = z.object({ ...fields, url: targetUrl.optional() }).strict();
 export type ScheduleInput = z.input<typeof scheduleInput>;
 export type SchedulePatch = z.input<typeof schedulePatch>;
 
@@ -140,11 +145,12 @@ export const SCHEDULE_UPDATABLE: Updatable<SchedulePatch> = {
   state: SCHEDULE_DEFAULTS.state,
 };
 
-/** Checks the fields that need more than a shape (URL, cron, time zone, trigger choice). */
-function checkSchedule(s: Schedule): void {
-  s.url = checkHttpUrl(s.url);
-  s.alertWebhook = checkWebhookUrl(s.alertWebhook, 'alert_webhook');
-  s.webhookUrl = checkWebhookUrl(s.webhookUrl, 'webhook_url');
+/** Checks the fields that need more than a shape (URLs against the target allow list, cron, time zone, trigger choice). */
+function checkSchedule(s: Schedule, allow: TargetAllowList): void {
+  s.url = checkHttpUrl(s.url, 'url', allow);
+  // An empty webhook means none, as an unset one does on gRPC.
+  s.alertWebhook = checkWebhookUrl(s.alertWebhook, 'alert_webhook', allow);
+  s.webhookUrl = checkWebhookUrl(s.webhookUrl, 'webhook_url', allow);
   s.timezone = checkTimezone(s.timezone);
   if (s.cron && s.intervalSeconds !== null) {
     throw new InvalidArgumentError('Set either cron or interval_seconds, not both', 'cron');
@@ -214,7 +220,7 @@ export class ScheduleService {
       createdAt: now,
       updatedAt: now,
     };
-    checkSchedule(s);
+    checkSchedule(s, this.deps.allowTargets);
     settlePolicy(s, {});
     s.name = p.name ?? p.key ?? defaultName(s.url);
     s.nextRunAt = s.state === 'active' ? nextRunAfter(s, now) : null;
@@ -271,7 +277,7 @@ export class ScheduleService {
     if (p.intervalSeconds != null && p.cron === undefined) next.cron = null;
     if (p.timezone === null) next.timezone = SCHEDULE_DEFAULTS.timezone;
     if (p.name === undefined && p.key && current.name === current.key) next.name = p.key;
-    checkSchedule(next);
+    checkSchedule(next, this.deps.allowTargets);
     settlePolicy(next, p);
     const now = this.deps.clock.now();
     const triggerChanged =

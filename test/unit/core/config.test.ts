@@ -33,6 +33,12 @@ describe('config', () => {
     expect(parseConfig({ TOCK_PING_RATE_PER_IP: '0', TOCK_SIGNUP_RATE_PER_IP: '3' }).http).toMatchObject({ pingRatePerIp: 0, signupRatePerIp: 3 });
   });
 
+  it('recycles gRPC connections after 30 minutes unless TOCK_GRPC_MAX_CONNECTION_AGE_MS says otherwise', () => {
+    expect(parseConfig({}).grpcMaxConnectionAgeMs).toBe(1_800_000);
+    expect(parseConfig({ TOCK_GRPC_MAX_CONNECTION_AGE_MS: '600000' }).grpcMaxConnectionAgeMs).toBe(600_000);
+    expect(() => parseConfig({ TOCK_GRPC_MAX_CONNECTION_AGE_MS: '0' })).toThrow("Invalid TOCK_GRPC_MAX_CONNECTION_AGE_MS='0': expected a positive integer");
+  });
+
   it.each([
     [{ TOCK_PING_RATE_PER_TOKEN: '-1' }, "Invalid TOCK_PING_RATE_PER_TOKEN='-1': expected a whole number (0 = no limit)"],
     [{ TOCK_HTTP_MAX_CONNECTIONS: '0' }, "Invalid TOCK_HTTP_MAX_CONNECTIONS='0': expected a positive integer"],
