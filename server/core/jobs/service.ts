@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { JobEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { listExecutions } from '../executions/history.js';
-import { isUniqueViolation } from '../../store/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js';
+import { findJob, findJobByIdempotencyKey, insertJob } from '../../store/statements/jobs.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { IdempotencyConflictError, InvalidArgumentError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
@@ -118,13 +119,15 @@ export class JobService {
       throw new InvalidArgumentError('retry_backoff_max_ms: must be at least retry_backoff_ms', 'retry_backoff_max_ms');
     }
     try {
-      await this.deps.db.em().insert(JobEntity, job);
+      await insertJob(this.deps.db, job);
     } catch (err) {
       if (job.idempotencyKey && isUniqueViolation(err, 'jobs_project_idempotency_uq')) {
-        const existing = await this.deps.db.em().findOne(JobEntity, { projectId: actor.projectId, idempotencyKey: job.idempotencyKey });
+        const existing = await findJobByIdempotencyKey(this.deps.db, actor.projectId, job.idempotencyKey);
         if (existing && sameCall(existing, job)) return { job: existing, created: false };
         throw new IdempotencyConflictError(job.idempotencyKey, existing?.id ?? 'unknown');
       }
+      // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
+      if (isForeignKeyViolation(err, 'jobs_project_id_fkey')) throw new NotFoundError('project', actor.projectId);
       throw err;
     }
     this.deps.waker.wake('job', job.shard, scheduledAt);
@@ -191,8 +194,8 @@ export class JobService {
 
   private async load(actor: Actor, id: string): Promise<Job> {
     if (!isId('job', id)) throw new NotFoundError('job', id);
-    const row = await this.deps.db.em().findOne(JobEntity, { id, projectId: actor.projectId });
-    if (!row) throw new NotFoundError('job', id);
-    return row;
+    const job = await findJob(this.deps.db, actor.projectId, id);
+    if (!job) throw new NotFoundError('job', id);
+    return job;
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MonitorEntity, PingEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
-import { isUniqueViolation } from '../../store/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js';
 import { randomToken } from '../auth/secrets.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
@@ -93,6 +93,8 @@ export class MonitorService {
       await this.deps.db.em().insert(MonitorEntity, m);
     } catch (err) {
       if (isUniqueViolation(err, 'monitors_project_key_uq')) throw new AlreadyExistsError('monitor', 'key', m.key!);
+      // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
+      if (isForeignKeyViolation(err, 'monitors_project_id_fkey')) throw new NotFoundError('project', actor.projectId);
       throw err;
     }
     return m;

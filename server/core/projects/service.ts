@@ -7,6 +7,8 @@ import { FailedPreconditionError, NotFoundError, PermissionDeniedError } from '.
 import { isId, newId } from '../ids.js';
 import type { Account, Page, PageRequest, Principal, Project } from '../types.js';
 import { findPage } from '../../store/pages.js';
+import { findProjectId, firstProjectId } from '../../store/statements/projects.js';
+import type { AuthCaches } from '../auth/cache.js';
 import { name, parse } from '../validation.js';
 
 export const projectInput = z.object({ name }).strict();
@@ -19,7 +21,10 @@ export function toProject(row: ProjectRow): Project {
 }
 
 export class ProjectService {
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly caches: AuthCaches,
+  ) {}
 
   /** Creates an account with its first project (used by bootstrap and sign-up). */
   async createAccount(input: { name: string; email?: string | null; projectName?: string }): Promise<{ account: Account; project: Project }> {
@@ -110,6 +115,7 @@ export class ProjectService {
       await tx.nativeDelete(ApiKeyEntity, { projectId: id });
       await tx.nativeDelete(ProjectEntity, { id, accountId: principal.accountId });
     });
+    this.caches.forgetProject(id);
   }
 
   /**
@@ -139,12 +145,21 @@ export class ProjectService {
     return { current, previous };
   }
 
-  /** The project a request acts on: the key's own project, the one asked for, or the account's oldest. */
-  async resolve(principal: Principal, requested: string | null | undefined): Promise<ProjectRow> {
-    if (requested) return this.getRow(principal, requested);
-    if (principal.keyProjectId) return this.getRow(principal, principal.keyProjectId);
-    const row = await this.deps.db.em().findOne(ProjectEntity, { accountId: principal.accountId }, { orderBy: { id: 'asc' } });
-    if (!row) throw new FailedPreconditionError('This account has no project; create one first');
-    return row;
+  /**
+   * The id of the project a request acts on: the one asked for, the key's own, or the account's
+   * oldest. Cached per node (see AuthCaches): read once per account and project asked per TTL.
+   */
+  async resolveId(principal: Principal, requested: string | null | undefined): Promise<string> {
+    const wanted = requested || principal.keyProjectId;
+    if (wanted && (!isId('project', wanted) || (principal.keyProjectId && principal.keyProjectId !== wanted))) {
+      throw new NotFoundError('project', wanted);
+    }
+    const key = `${principal.accountId}\u0000${wanted ?? ''}`;
+    const id = await this.caches.projects.get(key, () =>
+      wanted ? findProjectId(this.deps.db, principal.accountId, wanted) : firstProjectId(this.deps.db, principal.accountId),
+    );
+    if (id) return id;
+    if (wanted) throw new NotFoundError('project', wanted);
+    throw new FailedPreconditionError('This account has no project; create one first');
   }
 }

@@ -1,0 +1,127 @@
+/**
+ * The API's hot statements on `jobs`: insert one job, read one by id or by idempotency key.
+ * Lean: prepared statements through `Database.query`, rows mapped to the domain `Job` here and
+ * nowhere else (the ORM entity in ../entities.ts maps the same columns for the other paths).
+ */
+import type { Job } from '../../core/types.js';
+import type { Database } from '../database.js';
+import { dateOf, isoOf, jsonOf, msColumn } from './columns.js';
+
+const SELECT = `select id, project_id, schedule_id, shard, source, url, method, headers, body, ${msColumn('scheduled_at')},
+       timeout_ms, max_retries, retry_backoff_ms, retry_backoff_max_ms, expected_status, idempotency_key, webhook_url,
+       status, attempts, ${msColumn('next_attempt_at')}, last_status_code, last_error, ${msColumn('created_at')},
+       ${msColumn('updated_at')}, ${msColumn('finished_at')}
+  from jobs`;
+
+const BY_ID_SQL = `${SELECT} where id = $1 and project_id = $2`;
+const BY_IDEMPOTENCY_KEY_SQL = `${SELECT} where project_id = $1 and idempotency_key = $2`;
+
+const INSERT_SQL = `insert into jobs (id, project_id, schedule_id, shard, source, url, method, headers, body, scheduled_at,
+                  timeout_ms, max_retries, retry_backoff_ms, retry_backoff_max_ms, expected_status, idempotency_key,
+                  webhook_url, status, attempts, next_attempt_at, last_status_code, last_error, created_at, updated_at,
+                  finished_at)
+values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::timestamptz, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19,
+        $20::timestamptz, $21, $22, $23::timestamptz, $24::timestamptz, $25::timestamptz)`;
+
+interface JobRecord {
+  id: string;
+  project_id: string;
+  schedule_id: string | null;
+  shard: number;
+  source: Job['source'];
+  url: string;
+  method: Job['method'];
+  headers: Record<string, string> | string;
+  body: string | null;
+  scheduled_at: number;
+  timeout_ms: number;
+  max_retries: number;
+  retry_backoff_ms: number;
+  retry_backoff_max_ms: number;
+  expected_status: number[] | string;
+  idempotency_key: string | null;
+  webhook_url: string | null;
+  status: Job['status'];
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+function toJob(r: JobRecord): Job {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    scheduleId: r.schedule_id,
+    shard: r.shard,
+    source: r.source,
+    url: r.url,
+    method: r.method,
+    headers: jsonOf(r.headers),
+    body: r.body,
+    scheduledAt: new Date(r.scheduled_at),
+    timeoutMs: r.timeout_ms,
+    maxRetries: r.max_retries,
+    retryBackoffMs: r.retry_backoff_ms,
+    retryBackoffMaxMs: r.retry_backoff_max_ms,
+    expectedStatus: jsonOf(r.expected_status),
+    idempotencyKey: r.idempotency_key,
+    webhookUrl: r.webhook_url,
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: dateOf(r.next_attempt_at),
+    lastStatusCode: r.last_status_code,
+    lastError: r.last_error,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+    finishedAt: dateOf(r.finished_at),
+  };
+}
+
+export async function insertJob(db: Database, j: Job): Promise<void> {
+  await db.query(
+    INSERT_SQL,
+    [
+      j.id,
+      j.projectId,
+      j.scheduleId,
+      j.shard,
+      j.source,
+      j.url,
+      j.method,
+      JSON.stringify(j.headers),
+      j.body,
+      j.scheduledAt.toISOString(),
+      j.timeoutMs,
+      j.maxRetries,
+      j.retryBackoffMs,
+      j.retryBackoffMaxMs,
+      JSON.stringify(j.expectedStatus),
+      j.idempotencyKey,
+      j.webhookUrl,
+      j.status,
+      j.attempts,
+      isoOf(j.nextAttemptAt),
+      j.lastStatusCode,
+      j.lastError,
+      j.createdAt.toISOString(),
+      j.updatedAt.toISOString(),
+      isoOf(j.finishedAt),
+    ],
+    'tock_job_insert',
+  );
+}
+
+/** The job `id` of project `projectId`, or null. */
+export async function findJob(db: Database, projectId: string, id: string): Promise<Job | null> {
+  const [row] = await db.query<JobRecord>(BY_ID_SQL, [id, projectId], 'tock_job_by_id');
+  return row ? toJob(row) : null;
+}
+
+export async function findJobByIdempotencyKey(db: Database, projectId: string, key: string): Promise<Job | null> {
+  const [row] = await db.query<JobRecord>(BY_IDEMPOTENCY_KEY_SQL, [projectId, key], 'tock_job_by_idempotency_key');
+  return row ? toJob(row) : null;
+}
