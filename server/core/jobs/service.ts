@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { JobEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { listExecutions } from '../executions/history.js';
-import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js';
-import { findJob, findJobByIdempotencyKey, insertJob } from '../../store/statements/jobs.js';
+import { isForeignKeyViolation } from '../../store/errors.js';
+import { Coalescer } from '../../store/coalescer.js';
+import { findJob, findJobByIdempotencyKey, insertJobs, type JobInsert } from '../../store/statements/jobs.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { IdempotencyConflictError, InvalidArgumentError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
@@ -72,7 +73,15 @@ function sameCall(a: Job, b: Job): boolean {
 }
 
 export class JobService {
-  constructor(private readonly deps: CoreDeps) {}
+  /**
+   * Creates arriving together share one INSERT (see Coalescer): a lone create is sent at once;
+   * under load, the creates that arrive while statements are out ride the next one.
+   */
+  private readonly inserts: Coalescer<Job, JobInsert>;
+
+  constructor(private readonly deps: CoreDeps) {
+    this.inserts = new Coalescer((jobs) => insertJobs(deps.db, jobs), { maxBatch: 500, maxInFlight: 3 });
+  }
 
   async create(actor: Actor, input: JobInput): Promise<Job> {
     return (await this.createOrGet(actor, input)).job;
@@ -118,17 +127,18 @@ export class JobService {
     if (job.retryBackoffMaxMs < job.retryBackoffMs) {
       throw new InvalidArgumentError('retry_backoff_max_ms: must be at least retry_backoff_ms', 'retry_backoff_max_ms');
     }
+    let outcome: JobInsert;
     try {
-      await insertJob(this.deps.db, job);
+      outcome = await this.inserts.submit(job);
     } catch (err) {
-      if (job.idempotencyKey && isUniqueViolation(err, 'jobs_project_idempotency_uq')) {
-        const existing = await findJobByIdempotencyKey(this.deps.db, actor.projectId, job.idempotencyKey);
-        if (existing && sameCall(existing, job)) return { job: existing, created: false };
-        throw new IdempotencyConflictError(job.idempotencyKey, existing?.id ?? 'unknown');
-      }
       // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
       if (isForeignKeyViolation(err, 'jobs_project_id_fkey')) throw new NotFoundError('project', actor.projectId);
       throw err;
+    }
+    if (outcome === 'key_taken') {
+      const existing = await findJobByIdempotencyKey(this.deps.db, actor.projectId, job.idempotencyKey!);
+      if (existing && sameCall(existing, job)) return { job: existing, created: false };
+      throw new IdempotencyConflictError(job.idempotencyKey!, existing?.id ?? 'unknown');
     }
     this.deps.waker.wake('job', job.shard, scheduledAt);
     return { job, created: true };
