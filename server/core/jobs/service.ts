@@ -80,7 +80,13 @@ export class JobService {
   private readonly inserts: Coalescer<Job, JobInsert>;
 
   constructor(private readonly deps: CoreDeps) {
-    this.inserts = new Coalescer((jobs) => insertJobs(deps.db, jobs), { maxBatch: 500, maxInFlight: 3 });
+    this.inserts = new Coalescer((jobs) => insertJobs(deps.db, jobs), {
+      maxBatch: 500,
+      maxInFlight: 3,
+      // Bodies reach 1 MiB: a statement carries at most ~4 MiB of them (JSON-escaped, they grow).
+      maxWeight: 4 * 1024 * 1024,
+      weight: (j) => 512 + (j.body?.length ?? 0) + j.url.length,
+    });
   }
 
   async create(actor: Actor, input: JobInput): Promise<Job> {

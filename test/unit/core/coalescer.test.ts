@@ -41,6 +41,26 @@ describe('Coalescer', () => {
     expect(await Promise.all(all)).toEqual(['v1', 'v2', 'v3', 'v4', 'v5', 'v6']);
   });
 
+  it('closes a batch at maxWeight, and still sends an item heavier than it alone', async () => {
+    const m = manualRun();
+    const c = new Coalescer(m.run, { maxBatch: 100, maxInFlight: 1, maxWeight: 10, weight: (i: number) => i });
+    const all = [1, 4, 5, 2, 30, 3].map((i) => c.submit(i));
+    m.answers[0](m.ok([1]));
+    await tick();
+    expect(m.batches[1]).toEqual([4, 5]);
+    m.answers[1](m.ok([4, 5]));
+    await tick();
+    expect(m.batches[2]).toEqual([2]);
+    m.answers[2](m.ok([2]));
+    await tick();
+    expect(m.batches[3]).toEqual([30]);
+    m.answers[3](m.ok([30]));
+    await tick();
+    expect(m.batches[4]).toEqual([3]);
+    m.answers[4](m.ok([3]));
+    expect(await Promise.all(all)).toEqual(['v1', 'v4', 'v5', 'v2', 'v30', 'v3']);
+  });
+
   it('keeps at most maxInFlight batches out', async () => {
     const m = manualRun();
     const c = new Coalescer(m.run, { maxBatch: 100, maxInFlight: 2 });
