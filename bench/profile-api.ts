@@ -1,10 +1,11 @@
 /**
- * `npx tsx bench/profile-api.ts [--seconds 10] [--creates 50] [--gets 1] [--no-profile] [--keep DIR]`
+ * `npx tsx bench/profile-api.ts [--seconds 10] [--warmup-seconds 3] [--creates 50] [--gets 1] [--no-profile] [--keep DIR]`
  *
  * A Tock server (`startTock`, TOCK_SCHEDULER=false) on a fresh database in its own process under
  * `node --cpu-prof`, driven from this process over gRPC: `--gets` calls in flight of
  * `GetSchedule` with an unknown schedule id (authentication, project, one lookup, NOT_FOUND) and
- * `--creates` calls in flight of `CreateJob` (due in an hour) for `--seconds`. Prints each load's
+ * `--creates` calls in flight of `CreateJob` (due in an hour) for `--seconds`, after
+ * `--warmup-seconds` of the same load (JIT, pools, prepared statements). Prints each load's
  * calls/s and latency, then the server's top functions and packages by self time. 0 turns a
  * load off. `--no-profile` measures without the profiler's overhead.
  */
@@ -25,9 +26,9 @@ import type { TockServerInfo } from './targets/tock-server.js';
 const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
+    'warmup-seconds': { type: 'string', default: '3' },
     creates: { type: 'string', default: '50' },
     gets: { type: 'string', default: '1' },
-    profile: { type: 'boolean', default: true },
     'no-profile': { type: 'boolean', default: false },
     keep: { type: 'string' },
     top: { type: 'string', default: '10' },
@@ -81,9 +82,12 @@ try {
       job: Job.fromPartial({ url: 'http://127.0.0.1:9/hook', body: '{"n":1}', scheduledAt: new Date(Date.now() + 3_600_000) }),
     });
   const getUnknown = () => unary(c.schedules.getSchedule.bind(c.schedules), { id: newId('schedule') });
-  // Warm-up: JIT, connection pools, caches.
-  await drive(Number(args.creates) || 1, performance.now() + 1_000, createJob, () => false);
-  await drive(1, performance.now() + 500, getUnknown, (e) => e.code === status.NOT_FOUND);
+  // Warm-up: JIT, connection pools, caches, prepared statements.
+  const warmUntil = performance.now() + Number(args['warmup-seconds']) * 1000;
+  await Promise.all([
+    drive(Number(args.creates) || 1, warmUntil, createJob, () => false),
+    drive(Number(args.gets) || 1, warmUntil, getUnknown, (e) => e.code === status.NOT_FOUND),
+  ]);
   const until = performance.now() + seconds * 1000;
   const [gets, creates] = await Promise.all([
     Number(args.gets) > 0 ? drive(Number(args.gets), until, getUnknown, (e) => e.code === status.NOT_FOUND) : null,

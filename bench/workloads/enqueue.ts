@@ -23,9 +23,10 @@ export interface EnqueueOptions {
   batches: number;
   batchConcurrency: number;
   poolSize: number;
-  /** The "while the timer fires" variant: one-time jobs fired per second, creates paced per second. */
+  /** The "while the timer fires" variant: one-time jobs fired per second, creates paced per second, for how long. */
   timerRate: number;
   createRate: number;
+  timerWindowS: number;
 }
 
 export interface EnqueueResult extends LoadResult {
@@ -125,18 +126,19 @@ function emptyLoad(): LoadResult {
  */
 export async function enqueueUnderTimerCell(opts: EnqueueOptions, ctx: BenchContext): Promise<EnqueueResult> {
   return withCell('tock', 'enqtimer', ctx, opts, true, async (driver, _batchApi, server) => {
-    const measureS = opts.count / opts.createRate;
-    const windowS = Math.ceil(measureS) + 3;
+    const creates = opts.createRate * opts.timerWindowS;
+    const windowS = opts.timerWindowS + 3;
     const jobs = opts.timerRate * windowS;
+    await driver.call<LoadResult>('single', { warmup: opts.warmup, count: 0, concurrency: opts.concurrency });
     // The server's timer is already running: the jobs reach it through its refill (every 5 s).
     const t0 = Date.now() + Math.max(7_000, leadMs(jobs));
     const list = spreadJobs('enqt', t0, opts.timerRate, jobs);
     const lastDue = list[list.length - 1].dueAtMs;
     await ctx.sink.reset({ dueFromMs: t0, dueToMs: lastDue });
     await server!.call('scheduleAt', list);
-    await driver.call<LoadResult>('single', { warmup: opts.warmup, count: 0, concurrency: opts.concurrency });
+    // The creates start once the timer has been firing for a second, and end before it stops.
     await sleep(t0 + 1_000 - Date.now());
-    const r = await driver.call<LoadResult>('single', { warmup: 0, count: opts.count, concurrency: opts.concurrency, ratePerS: opts.createRate });
+    const r = await driver.call<LoadResult>('single', { warmup: 0, count: creates, concurrency: opts.concurrency, ratePerS: opts.createRate });
     await waitForSink(ctx.sink, jobs, { deadlineMs: lastDue + 30_000, notBeforeMs: lastDue, stallMs: 10_000 });
     const s = await ctx.sink.stats();
     return {
