@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Database } from '../store/database.js';
+import { AuthCaches } from './auth/cache.js';
 import { systemClock, type Clock } from './clock.js';
 import { AlertService } from './alerts/service.js';
 import { DEFAULT_PING_LOG_SIZE, type CoreDeps } from './deps.js';
@@ -38,8 +39,9 @@ export class Core {
 
   /** `deps` reach the services only: surfaces call services, never the database or the waker. */
   constructor(deps: CoreDeps) {
-    this.projects = new ProjectService(deps);
-    this.keys = new KeyService(deps);
+    const caches = new AuthCaches(deps.clock);
+    this.projects = new ProjectService(deps, caches);
+    this.keys = new KeyService(deps, caches);
     this.schedules = new ScheduleService(deps);
     this.jobs = new JobService(deps);
     this.monitors = new MonitorService(deps);
@@ -54,8 +56,8 @@ export class Core {
 
   /** The actor for a request: the principal acting on the chosen (or default) project. */
   async actor(principal: Principal, projectId?: string | null): Promise<Actor> {
-    const project = await this.projects.resolve(principal, projectId);
-    return { accountId: principal.accountId, keyId: principal.keyId, projectId: project.id, scopes: principal.scopes };
+    const id = await this.projects.resolveId(principal, projectId);
+    return { accountId: principal.accountId, keyId: principal.keyId, projectId: id, scopes: principal.scopes };
   }
 
   /** Self-service sign-up: a new account with its first project and an all-scopes key. */

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { JobEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { listExecutions } from '../executions/history.js';
-import { isUniqueViolation } from '../../store/errors.js';
+import { isForeignKeyViolation } from '../../store/errors.js';
+import { Coalescer } from '../../store/coalescer.js';
+import { findJob, findJobByIdempotencyKey, insertJobs, type JobInsert } from '../../store/statements/jobs.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { echo, IdempotencyConflictError, InvalidArgumentError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
@@ -77,7 +79,21 @@ function sameCall(a: Job, b: Job): boolean {
 }
 
 export class JobService {
-  constructor(private readonly deps: CoreDeps) {}
+  /**
+   * Creates arriving together share one INSERT (see Coalescer): a lone create is sent at once;
+   * under load, the creates that arrive while statements are out ride the next one.
+   */
+  private readonly inserts: Coalescer<Job, JobInsert>;
+
+  constructor(private readonly deps: CoreDeps) {
+    this.inserts = new Coalescer((jobs) => insertJobs(deps.db, jobs), {
+      maxBatch: 500,
+      maxInFlight: 3,
+      // Bodies reach 1 MiB: a statement carries at most ~4 MiB of them (JSON-escaped, they grow).
+      maxWeight: 4 * 1024 * 1024,
+      weight: (j) => 512 + (j.body?.length ?? 0) + j.url.length,
+    });
+  }
 
   async create(actor: Actor, input: JobInput): Promise<Job> {
     return (await this.createOrGet(actor, input)).job;
@@ -133,15 +149,18 @@ export class JobService {
   async createOrGet(actor: Actor, input: JobInput): Promise<{ job: Job; created: boolean }> {
     requireScope(actor.scopes, 'write:jobs');
     const job = this.build(actor, input);
+    let outcome: JobInsert;
     try {
-      await this.deps.db.em().insert(JobEntity, job);
+      outcome = await this.inserts.submit(job);
     } catch (err) {
-      if (job.idempotencyKey && isUniqueViolation(err, 'jobs_project_idempotency_uq')) {
-        const existing = await this.deps.db.em().findOne(JobEntity, { projectId: actor.projectId, idempotencyKey: job.idempotencyKey });
-        if (existing && sameCall(existing, job)) return { job: existing, created: false };
-        throw new IdempotencyConflictError(job.idempotencyKey, existing?.id ?? 'unknown');
-      }
+      // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
+      if (isForeignKeyViolation(err, 'jobs_project_id_fkey')) throw new NotFoundError('project', actor.projectId);
       throw err;
+    }
+    if (outcome === 'key_taken') {
+      const existing = await findJobByIdempotencyKey(this.deps.db, actor.projectId, job.idempotencyKey!);
+      if (existing && sameCall(existing, job)) return { job: existing, created: false };
+      throw new IdempotencyConflictError(job.idempotencyKey!, existing?.id ?? 'unknown');
     }
     this.deps.waker.wake('job', job.shard, job.scheduledAt);
     return { job, created: true };
@@ -209,8 +228,8 @@ export class JobService {
 
   private async load(actor: Actor, id: string): Promise<Job> {
     if (!isId('job', id)) throw new NotFoundError('job', id);
-    const row = await this.deps.db.em().findOne(JobEntity, { id, projectId: actor.projectId });
-    if (!row) throw new NotFoundError('job', id);
-    return row;
+    const job = await findJob(this.deps.db, actor.projectId, id);
+    if (!job) throw new NotFoundError('job', id);
+    return job;
   }
 }

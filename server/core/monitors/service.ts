@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FlipEntity, MonitorEntity, PingEntity, type MonitorRow } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
-import { isUniqueViolation } from '../../store/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js';
 import { monitorById, monitorByKey, monitorByToken } from '../../store/monitor-reads.js';
 import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
 import { isPingKeyForm, isPingTokenForm, newPingToken } from '../auth/secrets.js';
@@ -138,6 +138,8 @@ export class MonitorService {
       await this.deps.db.em().insert(MonitorEntity, m);
     } catch (err) {
       if (isUniqueViolation(err, 'monitors_project_key_uq')) throw new AlreadyExistsError('monitor', 'key', m.key!);
+      // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
+      if (isForeignKeyViolation(err, 'monitors_project_id_fkey')) throw new NotFoundError('project', m.projectId);
       throw err;
     }
     return m;

@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { JobEntity, ScheduleEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { listExecutions } from '../executions/history.js';
-import { isUniqueViolation } from '../../store/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js';
 import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
+import { insertJob } from '../../store/statements/jobs.js';
+import { findSchedule, findScheduleByKey } from '../../store/statements/schedules.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
@@ -234,6 +236,8 @@ export class ScheduleService {
       await this.deps.db.em().insert(ScheduleEntity, s);
     } catch (err) {
       if (isUniqueViolation(err, 'schedules_project_key_uq')) throw new AlreadyExistsError('schedule', 'key', s.key!);
+      // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
+      if (isForeignKeyViolation(err, 'schedules_project_id_fkey')) throw new NotFoundError('project', actor.projectId);
       throw err;
     }
     this.wake(s);
@@ -247,9 +251,9 @@ export class ScheduleService {
 
   async getByKey(actor: Actor, key: string): Promise<Schedule> {
     requireScope(actor.scopes, 'read:jobs');
-    const row = await this.deps.db.em().findOne(ScheduleEntity, { projectId: actor.projectId, key });
-    if (!row) throw new NotFoundError('schedule', key);
-    return row;
+    const s = await findScheduleByKey(this.deps.db, actor.projectId, key);
+    if (!s) throw new NotFoundError('schedule', key);
+    return s;
   }
 
   async list(actor: Actor, page: PageRequest & { state?: ScheduleState | null } = {}): Promise<Page<Schedule>> {
@@ -396,7 +400,14 @@ export class ScheduleService {
       updatedAt: now,
       finishedAt: null,
     };
-    await this.deps.db.em().insert(JobEntity, job);
+    try {
+      await insertJob(this.deps.db, job);
+    } catch (err) {
+      // Deleted since it was read.
+      if (isForeignKeyViolation(err, 'jobs_schedule_id_fkey')) throw new NotFoundError('schedule', id);
+      if (isForeignKeyViolation(err, 'jobs_project_id_fkey')) throw new NotFoundError('project', actor.projectId);
+      throw err;
+    }
     this.deps.waker.wake('job', job.shard, now);
     return job;
   }
@@ -410,9 +421,9 @@ export class ScheduleService {
 
   private async load(actor: Actor, id: string): Promise<Schedule> {
     if (!isId('schedule', id)) throw new NotFoundError('schedule', id);
-    const row = await this.deps.db.em().findOne(ScheduleEntity, { id, projectId: actor.projectId });
-    if (!row) throw new NotFoundError('schedule', id);
-    return row;
+    const s = await findSchedule(this.deps.db, actor.projectId, id);
+    if (!s) throw new NotFoundError('schedule', id);
+    return s;
   }
 
   private tellCancelled(jobs: Array<{ id: string; shard: number }>): void {
