@@ -11,6 +11,8 @@ export interface CoreDeps {
   publicUrl: string;
   /** Pings kept per monitor (TOCK_PING_LOG_SIZE); older ones are dropped as new ones arrive. */
   pingLogSize: number;
+  /** Executions per project per UTC day after which creates are refused (TOCK_DAILY_EXECUTION_LIMIT); 0 = no limit. */
+  dailyExecutionLimit: number;
 }
 
 export const DEFAULT_PING_LOG_SIZE = 100;

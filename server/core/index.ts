@@ -82,13 +82,21 @@ export class Core {
   }
 }
 
-export function createCore(opts: { db: Database; clock?: Clock; waker?: Waker; publicUrl: string; pingLogSize?: number }): Core {
+export function createCore(opts: {
+  db: Database;
+  clock?: Clock;
+  waker?: Waker;
+  publicUrl: string;
+  pingLogSize?: number;
+  dailyExecutionLimit?: number;
+}): Core {
   return new Core({
     db: opts.db,
     clock: opts.clock ?? systemClock,
     waker: opts.waker ?? noopWaker,
     publicUrl: opts.publicUrl,
     pingLogSize: opts.pingLogSize ?? DEFAULT_PING_LOG_SIZE,
+    dailyExecutionLimit: opts.dailyExecutionLimit ?? 0,
   });
 }
 
