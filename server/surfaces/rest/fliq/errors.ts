@@ -23,6 +23,7 @@ function renamed(message: string, words: Record<string, string>): string {
 }
 
 export function fliqErrorBody(e: DialectError): { error: { code: string; message: string } } {
-  const words = e.field ? FIELD_WORDS[e.field] : undefined;
+  // An unknown field is named as the caller sent it (e.g. Tock's `method`, which Fliq calls `http_method`).
+  const words = e.field && !e.message.startsWith('Unknown field') ? FIELD_WORDS[e.field] : undefined;
   return { error: { code: CODES[e.code] ?? e.code, message: words ? renamed(e.message, words) : e.message } };
 }

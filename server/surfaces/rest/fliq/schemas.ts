@@ -10,37 +10,44 @@ import { z } from 'zod';
 /** `is required` when absent, the type problem otherwise (the kit prefixes the field). */
 const missingOr = (type: string) => (issue: { input?: unknown }) => (issue.input === undefined ? 'is required' : `must be ${type}`);
 
+const OBJECT = 'must be a JSON object';
 const text = z.string({ error: missingOr('a string') });
 const headers = z.record(z.string(), z.string({ error: 'header values must be strings' }), { error: 'must be an object of header names to string values' });
 
 export const createJobBody = z
-  .object({
-    url: text,
-    http_method: text.nullish(),
-    /** ISO 8601 UTC; required, and in the future (the core decides, with `future`). */
-    scheduled_at: text,
-    headers: headers.nullish(),
-    body: text.nullish(),
-    max_retries: z.number({ error: missingOr('a number') }).nullish(),
-    idempotency_key: text.nullish(),
-    webhook_url: text.nullish(),
-    webhook_headers: headers.nullish(),
-  })
+  .object(
+    {
+      url: text,
+      http_method: text.nullish(),
+      /** ISO 8601 UTC; required, and in the future (the core decides, with `future`). */
+      scheduled_at: text,
+      headers: headers.nullish(),
+      body: text.nullish(),
+      max_retries: z.number({ error: missingOr('a number') }).nullish(),
+      idempotency_key: text.nullish(),
+      webhook_url: text.nullish(),
+      webhook_headers: headers.nullish(),
+    },
+    { error: OBJECT },
+  )
   .strict();
 export type CreateJobBody = z.output<typeof createJobBody>;
 
 export const createScheduleBody = z
-  .object({
-    url: text,
-    http_method: text.nullish(),
-    /** 5-part cron expression, UTC. */
-    cron: text,
-    headers: headers.nullish(),
-    body: text.nullish(),
-    max_retries: z.number({ error: missingOr('a number') }).nullish(),
-    webhook_url: text.nullish(),
-    webhook_headers: headers.nullish(),
-  })
+  .object(
+    {
+      url: text,
+      http_method: text.nullish(),
+      /** 5-part cron expression, UTC. */
+      cron: text,
+      headers: headers.nullish(),
+      body: text.nullish(),
+      max_retries: z.number({ error: missingOr('a number') }).nullish(),
+      webhook_url: text.nullish(),
+      webhook_headers: headers.nullish(),
+    },
+    { error: OBJECT },
+  )
   .strict();
 export type CreateScheduleBody = z.output<typeof createScheduleBody>;
 
