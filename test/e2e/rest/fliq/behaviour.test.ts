@@ -297,3 +297,39 @@ describe('the daily execution limit', () => {
     expect(res.json.id).toMatch(idOf('job'));
   });
 });
+
+describe('the description', () => {
+  it('lists every Fliq path in /openapi.json with the request schemas the routes validate with', async () => {
+    const doc = (await s.call('GET', '/openapi.json', { key: null })).json;
+    for (const [path, methods] of Object.entries({
+      '/v1/jobs': ['get', 'post'],
+      '/v1/jobs/{id}': ['get', 'delete'],
+      '/v1/jobs/{id}/executions': ['get'],
+      '/v1/schedules': ['get', 'post'],
+      '/v1/schedules/{id}': ['get', 'delete'],
+    })) {
+      expect(Object.keys(doc.paths[path]).sort(), path).toEqual([...methods].sort());
+      for (const m of methods) expect(doc.paths[path][m].tags).toEqual(['fliq']);
+    }
+    const create = doc.paths['/v1/jobs'].post.requestBody.content['application/json'].schema;
+    expect(create.required).toEqual(['url', 'scheduled_at']);
+    expect(create.additionalProperties).toBe(false);
+    const status = doc.paths['/v1/jobs'].get.parameters.find((p: { name: string }) => p.name === 'status');
+    expect(status.schema.enum).toEqual(['scheduled', 'success', 'failed', 'cancelled']);
+  });
+});
+
+describe('the per-key rate limit', () => {
+  it('answers 429 in Fliq\'s shape with Retry-After once a key used its requests for the minute', async () => {
+    const limitedRate = await startFliqServer({ ratePerKey: 3 });
+    try {
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await limitedRate.call('GET', '/v1/jobs'));
+      expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429]);
+      expect(answers[3].json.error).toMatchObject({ code: 'rate_limited' });
+      expect(Number(answers[3].headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    } finally {
+      await limitedRate.close();
+    }
+  });
+});
