@@ -19,6 +19,16 @@ export const fliqDialect: Dialect = {
   routes(app, ctx) {
     const { core } = ctx;
 
+    // Clients that send `Content-Type: application/json` on every request send it on a DELETE
+    // without a body too; that is no request body, not an empty JSON one. Every other body goes
+    // to Fastify's own JSON parser (prototype poisoning refused) as before.
+    const json = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      if (req.method === 'DELETE' && body === '') return done(null, undefined);
+      return json(req, body as string, done);
+    });
+
     app.post('/v1/jobs', { schema: { summary: 'Create a job', body: createJobBody } }, async (req, reply) => {
       const actor = await ctx.actor(req);
       const { job, created } = await core.jobs.createOrGet(actor, codec.jobInputOf(req.body), { future: true });

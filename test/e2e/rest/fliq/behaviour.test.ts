@@ -109,6 +109,15 @@ describe('creating jobs', () => {
 });
 
 describe('cancelling jobs', () => {
+  it('takes a DELETE that says Content-Type: application/json but sends no body', async () => {
+    const id = (await s.call('POST', '/v1/jobs', { body: { url: 'https://app.example/a', scheduled_at: later } })).json.id;
+    const res = await s.call('DELETE', `/v1/jobs/${id}`, { headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(200);
+    expect(res.json.status).toBe('cancelled');
+    const empty = await s.call('POST', '/v1/jobs', { body: '', headers: { 'content-type': 'application/json' } });
+    expect(empty.status).toBe(400);
+  });
+
   it('answers 404 for a job that does not exist, and cancelling twice answers the cancelled job', async () => {
     expect((await s.call('DELETE', '/v1/jobs/job_nope')).status).toBe(404);
     const id = (await s.call('POST', '/v1/jobs', { body: { url: 'https://app.example/a', scheduled_at: later } })).json.id;
