@@ -77,7 +77,14 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     waker = createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) });
   }
 
-  const core = createCore({ db, waker, publicUrl: config.publicUrl, pingLogSize: config.pingLogSize, allowTargets: config.allowTargets });
+  const core = createCore({
+    db,
+    waker,
+    publicUrl: config.publicUrl,
+    pingLogSize: config.pingLogSize,
+    allowTargets: config.allowTargets,
+    dailyExecutionLimit: config.dailyExecutionLimit,
+  });
   const boot = await core.bootstrap();
 
   const http = await startHttpServer({

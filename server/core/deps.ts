@@ -14,6 +14,8 @@ export interface CoreDeps {
   pingLogSize: number;
   /** The operator's TOCK_ALLOW_TARGETS: literal IP targets outside it are refused when stored. */
   allowTargets: TargetAllowList;
+  /** Executions per project per UTC day after which creates are refused (TOCK_DAILY_EXECUTION_LIMIT); 0 = no limit. */
+  dailyExecutionLimit: number;
 }
 
 export const DEFAULT_PING_LOG_SIZE = 100;

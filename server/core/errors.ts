@@ -114,6 +114,17 @@ export class InvalidUrlError extends InvalidArgumentError {
   }
 }
 
+/** A one-time job due in the past where the caller asked for a future time only. */
+export class InvalidScheduledAtError extends InvalidArgumentError {
+  override readonly code = 'invalid_scheduled_at';
+  constructor(
+    readonly scheduledAt: Date,
+    readonly now: Date,
+  ) {
+    super(`scheduled_at must be in the future (got ${scheduledAt.toISOString()}; server time is ${now.toISOString()})`, 'scheduled_at');
+  }
+}
+
 export class InvalidPageTokenError extends InvalidArgumentError {
   override readonly code = 'invalid_page_token';
   constructor() {
@@ -191,10 +202,28 @@ export class PermissionDeniedError extends TockError {
 }
 
 export class RateLimitedError extends TockError {
-  readonly code = 'rate_limited';
+  readonly code: string = 'rate_limited';
   readonly category = 'rate_limited' as const;
-  constructor(readonly retryAfterMs: number) {
-    super(`Too many requests; retry after ${Math.ceil(retryAfterMs / 1000)} s`);
+  constructor(
+    readonly retryAfterMs: number,
+    message = `Too many requests; retry after ${Math.ceil(retryAfterMs / 1000)} s`,
+  ) {
+    super(message);
+  }
+}
+
+/** The project ran its executions for today (UTC) (TOCK_DAILY_EXECUTION_LIMIT); creates wait for the next UTC day. */
+export class DailyExecutionLimitError extends RateLimitedError {
+  override readonly code = 'daily_execution_limit';
+  constructor(
+    readonly limit: number,
+    readonly resetsAt: Date,
+    now: Date,
+  ) {
+    super(
+      resetsAt.getTime() - now.getTime(),
+      `daily execution limit reached: this project made ${limit} executions today (UTC), the most allowed; new jobs and schedules can be created again from ${resetsAt.toISOString()}`,
+    );
   }
 }
 

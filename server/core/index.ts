@@ -93,6 +93,7 @@ export function createCore(opts: {
   publicUrl: string;
   pingLogSize?: number;
   allowTargets?: readonly string[];
+  dailyExecutionLimit?: number;
 }): Core {
   return new Core({
     db: opts.db,
@@ -101,6 +102,7 @@ export function createCore(opts: {
     publicUrl: opts.publicUrl,
     pingLogSize: opts.pingLogSize ?? DEFAULT_PING_LOG_SIZE,
     allowTargets: new TargetAllowList(opts.allowTargets ?? []),
+    dailyExecutionLimit: opts.dailyExecutionLimit ?? 0,
   });
 }
 

@@ -27,7 +27,15 @@ export const LOOPBACK_TARGETS = ['127.0.0.1/32', 'localhost'];
  * `allowTargets`: the core's TOCK_ALLOW_TARGETS (none by default, as on a fresh server).
  */
 export async function createTestCore(
-  opts: { clock?: Clock; waker?: Waker; publicUrl?: string; database?: TestDatabase; allowTargets?: readonly string[]; pingLogSize?: number } = {},
+  opts: {
+    clock?: Clock;
+    waker?: Waker;
+    publicUrl?: string;
+    database?: TestDatabase;
+    allowTargets?: readonly string[];
+    pingLogSize?: number;
+    dailyExecutionLimit?: number;
+  } = {},
 ): Promise<TestCore> {
   const database = opts.database ?? (await createTestDatabase());
   const core = createCore({
@@ -37,6 +45,7 @@ export async function createTestCore(
     publicUrl: opts.publicUrl ?? 'http://tock.test',
     allowTargets: opts.allowTargets,
     pingLogSize: opts.pingLogSize,
+    dailyExecutionLimit: opts.dailyExecutionLimit,
   });
   return {
     core,

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { JobEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
+import { checkDailyExecutions } from '../executions/daily-limit.js';
 import { listExecutions } from '../executions/history.js';
 import { isForeignKeyViolation } from '../../store/errors.js';
 import { Coalescer } from '../../store/coalescer.js';
 import { findJob, findJobByIdempotencyKey, insertJobs, type JobInsert } from '../../store/statements/jobs.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
-import { echo, IdempotencyConflictError, InvalidArgumentError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
+import { echo, IdempotencyConflictError, InvalidArgumentError, InvalidScheduledAtError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import { SCHEDULE_DEFAULTS } from '../schedules/service.js';
 import { shardOf } from '../shard.js';
@@ -34,6 +35,18 @@ const MAX_AHEAD_MS = 5 * 366 * 86_400_000;
 /** The earliest `scheduled_at`: earlier is a mistake (it would run at once anyway), and far earlier is outside what the database stores. */
 export const EARLIEST_SCHEDULED_AT = new Date('2000-01-01T00:00:00Z');
 
+/**
+ * With `future`, how far in the past `scheduled_at` may still be: the caller's clock and the
+ * request's transit make "now" arrive slightly late. Such a job is due at once.
+ */
+export const FUTURE_SKEW_MS = 1_000;
+
+/** How a caller wants its input taken, beside the input itself. */
+export interface JobCreateOptions {
+  /** `scheduled_at` is required and must not be more than FUTURE_SKEW_MS in the past (InvalidScheduledAtError). */
+  future?: boolean;
+}
+
 export const jobInput = z
   .object({
     url: targetUrl,
@@ -54,12 +67,16 @@ export const jobInput = z
 export type JobInput = z.input<typeof jobInput>;
 
 export interface JobListFilter extends PageRequest {
-  status?: JobStatus | null;
+  /** One status, or any of several. */
+  status?: JobStatus | readonly JobStatus[] | null;
   scheduleId?: string | null;
 }
 
-function toDate(value: Date | string | number | null | undefined, now: Date): Date {
-  if (value === null || value === undefined) return now;
+function toDate(value: Date | string | number | null | undefined, now: Date, future: boolean): Date {
+  if (value === null || value === undefined) {
+    if (future) throw new InvalidArgumentError('scheduled_at: is required', 'scheduled_at');
+    return now;
+  }
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime())) {
     throw new InvalidArgumentError(`scheduled_at: '${echo(value)}' is not a date (use RFC 3339, e.g. 2026-01-01T09:00:00Z)`, 'scheduled_at');
@@ -70,6 +87,7 @@ function toDate(value: Date | string | number | null | undefined, now: Date): Da
   if (d.getTime() - now.getTime() > MAX_AHEAD_MS) {
     throw new InvalidArgumentError('scheduled_at: must be within 5 years from now', 'scheduled_at');
   }
+  if (future && d.getTime() < now.getTime() - FUTURE_SKEW_MS) throw new InvalidScheduledAtError(d, now);
   return d;
 }
 
@@ -95,19 +113,19 @@ export class JobService {
     });
   }
 
-  async create(actor: Actor, input: JobInput): Promise<Job> {
-    return (await this.createOrGet(actor, input)).job;
+  async create(actor: Actor, input: JobInput, opts: JobCreateOptions = {}): Promise<Job> {
+    return (await this.createOrGet(actor, input, opts)).job;
   }
 
   /**
    * The job `create` makes of `input` (defaults applied, every field checked and normalised),
    * without storing it. Declarative sync compares stored jobs with this.
    */
-  build(actor: Actor, input: JobInput): Job {
+  build(actor: Actor, input: JobInput, opts: JobCreateOptions = {}): Job {
     const p = parse(jobInput, input);
     const now = this.deps.clock.now();
     const id = newId('job');
-    const scheduledAt = toDate(p.scheduledAt, now);
+    const scheduledAt = toDate(p.scheduledAt, now, opts.future ?? false);
     const job: Job = {
       id,
       projectId: actor.projectId,
@@ -144,11 +162,21 @@ export class JobService {
 
   /**
    * Creates a one-time job. With an idempotency key already used in the project for the same
-   * call, returns the earlier job (`created: false`); for a different call, fails.
+   * call, returns the earlier job (`created: false`); for a different call, fails. A project at
+   * its daily execution limit gets DailyExecutionLimitError, except for a replay of a keyed
+   * create, which still returns the earlier job.
    */
-  async createOrGet(actor: Actor, input: JobInput): Promise<{ job: Job; created: boolean }> {
+  async createOrGet(actor: Actor, input: JobInput, opts: JobCreateOptions = {}): Promise<{ job: Job; created: boolean }> {
     requireScope(actor.scopes, 'write:jobs');
-    const job = this.build(actor, input);
+    const job = this.build(actor, input, opts);
+    try {
+      await checkDailyExecutions(this.deps, actor.projectId);
+    } catch (err) {
+      // A replay of a create that was accepted before the limit was reached still returns its job.
+      const earlier = job.idempotencyKey ? await findJobByIdempotencyKey(this.deps.db, actor.projectId, job.idempotencyKey) : null;
+      if (earlier && sameCall(earlier, job)) return { job: earlier, created: false };
+      throw err;
+    }
     let outcome: JobInsert;
     try {
       outcome = await this.inserts.submit(job);
@@ -174,8 +202,11 @@ export class JobService {
   /** Newest first. */
   async list(actor: Actor, filter: JobListFilter = {}): Promise<Page<Job>> {
     requireScope(actor.scopes, 'read:jobs');
-    if (filter.status != null && !(JOB_STATUSES as readonly string[]).includes(filter.status)) {
-      throw new InvalidArgumentError(`status: must be one of ${JOB_STATUSES.join(', ')}`, 'status');
+    const statuses = filter.status == null ? [] : typeof filter.status === 'string' ? [filter.status] : filter.status;
+    for (const status of statuses) {
+      if (!(JOB_STATUSES as readonly string[]).includes(status)) {
+        throw new InvalidArgumentError(`status: must be one of ${JOB_STATUSES.join(', ')}`, 'status');
+      }
     }
     // A malformed schedule id matches no job, like an unknown one; it does not reach the database.
     if (filter.scheduleId && !isId('schedule', filter.scheduleId)) return { items: [], nextPageToken: null };
@@ -184,7 +215,7 @@ export class JobService {
       JobEntity,
       {
         projectId: actor.projectId,
-        ...(filter.status ? { status: filter.status } : {}),
+        ...(statuses.length === 1 ? { status: statuses[0] } : statuses.length > 1 ? { status: { $in: [...statuses] } } : {}),
         ...(filter.scheduleId ? { scheduleId: filter.scheduleId } : {}),
       },
       filter,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JobEntity, ScheduleEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
+import { checkDailyExecutions } from '../executions/daily-limit.js';
 import { listExecutions } from '../executions/history.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js';
 import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
@@ -232,6 +233,7 @@ export class ScheduleService {
   async create(actor: Actor, input: ScheduleInput): Promise<Schedule> {
     requireScope(actor.scopes, 'write:jobs');
     const s = this.build(actor, input);
+    await checkDailyExecutions(this.deps, actor.projectId);
     try {
       await this.deps.db.em().insert(ScheduleEntity, s);
     } catch (err) {
@@ -370,6 +372,7 @@ export class ScheduleService {
   async trigger(actor: Actor, id: string): Promise<Job> {
     requireScope(actor.scopes, 'write:jobs');
     const s = await this.load(actor, id);
+    await checkDailyExecutions(this.deps, actor.projectId);
     const now = this.deps.clock.now();
     const jobId = newId('job');
     const job: Job = {

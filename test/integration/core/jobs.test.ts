@@ -139,4 +139,33 @@ describe('listing jobs', () => {
     expect(cancelled.items.map((j) => j.id)).toEqual([ids[1]]);
     expect((await rejectionOf(t.core.jobs.list(c.actor, { status: 'done' as never }))).field).toBe('status');
   });
+
+  it('filters by any of several statuses', async () => {
+    const c = await t.tenant('statuses');
+    const [kept, cancelled, running] = [await t.core.jobs.create(c.actor, call), await t.core.jobs.create(c.actor, call), await t.core.jobs.create(c.actor, call)];
+    await t.core.jobs.cancel(c.actor, cancelled.id);
+    await t.database.db.execute(`update jobs set status = 'running', attempts = 1 where id = ?`, [running.id]);
+    const unfinished = await t.core.jobs.list(c.actor, { status: ['scheduled', 'running'] });
+    expect(unfinished.items.map((j) => j.id)).toEqual([running.id, kept.id]);
+    expect((await t.core.jobs.list(c.actor, { status: [] })).items).toHaveLength(3);
+    expect((await rejectionOf(t.core.jobs.list(c.actor, { status: ['scheduled', 'done' as never] }))).field).toBe('status');
+  });
+});
+
+describe('future-only creates', () => {
+  it('refuse a scheduled_at more than a second in the past with invalid_scheduled_at, and take one within the skew', async () => {
+    const now = clock.now().getTime();
+    const err = await rejectionOf(t.core.jobs.create(a.actor, { ...call, scheduledAt: new Date(now - 1_001).toISOString() }, { future: true }));
+    expect(err).toMatchObject({ code: 'invalid_scheduled_at', field: 'scheduled_at' });
+    expect(err.message).toMatch(/^scheduled_at must be in the future \(got 2026-05-01T09:59:58\.999Z; server time is 2026-05-01T10:00:00\.000Z\)$/);
+    const skewed = await t.core.jobs.create(a.actor, { ...call, scheduledAt: new Date(now - 1_000).toISOString() }, { future: true });
+    expect(skewed.scheduledAt.getTime()).toBe(now - 1_000);
+    // Without the option a past time is due at once, as before.
+    expect((await t.core.jobs.create(a.actor, { ...call, scheduledAt: new Date(now - 60_000).toISOString() })).status).toBe('scheduled');
+  });
+
+  it('require scheduled_at instead of defaulting it to now', async () => {
+    const err = await rejectionOf(t.core.jobs.create(a.actor, call, { future: true }));
+    expect(err).toMatchObject({ code: 'invalid_argument', field: 'scheduled_at', message: 'scheduled_at: is required' });
+  });
 });

@@ -39,7 +39,13 @@ describe('config', () => {
     expect(() => parseConfig({ TOCK_GRPC_MAX_CONNECTION_AGE_MS: '0' })).toThrow("Invalid TOCK_GRPC_MAX_CONNECTION_AGE_MS='0': expected a positive integer");
   });
 
+  it('has no daily execution limit by default, and takes one', () => {
+    expect(parseConfig({}).dailyExecutionLimit).toBe(0);
+    expect(parseConfig({ TOCK_DAILY_EXECUTION_LIMIT: '1000' }).dailyExecutionLimit).toBe(1000);
+  });
+
   it.each([
+    [{ TOCK_DAILY_EXECUTION_LIMIT: 'lots' }, "Invalid TOCK_DAILY_EXECUTION_LIMIT='lots': expected a whole number (0 = no limit)"],
     [{ TOCK_PING_RATE_PER_TOKEN: '-1' }, "Invalid TOCK_PING_RATE_PER_TOKEN='-1': expected a whole number (0 = no limit)"],
     [{ TOCK_HTTP_MAX_CONNECTIONS: '0' }, "Invalid TOCK_HTTP_MAX_CONNECTIONS='0': expected a positive integer"],
     [
