@@ -77,7 +77,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     waker = createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) });
   }
 
-  const core = createCore({ db, waker, publicUrl: config.publicUrl, pingLogSize: config.pingLogSize });
+  const core = createCore({ db, waker, publicUrl: config.publicUrl, pingLogSize: config.pingLogSize, monitorLimit: config.monitorLimit });
   const boot = await core.bootstrap();
 
   const http = await startHttpServer({

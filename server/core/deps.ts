@@ -11,6 +11,8 @@ export interface CoreDeps {
   publicUrl: string;
   /** Pings kept per monitor (TOCK_PING_LOG_SIZE); older ones are dropped as new ones arrive. */
   pingLogSize: number;
+  /** Monitors an account may have over all its projects (TOCK_MONITOR_LIMIT); 0 = no limit. */
+  monitorLimit: number;
 }
 
 export const DEFAULT_PING_LOG_SIZE = 100;

@@ -57,11 +57,19 @@ export class Core {
     return { accountId: principal.accountId, keyId: principal.keyId, projectId: project.id, scopes: principal.scopes };
   }
 
-  /** Self-service sign-up: a new account with its first project and an all-scopes key. */
-  async signUp(input: unknown): Promise<{ account: Account; project: Project; secret: string }> {
+  /**
+   * Self-service sign-up: a new account with its first project and an all-scopes key. With
+   * `alertsToEmail`, the project's notification email is the account's, so every monitor and
+   * schedule of it alerts there (services whose documents promise alerts to the account email).
+   */
+  async signUp(input: unknown, opts: { alertsToEmail?: boolean } = {}): Promise<{ account: Account; project: Project; secret: string }> {
     const p = parse(signUpInput, input);
     try {
-      const { account, project } = await this.projects.createAccount({ name: p.name ?? p.email, email: p.email });
+      const { account, project } = await this.projects.createAccount({
+        name: p.name ?? p.email,
+        email: p.email,
+        notifyEmail: opts.alertsToEmail ? p.email : null,
+      });
       const { secret } = await this.keys.createUnchecked({ accountId: account.id, name: 'signup', scopes: ['*'] });
       return { account, project, secret };
     } catch (err) {
@@ -82,13 +90,22 @@ export class Core {
   }
 }
 
-export function createCore(opts: { db: Database; clock?: Clock; waker?: Waker; publicUrl: string; pingLogSize?: number }): Core {
+export function createCore(opts: {
+  db: Database;
+  clock?: Clock;
+  waker?: Waker;
+  publicUrl: string;
+  pingLogSize?: number;
+  /** Monitors per account (TOCK_MONITOR_LIMIT); 0 or absent = no limit. */
+  monitorLimit?: number;
+}): Core {
   return new Core({
     db: opts.db,
     clock: opts.clock ?? systemClock,
     waker: opts.waker ?? noopWaker,
     publicUrl: opts.publicUrl,
     pingLogSize: opts.pingLogSize ?? DEFAULT_PING_LOG_SIZE,
+    monitorLimit: opts.monitorLimit ?? 0,
   });
 }
 

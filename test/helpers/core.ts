@@ -21,10 +21,10 @@ export interface TestCore {
 
 /** `database`: one the caller made (a private server); default: a fresh one of this test file's own. */
 export async function createTestCore(
-  opts: { clock?: Clock; waker?: Waker; publicUrl?: string; database?: TestDatabase; pingLogSize?: number } = {},
+  opts: { clock?: Clock; waker?: Waker; publicUrl?: string; database?: TestDatabase; pingLogSize?: number; monitorLimit?: number } = {},
 ): Promise<TestCore> {
   const database = opts.database ?? (await createTestDatabase());
-  const core = createCore({ db: database.db, clock: opts.clock, waker: opts.waker, publicUrl: opts.publicUrl ?? 'http://tock.test', pingLogSize: opts.pingLogSize });
+  const core = createCore({ db: database.db, clock: opts.clock, waker: opts.waker, publicUrl: opts.publicUrl ?? 'http://tock.test', pingLogSize: opts.pingLogSize, monitorLimit: opts.monitorLimit });
   return {
     core,
     database,
