@@ -25,13 +25,15 @@ export function accountRoutes(app: DialectApp, ctx: DialectContext): void {
     '/api/v1/accounts',
     {
       bodyLimit: 10_000,
-      onRequest: limited,
-      // Closed is the answer whatever the body says.
-      preValidation: async (_req, reply) => {
-        if (ctx.openSignup) return undefined;
-        ctx.reject(reply, 403, 'signup_closed', 'Account creation is closed on this server (TOCK_OPEN_SIGNUP is off): ask its administrator for an API key');
-        return reply;
-      },
+      // Counted first, then closed is the answer whatever the body says (it is not read).
+      onRequest: [
+        limited,
+        async (_req, reply) => {
+          if (ctx.openSignup) return undefined;
+          ctx.reject(reply, 403, 'signup_closed', 'Account creation is closed on this server (TOCK_OPEN_SIGNUP is off): ask its administrator for an API key');
+          return reply;
+        },
+      ],
       schema: { body: accountBody, summary: 'Create an account and receive its API key (only with TOCK_OPEN_SIGNUP=true)' },
     },
     async (req, reply) => {
