@@ -425,6 +425,27 @@ describe('GET /api/health', () => {
   });
 });
 
+describe('GET /openapi.json', () => {
+  it('describes the CronPeek routes with the schemas they validate with, and not the 405 answers', async () => {
+    const doc = (await call(`${server.url}/openapi.json`)).json;
+    const cronpeek = Object.fromEntries(
+      Object.entries(doc.paths as Record<string, Record<string, { tags?: string[] }>>)
+        .filter(([, ops]) => Object.values(ops).some((op) => op.tags?.includes('cronpeek')))
+        .map(([path, ops]) => [path, Object.keys(ops).sort()]),
+    );
+    expect(cronpeek).toEqual({
+      '/api/v1/accounts': ['post'],
+      '/api/v1/monitors': ['get', 'post'],
+      '/api/v1/monitors/{id}': ['delete', 'get', 'patch', 'put'],
+      '/api/v1/monitors/{id}/status': ['get'],
+      '/api/v1/ping/{token}': ['get', 'post'],
+      '/api/health': ['get'],
+    });
+    const create = doc.paths['/api/v1/monitors'].post.requestBody.content['application/json'].schema;
+    expect(create).toMatchObject({ required: ['name', 'schedule'], additionalProperties: false, properties: { schedule: { type: 'integer', minimum: 60 } } });
+  });
+});
+
 describe('the whole file', () => {
   it('answered nothing with a 5xx and logged no error', () => {
     expect([server.errors, closed.errors]).toEqual([[], []]);
