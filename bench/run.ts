@@ -8,6 +8,8 @@
  *   rss       Tock scheduler RSS with --schedules active schedules stored
  *   peers     the lateness and burst workloads on graphile-worker and pg-boss (ratios vs Tock)
  *   http      undici.request vs undici.fetch vs global fetch vs node-fetch on the sink
+ *   recurring Tock every-second schedules: tick lateness at each --rates value, and the minute burst
+ *   enqueue   API creates: Tock gRPC CreateJob(s) vs graphile-worker addJob / pg-boss send (+ batches)
  *
  * Every cell runs --runs times (default 3; 1 with --quick) and tables show medians. Every
  * target runs in its own child process against its own fresh database; one sink child process
@@ -29,11 +31,13 @@ import { median, medianOfRuns } from './lib/stats.js';
 import { isPending, type TargetConfig, type TargetName } from './targets/types.js';
 import { burstCell, type BurstResult } from './workloads/burst.js';
 import { tuningSeen, type BenchContext } from './workloads/common.js';
+import { enqueueCell, enqueueSection, enqueueUnderTimerCell, type EnqueueOptions, type EnqueueResult } from './workloads/enqueue.js';
+import { minuteBurstCell, minuteBurstSection, recurringCell, recurringSection, type MinuteBurstResult, type RecurringResult } from './workloads/recurring.js';
 import { latenessCell, type LatenessResult } from './workloads/lateness.js';
 import { rampSearch, type RampResult } from './workloads/ramp.js';
 import { rssCell, type RssResult } from './workloads/rss.js';
 
-const WORKLOADS = ['lateness', 'ramp', 'burst', 'rss', 'peers', 'http'] as const;
+const WORKLOADS = ['lateness', 'ramp', 'burst', 'rss', 'peers', 'http', 'recurring', 'enqueue'] as const;
 type Workload = (typeof WORKLOADS)[number];
 const PEERS: TargetName[] = ['graphile-worker', 'pg-boss'];
 
@@ -62,6 +66,13 @@ const { values: args } = parseArgs({
     'boss-poll-s': { type: 'string' },
     'boss-pool': { type: 'string' },
     'tock-options': { type: 'string' },
+    'enqueue-count': { type: 'string' },
+    'enqueue-warmup': { type: 'string' },
+    'enqueue-concurrency': { type: 'string' },
+    'enqueue-batch': { type: 'string' },
+    'enqueue-pool': { type: 'string' },
+    'enqueue-rate': { type: 'string' },
+    'skip-enqueue-timer': { type: 'boolean', default: false },
     'drop-stale': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -75,6 +86,7 @@ if (args.help) {
   [--ramp-targets tock] [--ramp-start 1000] [--ramp-max 20000]
   [--gw-concurrency 32] [--gw-poll-ms 100] [--gw-pool N] [--boss-workers 8] [--boss-batch 200] [--boss-poll-s 0.5] [--boss-pool N]
   [--tock-options '{"horizonMs":30000}'] [--drop-stale]
+  [--enqueue-count 20000] [--enqueue-warmup 5000] [--enqueue-concurrency 50] [--enqueue-batch 1000] [--enqueue-pool 10] [--enqueue-rate 500] [--skip-enqueue-timer]
 Environment: BENCH_PG_URL (admin URL; default postgres://postgres@127.0.0.1:5432/postgres).`);
   process.exit(0);
 }
@@ -103,6 +115,20 @@ const rampOpts = {
   refine: quick ? 0 : 3,
   granularity: 50,
 };
+const enqueueOpts: EnqueueOptions = {
+  // Short counts measure the warm-up (JIT, per-connection prepared statements) more than the
+  // steady state: 5,000 creates after 500 measured about half of what 20,000 after 3,000 did.
+  count: num(args['enqueue-count'], quick ? 5_000 : 20_000),
+  warmup: num(args['enqueue-warmup'], quick ? 2_000 : 5_000),
+  concurrency: num(args['enqueue-concurrency'], 50),
+  batchSize: num(args['enqueue-batch'], 1_000),
+  batches: quick ? 10 : 50,
+  batchConcurrency: 4,
+  poolSize: num(args['enqueue-pool'], 10),
+  timerRate: 1_000,
+  createRate: num(args['enqueue-rate'], 500),
+  timerWindowS: quick ? 4 : 10,
+};
 const out = args.out ?? fileURLToPath(new URL(quick ? './RESULTS.quick.md' : './RESULTS.md', import.meta.url));
 
 const config: TargetConfig = {
@@ -122,6 +148,11 @@ const log = (msg: string) => console.log(`[${((performance.now() - t0) / 1000).t
 
 interface Results {
   lateness: Map<string, LatenessResult[]>; // key `${target}@${rate}`
+  recurring: Map<string, RecurringResult[]>; // key: ticks/s
+  minuteBurst: MinuteBurstResult[];
+  /** One-time bursts run by the recurring workload beside its minute burst (when `burst` did not run). */
+  oneTimeBurst: BurstResult[];
+  enqueue: Map<string, EnqueueResult[]>; // key `${target}|${kind}`
   burst: Map<string, BurstResult[]>;
   ramp: Map<string, RampResult[]>;
   rss: RssResult[];
@@ -156,7 +187,7 @@ function commitInfo(): string {
 }
 const commit = commitInfo();
 
-const results: Results = { lateness: new Map(), burst: new Map(), ramp: new Map(), rss: [], http: null, pending: new Map(), errors: [] };
+const results: Results = { lateness: new Map(), recurring: new Map(), minuteBurst: [], oneTimeBurst: [], enqueue: new Map(), burst: new Map(), ramp: new Map(), rss: [], http: null, pending: new Map(), errors: [] };
 
 function push<T>(m: Map<string, T[]>, key: string, v: T): void {
   const a = m.get(key) ?? [];
@@ -250,6 +281,55 @@ async function main(): Promise<void> {
         if (r) {
           results.rss.push(r);
           log(`  RSS ${fmt(r.rssMB, 1)} MB (peak ${fmt(r.peakMB, 1)}, empty-database baseline ${fmt(r.baselineMB, 1)}) ${r.schedulerStats}`);
+        }
+      }
+    }
+
+    if (only.has('recurring')) {
+      for (let run = 1; run <= runs; run++) {
+        for (const rate of rates) {
+          log(`run ${run}/${runs} tock: recurring, ${rate} every-second schedules for ${durationS} s`);
+          const r = await cell('tock', `recurring ${rate}/s`, () => recurringCell(rate, durationS, ctx));
+          if (r) {
+            push(results.recurring, String(rate), r);
+            log(`  p50 ${fmt(r.p50, 1)} ms, p90 ${fmt(r.p90, 1)} ms, p99 ${fmt(r.p99, 1)} ms, max ${fmt(r.max, 1)} ms, delivered ${r.delivered}/${r.ticks}, dups ${r.duplicates}, executions ${r.persisted}, slack ${fmt(r.slackMs)} ms`);
+          }
+        }
+        log(`run ${run}/${runs} tock: minute burst of ${burstJobs} schedules`);
+        const m = await cell('tock', 'minute burst', () => minuteBurstCell(burstJobs, ctx));
+        if (m) {
+          results.minuteBurst.push(m);
+          log(`  drain ${fmt(m.drainMs)} ms, first ${fmt(m.firstMs)} ms, ${fmt(m.throughput)}/s, delivered ${m.delivered}/${m.schedules}, dups ${m.duplicates}, slack ${fmt(m.slackMs)} ms`);
+        }
+        if (!only.has('burst')) {
+          log(`run ${run}/${runs} tock: one-time burst of ${burstJobs} jobs (beside the minute burst)`);
+          const b = await cell('tock', 'burst', () => burstCell('tock', burstJobs, ctx));
+          if (b) {
+            results.oneTimeBurst.push(b);
+            log(`  drain ${fmt(b.drainMs)} ms, delivered ${b.delivered}/${b.jobs}, dups ${b.duplicates}`);
+          }
+        }
+      }
+    }
+
+    if (only.has('enqueue')) {
+      const targets: TargetName[] = ['tock', ...peers];
+      for (let run = 1; run <= runs; run++) {
+        for (const target of targets) {
+          log(`run ${run}/${runs} ${target}: enqueue ${enqueueOpts.count} creates, ${enqueueOpts.concurrency} in flight, then ${enqueueOpts.batches} batches of ${enqueueOpts.batchSize}`);
+          const rs = await cell(target, 'enqueue', () => enqueueCell(target, enqueueOpts, ctx));
+          for (const r of rs ?? []) {
+            push(results.enqueue, `${target}|${r.kind}`, r);
+            log(r.pending ? `  ${r.kind}: pending (${r.pending})` : `  ${r.kind}: ${fmt(r.jobsPerS)} jobs/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}`);
+          }
+        }
+        if (!args['skip-enqueue-timer']) {
+          log(`run ${run}/${runs} tock: creates at ${enqueueOpts.createRate}/s for ${enqueueOpts.timerWindowS} s while the timer fires ${enqueueOpts.timerRate}/s`);
+          const r = await cell('tock', 'enqueue under timer', () => enqueueUnderTimerCell(enqueueOpts, ctx));
+          if (r) {
+            push(results.enqueue, `tock|${r.kind}`, r);
+            log(`  ${fmt(r.callsPerS)} creates/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, errors ${r.errors}; timer p99 ${fmt(r.timerP99, 1)} ms, fired ${r.timerDelivered}/${r.timerJobs}`);
+          }
         }
       }
     }
@@ -462,6 +542,28 @@ function report(machine: MachineInfo, started: Date, finished: Date): string {
   s.push('');
   s.push(results.http ? httpTable(results.http) : notRun);
   s.push('');
+  s.push(`## 7. Recurring ticks: schedules with cron \`* * * * * *\`, ${durationS} s of due seconds per cell`);
+  s.push('');
+  s.push(
+    'N schedules stored ahead (as ScheduleService.create stores them, next_run_at = the first whole second after the lead) give N ticks per second. Lateness = arrival at the sink - the tick\'s second (`x-tock-scheduled-at`); ids are `webhook-id` (the tick\'s job id). Only ticks due inside the window are counted. The last column compares with one-time jobs at the same rate (`lateness`, when run in the same invocation).',
+  );
+  s.push('');
+  s.push(ran('recurring') ? recurringSection({ rates, recurring: results.recurring, oneTime: results.lateness }) : notRun);
+  s.push('');
+  s.push(`### Minute burst: ${fmt(burstJobs)} schedules due at the same second, beside as many one-time jobs`);
+  s.push('');
+  s.push('Drain = last arrival at the sink - the due second.');
+  s.push('');
+  s.push(ran('recurring') ? minuteBurstSection({ size: burstJobs, minute: results.minuteBurst, oneTime: results.burst.get('tock') ?? results.oneTimeBurst }) : notRun);
+  s.push('');
+  s.push(`## 8. Enqueue: API creates, ${enqueueOpts.concurrency} in flight, ${fmt(enqueueOpts.count)} measured after ${fmt(enqueueOpts.warmup)} warm-up`);
+  s.push('');
+  s.push(
+    `Each system through its own client, same PostgreSQL, ${enqueueOpts.poolSize} database connections each (Tock's default TOCK_DB_POOL_SIZE), jobs due in an hour. Tock: a server from \`startTock\` with TOCK_SCHEDULER=false in its own process, called over gRPC from a driver process; the peers' clients (libraries on PostgreSQL) run in that driver process. Batches: ${fmt(enqueueOpts.batches)} calls of ${fmt(enqueueOpts.batchSize)} jobs, ${enqueueOpts.batchConcurrency} in flight. Latency is per call. "Tock / target" = Tock's jobs/s over the target's (above 1 = Tock is faster). The second table: creates paced at ${enqueueOpts.createRate}/s for ${enqueueOpts.timerWindowS} s (latency from each create's planned start) while the same node's timer fires ${enqueueOpts.timerRate} one-time jobs/s.`,
+  );
+  s.push('');
+  s.push(ran('enqueue') ? enqueueSection(results.enqueue, ['tock', ...peers], enqueueOpts) : notRun);
+  s.push('');
   s.push('## How each target was set up');
   s.push('');
   s.push(tuningSection());
@@ -517,6 +619,11 @@ function jsonResults(machine: MachineInfo, started: Date, finished: Date) {
     options: { runs, quick, rates, durationS, burstJobs, schedules, settleS, httpRequests, httpConcurrency, peers, rampTargets, rampOpts, config },
     tuning: Object.fromEntries(tuningSeen),
     lateness: Object.fromEntries(results.lateness),
+    recurring: Object.fromEntries(results.recurring),
+    minuteBurst: results.minuteBurst,
+    oneTimeBurst: results.oneTimeBurst,
+    enqueue: Object.fromEntries(results.enqueue),
+    enqueueOptions: enqueueOpts,
     burst: Object.fromEntries(results.burst),
     ramp: Object.fromEntries(results.ramp),
     rss: results.rss,

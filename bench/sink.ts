@@ -11,6 +11,9 @@
  * It answers `200 ok` once the body has been read, over keep-alive.
  *
  * Stats: IPC (`stats`, `count`, `reset`) or HTTP (`GET /__stats`, `GET /__count`, `POST /__reset`).
+ * `reset({ dueFromMs, dueToMs })` records only requests due in that window (inclusive) from then
+ * on; the others are counted as `outsideWindow` and nothing else (recurring ticks keep coming
+ * after a measured window, and before it when a target starts early).
  * Run standalone with `npx tsx bench/sink.ts [port]` to get only the HTTP interface.
  */
 import http from 'node:http';
@@ -30,6 +33,8 @@ export interface SinkStats {
   duplicates: number;
   /** Requests without a due time (lateness not computed for them). */
   withoutDue: number;
+  /** Requests due outside the window given to `reset` (not recorded otherwise). */
+  outsideWindow: number;
   /** Lateness = arrival - due, ms, over requests with a due time (first delivery of each id only). */
   latenessP50: number;
   latenessP90: number;
@@ -45,6 +50,12 @@ export interface SinkStats {
   lastDueMs: number;
 }
 
+/** Due times (ms since the epoch, inclusive) a recorder keeps; requests due outside are only counted. */
+export interface DueWindow {
+  dueFromMs: number;
+  dueToMs: number;
+}
+
 class Recorder {
   arrivals = new Float64Array(1 << 16);
   dues = new Float64Array(1 << 16);
@@ -52,10 +63,14 @@ class Recorder {
   ids = new Map<string, number>();
   duplicates = 0;
   withoutDue = 0;
+  outsideWindow = 0;
   firstArrival = Number.NaN;
   lastArrival = Number.NaN;
+  window: DueWindow | null = null;
 
-  reset(): void {
+  reset(window: DueWindow | null = null): void {
+    this.window = window;
+    this.outsideWindow = 0;
     this.arrivals = new Float64Array(1 << 16);
     this.dues = new Float64Array(1 << 16);
     this.n = 0;
@@ -67,6 +82,10 @@ class Recorder {
   }
 
   record(arrival: number, due: number, id: string | undefined): void {
+    if (this.window && !(due >= this.window.dueFromMs && due <= this.window.dueToMs)) {
+      this.outsideWindow++;
+      return;
+    }
     if (Number.isNaN(this.firstArrival)) this.firstArrival = arrival;
     this.lastArrival = arrival;
     if (id !== undefined) {
@@ -139,6 +158,7 @@ class Recorder {
       unique: this.ids.size,
       duplicates: this.duplicates,
       withoutDue: this.withoutDue,
+      outsideWindow: this.outsideWindow,
       latenessP50: percentileSorted(sorted, 50),
       latenessP90: percentileSorted(sorted, 90),
       latenessP99: percentileSorted(sorted, 99),
@@ -209,7 +229,7 @@ if (isMain) {
         count: () => recorder.count(),
         stats: () => recorder.stats(),
         timeline: (bucketMs: number) => recorder.timeline(bucketMs),
-        reset: () => recorder.reset(),
+        reset: (window?: DueWindow | null) => recorder.reset(window ?? null),
         rss: () => process.memoryUsage().rss,
       },
       () => new Promise<void>((resolve) => server.close(() => resolve())),

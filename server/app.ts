@@ -77,7 +77,14 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     waker = createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) });
   }
 
-  const core = createCore({ db, waker, publicUrl: config.publicUrl, pingLogSize: config.pingLogSize, monitorLimit: config.monitorLimit });
+  const core = createCore({
+    db,
+    waker,
+    publicUrl: config.publicUrl,
+    pingLogSize: config.pingLogSize,
+    allowTargets: config.allowTargets,
+    monitorLimit: config.monitorLimit,
+  });
   const boot = await core.bootstrap();
 
   const http = await startHttpServer({
@@ -108,7 +115,13 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     },
   });
   logger.info({ port: http.port, mode }, 'HTTP listening (REST, tRPC, health)');
-  const grpc = await startGrpcServer({ core, port: config.grpcPort, host: config.host, logger });
+  const grpc = await startGrpcServer({
+    core,
+    port: config.grpcPort,
+    host: config.host,
+    logger,
+    connection: { maxConnectionAgeMs: config.grpcMaxConnectionAgeMs },
+  });
 
   let stopping: Promise<void> | null = null;
   return {

@@ -107,6 +107,7 @@ const schema = z.object({
   TOCK_RATE_LIMIT_KEYS: positiveInt(HTTP_LIMIT_DEFAULTS.rateLimitKeys),
   TOCK_API_RATE_PER_KEY: rate(HTTP_LIMIT_DEFAULTS.apiRatePerKey),
   TOCK_API_BODY_LIMIT: positiveInt(HTTP_LIMIT_DEFAULTS.apiBodyLimit),
+  TOCK_GRPC_MAX_CONNECTION_AGE_MS: positiveInt(1_800_000),
 }).superRefine((c, ctx) => {
   // Node refuses a headers timeout above the request timeout; say so at start-up instead.
   if (c.TOCK_HTTP_HEADERS_TIMEOUT_MS > c.TOCK_HTTP_REQUEST_TIMEOUT_MS) {
@@ -148,6 +149,8 @@ export interface Config {
   /** Sender of email alerts. */
   alertFrom: string;
   http: HttpLimits;
+  /** gRPC connections are recycled (GOAWAY) after this, so clients behind a load balancer rebalance. */
+  grpcMaxConnectionAgeMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -195,5 +198,6 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       apiRatePerKey: c.TOCK_API_RATE_PER_KEY,
       apiBodyLimit: c.TOCK_API_BODY_LIMIT,
     },
+    grpcMaxConnectionAgeMs: c.TOCK_GRPC_MAX_CONNECTION_AGE_MS,
   };
 }

@@ -75,11 +75,18 @@ export class ChildRpc {
   }
 }
 
-/** Forks `entry` (a path relative to `bench/`, e.g. `sink.ts`) under tsx; resolves once it says ready. */
-export async function forkTs(entry: string, args: string[] = [], opts: { label?: string; env?: NodeJS.ProcessEnv } = {}): Promise<ChildRpc> {
+/**
+ * Forks `entry` (a path relative to `bench/`, e.g. `sink.ts`) under tsx; resolves once it says
+ * ready. `execArgv` adds Node options (e.g. `--cpu-prof`).
+ */
+export async function forkTs(
+  entry: string,
+  args: string[] = [],
+  opts: { label?: string; env?: NodeJS.ProcessEnv; execArgv?: string[] } = {},
+): Promise<ChildRpc> {
   const file = fileURLToPath(new URL(`../${entry}`, import.meta.url));
   const child = fork(file, args, {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...(opts.execArgv ?? [])],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...opts.env },

@@ -1,7 +1,7 @@
-import type { SinkStats } from '../sink.js';
+import type { DueWindow, SinkStats } from '../sink.js';
 import { forkTs, type ChildRpc } from './child.js';
 
-export type { SinkStats };
+export type { DueWindow, SinkStats };
 
 /** Parent-side handle on the sink child process. */
 export class SinkClient {
@@ -23,8 +23,9 @@ export class SinkClient {
   timeline(bucketMs = 1000): Promise<Array<{ fromMs: number; count: number; p50: number; max: number }>> {
     return this.rpc.call('timeline', bucketMs);
   }
-  reset(): Promise<void> {
-    return this.rpc.call<void>('reset');
+  /** Forgets everything; with a window, records only requests due within it from now on. */
+  reset(window?: DueWindow): Promise<void> {
+    return this.rpc.call<void>('reset', window ?? null);
   }
   close(): Promise<void> {
     return this.rpc.close();

@@ -12,6 +12,8 @@
  * - start: `startScheduler({ db, databaseUrl, executor, logger, options })` from
  *   server/timer/index.ts with `executor = new HttpExecutor({ policy: new TargetPolicy(['127.0.0.1/32', 'localhost']) })`.
  * - seedSchedules: 1,000,000-row `insert ... select generate_series` for the RSS workload.
+ * - seedRecurring: every-second (or one-minute) cron schedules stored ahead for the recurring
+ *   workload, as `ScheduleService.create` stores them.
  *
  * The timer module is imported dynamically through a variable specifier so that bench/ still
  * type-checks and the peers still run while the timer is missing or its API changes; the shape
@@ -72,6 +74,30 @@ async function loadTimer(): Promise<TimerModule> {
   return mod as TimerModule;
 }
 
+/**
+ * One-time jobs as `JobService.createOrGet` stores them (see the header), in statements of
+ * 5,000 rows, in project `projectId`, calling `sinkUrl`.
+ */
+export async function insertOneTimeJobs(db: Database, projectId: string, sinkUrl: string, jobs: BenchJob[]): Promise<void> {
+  for (let i = 0; i < jobs.length; i += 5000) {
+    const chunk = jobs.slice(i, i + 5000);
+    // Database.execute binds through knex, which expands a JS array into a comma list: rows travel as one JSON parameter.
+    const rows = chunk.map((j) => {
+      const id = newId('job');
+      return { id, shard: shardOf(id), due: Math.round(j.dueAtMs), bench_id: j.id };
+    });
+    await db.execute(
+      `insert into jobs (id, project_id, shard, source, url, method, headers, body, scheduled_at, timeout_ms, max_retries,
+                         retry_backoff_ms, retry_backoff_max_ms, expected_status, status, next_attempt_at)
+       select t.id, ?, t.shard, 'api', ?, 'POST',
+              jsonb_build_object('x-due-at', t.due::text, 'x-job-id', t.bench_id), null,
+              to_timestamp(t.due / 1000.0), 30000, 0, 1000, 300000, '[]'::jsonb, 'scheduled', to_timestamp(t.due / 1000.0)
+       from jsonb_to_recordset(?::jsonb) as t(id text, shard int, due bigint, bench_id text)`,
+      [projectId, sinkUrl, JSON.stringify(rows)],
+    );
+  }
+}
+
 export class TockTarget implements BenchTarget {
   readonly name = 'tock';
   readonly timerOptions: Record<string, unknown>;
@@ -113,25 +139,56 @@ export class TockTarget implements BenchTarget {
   }
 
   async scheduleAt(jobs: BenchJob[]): Promise<void> {
+    if (!this.#db) throw new Error('setup first');
+    await insertOneTimeJobs(this.#db, this.#projectId, this.#sinkUrl, jobs);
+  }
+
+  /**
+   * Recurring workload: `count` active cron schedules stored as `ScheduleService.create` stores
+   * them (id `newId('schedule')`, `shard = shardOf(id)`, the SCHEDULE_DEFAULTS, no headers, so
+   * the sink reads each tick's due time from `x-tock-scheduled-at` and its id from `webhook-id`,
+   * which is the tick's job id), all with the same `cron` (six fields, UTC) and
+   * `next_run_at = firstDueMs` (a whole second the cron matches).
+   */
+  async seedRecurring(count: number, cron: string, firstDueMs: number): Promise<{ inserted: number; ms: number }> {
     const db = this.#db;
     if (!db) throw new Error('setup first');
-    for (let i = 0; i < jobs.length; i += 5000) {
-      const chunk = jobs.slice(i, i + 5000);
-      // Database.execute binds through knex, which expands a JS array into a comma list: rows travel as one JSON parameter.
-      const rows = chunk.map((j) => {
-        const id = newId('job');
-        return { id, shard: shardOf(id), due: Math.round(j.dueAtMs), bench_id: j.id };
+    const t0 = performance.now();
+    // ScheduleService's default name: the target's host and path.
+    const u = new URL(this.#sinkUrl);
+    const name = `${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+    for (let i = 0; i < count; i += 5000) {
+      const rows = Array.from({ length: Math.min(5000, count - i) }, () => {
+        const id = newId('schedule');
+        return { id, shard: shardOf(id) };
       });
       await db.execute(
-        `insert into jobs (id, project_id, shard, source, url, method, headers, body, scheduled_at, timeout_ms, max_retries,
-                           retry_backoff_ms, retry_backoff_max_ms, expected_status, status, next_attempt_at)
-         select t.id, ?, t.shard, 'api', ?, 'POST',
-                jsonb_build_object('x-due-at', t.due::text, 'x-job-id', t.bench_id), null,
-                to_timestamp(t.due / 1000.0), 30000, 0, 1000, 300000, '[]'::jsonb, 'scheduled', to_timestamp(t.due / 1000.0)
-         from jsonb_to_recordset(?::jsonb) as t(id text, shard int, due bigint, bench_id text)`,
-        [this.#projectId, this.#sinkUrl, JSON.stringify(rows)],
+        `insert into schedules (id, project_id, shard, key, name, description, url, method, headers, body, cron, timezone,
+                                interval_seconds, timeout_ms, max_retries, retry_backoff_ms, retry_backoff_max_ms,
+                                expected_status, overlap, misfire, state, next_run_at, last_run_at, last_status,
+                                alert_email, alert_webhook, alert_on_failure, alert_on_recovery, created_at, updated_at)
+         select t.id, ?, t.shard, null, ?, null, ?, 'POST', '{}'::jsonb, null, ?, 'UTC',
+                null, 30000, 0, 1000, 300000,
+                '[]'::jsonb, 'allow', 'fire_once', 'active', to_timestamp(?::float8 / 1000), null, null,
+                null, null, true, true, now(), now()
+         from jsonb_to_recordset(?::jsonb) as t(id text, shard int)`,
+        [this.#projectId, name, this.#sinkUrl, cron, firstDueMs, JSON.stringify(rows)],
       );
     }
+    await db.execute('analyze schedules');
+    return { inserted: count, ms: performance.now() - t0 };
+  }
+
+  /** Execution rows of jobs due in [fromMs, toMs] (recurring ticks keep running after a window). */
+  async executionsDueBetween(fromMs: number, toMs: number): Promise<number> {
+    const db = this.#db;
+    if (!db) throw new Error('setup first');
+    const [row] = await db.execute<{ n: number }>(
+      `select count(*)::int as n from executions e join jobs j on j.id = e.job_id
+        where j.scheduled_at between to_timestamp(?::float8 / 1000) and to_timestamp(?::float8 / 1000)`,
+      [fromMs, toMs],
+    );
+    return row.n;
   }
 
   /**

@@ -56,7 +56,7 @@ async function keysCreate(config: Config, argv: string[]): Promise<void> {
   });
   const scopes = parseScopes(values.scopes ? values.scopes.split(',') : null, '--scopes');
   const secret = await withDatabase(config, async (db) => {
-    const core = createCore({ db, publicUrl: config.publicUrl });
+    const core = createCore({ db, publicUrl: config.publicUrl, allowTargets: config.allowTargets });
     await core.bootstrap();
     const em = db.em();
     const project = values.project

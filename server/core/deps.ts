@@ -1,5 +1,6 @@
 import type { Database } from '../store/database.js';
 import type { Clock } from './clock.js';
+import type { TargetAllowList } from './targets.js';
 import type { Waker } from './wake.js';
 
 /** What every core service is built with. Surfaces never see these. */
@@ -11,6 +12,8 @@ export interface CoreDeps {
   publicUrl: string;
   /** Pings kept per monitor (TOCK_PING_LOG_SIZE); older ones are dropped as new ones arrive. */
   pingLogSize: number;
+  /** The operator's TOCK_ALLOW_TARGETS: literal IP targets outside it are refused when stored. */
+  allowTargets: TargetAllowList;
   /** Monitors an account may have over all its projects (TOCK_MONITOR_LIMIT); 0 = no limit. */
   monitorLimit: number;
 }

@@ -3,9 +3,14 @@
  * clients switch on it), a transport-neutral `category`, and a message that tells the caller
  * what to fix. Each surface maps categories to its own status codes in exactly one table;
  * anything that is not a TockError is an internal error there.
+ *
+ * Messages quote what the caller sent only through `echo`: a client may send megabytes, and a
+ * message travels in a gRPC trailer (where ~100 KB stalls the caller's channel), a JSON body and
+ * the logs.
  */
 export abstract class TockError extends Error {
   abstract readonly code: string;
+  /** What kind of failure this is, whatever the transport: surfaces pick their status from it. */
   abstract readonly category: ErrorCategory;
   override get name(): string {
     return this.constructor.name;
@@ -26,6 +31,35 @@ export type ErrorCategory =
   | 'rate_limited'
   | 'unavailable';
 
+/** How much of a caller's value a message quotes. */
+export const ECHO_MAX = 200;
+/** The most a surface sends as an error message (see `boundedMessage`). */
+export const MESSAGE_MAX = 1_000;
+const CUT_MARK = '…(truncated)';
+
+/**
+ * `s` cut to at most `max` UTF-16 units (never between the halves of a surrogate pair), marked
+ * as cut. The result is a fresh copy: V8 keeps a short slice of a long string as a view that
+ * holds the whole original alive.
+ */
+export function cut(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let end = max;
+  const last = s.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return Array.from(s.slice(0, end)).join('') + CUT_MARK;
+}
+
+/** A caller's value as quoted in a message: at most ECHO_MAX characters, marked when cut. */
+export function echo(value: unknown): string {
+  return cut(String(value), ECHO_MAX);
+}
+
+/** A whole error message as a surface sends it: at most MESSAGE_MAX characters, marked when cut. */
+export function boundedMessage(message: string): string {
+  return cut(message, MESSAGE_MAX);
+}
+
 export type ResourceKind = 'project' | 'key' | 'schedule' | 'job' | 'execution' | 'monitor' | 'account';
 
 /** The object does not exist, or belongs to another tenant (the two are indistinguishable on purpose). */
@@ -36,7 +70,7 @@ export class NotFoundError extends TockError {
     readonly resource: ResourceKind,
     readonly id: string,
   ) {
-    super(`No ${resource} with id '${id}'`);
+    super(`No ${resource} with id '${echo(id)}'`);
   }
 }
 
@@ -44,11 +78,11 @@ export class NotFoundError extends TockError {
 export class InvalidArgumentError extends TockError {
   readonly code: string = 'invalid_argument';
   readonly category = 'invalid_argument' as const;
-  constructor(
-    message: string,
-    readonly field: string | null = null,
-  ) {
+  /** Bounded like an echo: a field path may carry a client's map key (a header name). */
+  readonly field: string | null;
+  constructor(message: string, field: string | null = null) {
     super(message);
+    this.field = field === null ? null : echo(field);
   }
 }
 
@@ -58,14 +92,14 @@ export class InvalidCronError extends InvalidArgumentError {
     readonly expression: string,
     reason: string,
   ) {
-    super(`Invalid cron expression: '${expression}' (${reason})`, 'cron');
+    super(`Invalid cron expression: '${echo(expression)}' (${echo(reason)})`, 'cron');
   }
 }
 
 export class InvalidTimezoneError extends InvalidArgumentError {
   override readonly code = 'invalid_timezone';
   constructor(readonly timezone: string) {
-    super(`Unknown time zone '${timezone}' (expected an IANA name such as 'Europe/Riga' or 'UTC')`, 'timezone');
+    super(`Unknown time zone '${echo(timezone)}' (expected an IANA name such as 'Europe/Riga' or 'UTC')`, 'timezone');
   }
 }
 
@@ -76,7 +110,7 @@ export class InvalidUrlError extends InvalidArgumentError {
     reason: string,
     field = 'url',
   ) {
-    super(`Invalid URL '${url}': ${reason}`, field);
+    super(`Invalid URL '${echo(url)}': ${reason}`, field);
   }
 }
 
@@ -96,7 +130,7 @@ export class AlreadyExistsError extends TockError {
     readonly field: string,
     readonly value: string,
   ) {
-    super(`${/^[aeiou]/.test(resource) ? 'An' : 'A'} ${resource} with ${field} '${value}' already exists${resource === 'account' ? '' : ' in this project'}`);
+    super(`${/^[aeiou]/.test(resource) ? 'An' : 'A'} ${resource} with ${field} '${echo(value)}' already exists${resource === 'account' ? '' : ' in this project'}`);
   }
 }
 
@@ -108,7 +142,7 @@ export class JobAlreadyExecutedError extends TockError {
     readonly jobId: string,
     readonly status: string,
   ) {
-    super(`Job '${jobId}' cannot be cancelled: it is already ${status}`);
+    super(`Job '${echo(jobId)}' cannot be cancelled: it is already ${status}`);
   }
 }
 
@@ -121,7 +155,7 @@ export class IdempotencyConflictError extends TockError {
     readonly existingJobId: string,
   ) {
     super(
-      `Idempotency key '${idempotencyKey}' was already used for job '${existingJobId}' with a different request; use a new key`,
+      `Idempotency key '${echo(idempotencyKey)}' was already used for job '${existingJobId}' with a different request; use a new key`,
     );
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Database } from '../store/database.js';
+import { AuthCaches } from './auth/cache.js';
 import { systemClock, type Clock } from './clock.js';
 import { AlertService } from './alerts/service.js';
 import { DEFAULT_PING_LOG_SIZE, type CoreDeps } from './deps.js';
@@ -15,6 +16,7 @@ import { noopWaker, type Waker } from './wake.js';
 import { email, name, parse } from './validation.js';
 import { AlreadyExistsError } from './errors.js';
 import { isUniqueViolation } from '../store/errors.js';
+import { TargetAllowList } from './targets.js';
 import type { Account } from './types.js';
 
 export const signUpInput = z.object({ email, name: name.optional() }).strict();
@@ -37,8 +39,9 @@ export class Core {
 
   /** `deps` reach the services only: surfaces call services, never the database or the waker. */
   constructor(deps: CoreDeps) {
-    this.projects = new ProjectService(deps);
-    this.keys = new KeyService(deps);
+    const caches = new AuthCaches(deps.clock);
+    this.projects = new ProjectService(deps, caches);
+    this.keys = new KeyService(deps, caches);
     this.schedules = new ScheduleService(deps);
     this.jobs = new JobService(deps);
     this.monitors = new MonitorService(deps);
@@ -53,8 +56,8 @@ export class Core {
 
   /** The actor for a request: the principal acting on the chosen (or default) project. */
   async actor(principal: Principal, projectId?: string | null): Promise<Actor> {
-    const project = await this.projects.resolve(principal, projectId);
-    return { accountId: principal.accountId, keyId: principal.keyId, projectId: project.id, scopes: principal.scopes };
+    const id = await this.projects.resolveId(principal, projectId);
+    return { accountId: principal.accountId, keyId: principal.keyId, projectId: id, scopes: principal.scopes };
   }
 
   /**
@@ -90,12 +93,14 @@ export class Core {
   }
 }
 
+/** `allowTargets`: TOCK_ALLOW_TARGETS entries (CIDRs, IPs, host names); none by default. */
 export function createCore(opts: {
   db: Database;
   clock?: Clock;
   waker?: Waker;
   publicUrl: string;
   pingLogSize?: number;
+  allowTargets?: readonly string[];
   /** Monitors per account (TOCK_MONITOR_LIMIT); 0 or absent = no limit. */
   monitorLimit?: number;
 }): Core {
@@ -105,6 +110,7 @@ export function createCore(opts: {
     waker: opts.waker ?? noopWaker,
     publicUrl: opts.publicUrl,
     pingLogSize: opts.pingLogSize ?? DEFAULT_PING_LOG_SIZE,
+    allowTargets: new TargetAllowList(opts.allowTargets ?? []),
     monitorLimit: opts.monitorLimit ?? 0,
   });
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, InvalidPageTokenError } from './errors.js';
 import type { Page } from './types.js';
+import { LIMITS } from './validation.js';
 
 /** Cursor pagination over time-ordered ids: a page is `id > cursor` (or `<` for newest-first lists). */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -20,6 +21,8 @@ export function encodePageToken(lastId: string): string {
 
 export function decodePageToken(token: string | null | undefined): string | null {
   if (!token) return null;
+  // Tokens this server hands out are about 44 characters; a much longer one was never one.
+  if (token.length > LIMITS.pageToken) throw new InvalidPageTokenError();
   const decoded = Buffer.from(token, 'base64url').toString('utf8');
   if (!decoded.startsWith('v1:') || !/^[a-z]+_[0-9a-z]{26}$/.test(decoded.slice(3))) throw new InvalidPageTokenError();
   return decoded.slice(3);

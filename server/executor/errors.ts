@@ -3,8 +3,7 @@
  * without matching on messages; messages are written for the operator who has to fix the cause.
  */
 
-/** Env var the server reads its target allow list from; quoted in refusal messages. */
-export const ALLOW_TARGETS_ENV = 'TOCK_ALLOW_TARGETS';
+export { ALLOW_TARGETS_ENV } from '../core/targets.js';
 
 /** A call's target is not permitted by the target policy (wrong scheme or a non-public address). */
 export class TargetRefusedError extends Error {

@@ -1,4 +1,4 @@
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { ForeignKeyConstraintViolationException, UniqueConstraintViolationException } from '@mikro-orm/core';
 
 /** True when `err` is a unique violation, of the named constraint/index when given. */
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
@@ -7,4 +7,11 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   }
   const code = (err as { code?: string } | null)?.code;
   return code === '23505' && (!constraint || String((err as Error).message).includes(constraint));
+}
+
+/** True when `err` is a foreign key violation (through the ORM or not), of the named constraint when given. */
+export function isForeignKeyViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string } | null;
+  if (!(err instanceof ForeignKeyConstraintViolationException) && e?.code !== '23503') return false;
+  return !constraint || e?.constraint === constraint || String(e?.message).includes(constraint);
 }

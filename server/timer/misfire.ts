@@ -1,3 +1,4 @@
+import { BoundedCache, stringBytes } from '../core/bounded-cache.js';
 import { nextRunAfter, type Trigger } from '../core/schedules/timing.js';
 import type { Misfire } from '../core/types.js';
 
@@ -21,9 +22,8 @@ export function misfireAction(latenessMs: number, thresholdMs: number, policy: M
 
 // Many schedules share a pattern and fire at the same instants (every minute, on the hour...):
 // the next occurrence of (cron, zone) after an instant is the same for all of them. Intervals are
-// arithmetic and need no cache.
-const NEXT_CACHE_MAX = 20_000;
-const nextCache = new Map<string, number | null>();
+// arithmetic and need no cache. Bounded by bytes too: a key carries the whole cron expression.
+const nextCache = new BoundedCache<string, number | null>(20_000, 8 * 1024 * 1024, (key) => stringBytes(key) + 64);
 
 /** `nextRunAfter` in epoch ms, memoised for cron triggers. */
 export function nextAfterMs(trigger: Trigger, afterMs: number, anchorMs: number | null): number | null {
@@ -32,7 +32,6 @@ export function nextAfterMs(trigger: Trigger, afterMs: number, anchorMs: number 
   const hit = nextCache.get(key);
   if (hit !== undefined) return hit;
   const next = nextRunAfter(trigger, new Date(afterMs))?.getTime() ?? null;
-  if (nextCache.size >= NEXT_CACHE_MAX) nextCache.clear();
   nextCache.set(key, next);
   return next;
 }

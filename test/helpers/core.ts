@@ -19,12 +19,26 @@ export interface TestCore {
   close(): Promise<void>;
 }
 
-/** `database`: one the caller made (a private server); default: a fresh one of this test file's own. */
+/** Target allow list of tests whose calls go to a receiver on this machine. */
+export const LOOPBACK_TARGETS = ['127.0.0.1/32', 'localhost'];
+
+/**
+ * `database`: one the caller made (a private server); default: a fresh one of this test file's own.
+ * `allowTargets`: the core's TOCK_ALLOW_TARGETS (none by default, as on a fresh server).
+ */
 export async function createTestCore(
-  opts: { clock?: Clock; waker?: Waker; publicUrl?: string; database?: TestDatabase; pingLogSize?: number; monitorLimit?: number } = {},
+  opts: { clock?: Clock; waker?: Waker; publicUrl?: string; database?: TestDatabase; allowTargets?: readonly string[]; pingLogSize?: number; monitorLimit?: number } = {},
 ): Promise<TestCore> {
   const database = opts.database ?? (await createTestDatabase());
-  const core = createCore({ db: database.db, clock: opts.clock, waker: opts.waker, publicUrl: opts.publicUrl ?? 'http://tock.test', pingLogSize: opts.pingLogSize, monitorLimit: opts.monitorLimit });
+  const core = createCore({
+    db: database.db,
+    clock: opts.clock,
+    waker: opts.waker,
+    publicUrl: opts.publicUrl ?? 'http://tock.test',
+    allowTargets: opts.allowTargets,
+    pingLogSize: opts.pingLogSize,
+    monitorLimit: opts.monitorLimit,
+  });
   return {
     core,
     database,

@@ -14,9 +14,9 @@ export interface Started {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs a TypeScript entry point of the repo in a child Node process (through tsx). */
-export function startTs(entry: string, args: string[], env: Record<string, string>): Started {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+/** Runs a TypeScript entry point of the repo in a child Node process (through tsx); `nodeArgs` go before it. */
+export function startTs(entry: string, args: string[], env: Record<string, string>, opts: { nodeArgs?: string[] } = {}): Started {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', entry, ...args], {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

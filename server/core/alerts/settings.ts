@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidArgumentError } from '../errors.js';
 import { ALERT_POLICIES, WEBHOOK_FORMATS, type AlertPolicy, type WebhookFormat } from '../types.js';
+import type { TargetAllowList } from '../targets.js';
 import { checkHttpUrl } from '../validation.js';
 
 /** The alert settings fields monitors and schedules share (zod shape for their inputs). */
@@ -40,7 +41,7 @@ export function settlePolicy(next: AlertPolicy, patch: { alertPolicy?: string; a
   }
 }
 
-/** A webhook URL field checked like every outbound target. */
-export function checkWebhookUrl(url: string | null, field: string): string | null {
-  return url ? checkHttpUrl(url, field) : null;
+/** A webhook URL field checked like every outbound target (an empty one means none). */
+export function checkWebhookUrl(url: string | null, field: string, allow: TargetAllowList): string | null {
+  return url ? checkHttpUrl(url, field, allow) : null;
 }

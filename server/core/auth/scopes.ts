@@ -1,4 +1,4 @@
-import { InvalidArgumentError, PermissionDeniedError } from '../errors.js';
+import { echo, InvalidArgumentError, PermissionDeniedError } from '../errors.js';
 import { SCOPES, type Scope } from '../types.js';
 
 /** `*` grants everything; `write:x` includes `read:x`. */
@@ -18,7 +18,7 @@ export function parseScopes(input: readonly string[] | null | undefined, field =
   for (const raw of input) {
     const s = raw.trim();
     if (!(SCOPES as readonly string[]).includes(s)) {
-      throw new InvalidArgumentError(`${field}: unknown scope '${s}' (expected one of ${SCOPES.join(', ')})`, field);
+      throw new InvalidArgumentError(`${field}: unknown scope '${echo(s)}' (expected one of ${SCOPES.join(', ')})`, field);
     }
     out.add(s as Scope);
   }

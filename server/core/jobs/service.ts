@@ -2,15 +2,17 @@ import { z } from 'zod';
 import { JobEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { listExecutions } from '../executions/history.js';
-import { isUniqueViolation } from '../../store/errors.js';
+import { isForeignKeyViolation } from '../../store/errors.js';
+import { Coalescer } from '../../store/coalescer.js';
+import { findJob, findJobByIdempotencyKey, insertJobs, type JobInsert } from '../../store/statements/jobs.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
-import { IdempotencyConflictError, InvalidArgumentError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
+import { echo, IdempotencyConflictError, InvalidArgumentError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import { SCHEDULE_DEFAULTS } from '../schedules/service.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, JobStatus, Page, PageRequest } from '../types.js';
-import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, maxRetries, parse, timeoutMs } from '../validation.js';
+import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, LIMITS, maxRetries, parse, targetUrl, text, timeoutMs } from '../validation.js';
 
 export const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 
@@ -29,21 +31,23 @@ returning attempts`;
 
 /** How far ahead a one-time job may be scheduled. */
 const MAX_AHEAD_MS = 5 * 366 * 86_400_000;
+/** The earliest `scheduled_at`: earlier is a mistake (it would run at once anyway), and far earlier is outside what the database stores. */
+export const EARLIEST_SCHEDULED_AT = new Date('2000-01-01T00:00:00Z');
 
 export const jobInput = z
   .object({
-    url: z.string(),
+    url: targetUrl,
     method: httpMethod.optional(),
     headers: headers.optional(),
     body: body.nullish(),
-    scheduledAt: z.union([z.date(), z.string(), z.number()]).nullish(),
+    scheduledAt: z.union([z.date(), text(LIMITS.id), z.number()]).nullish(),
     timeoutMs: timeoutMs.optional(),
     maxRetries: maxRetries.optional(),
     retryBackoffMs: backoffMs.optional(),
     retryBackoffMaxMs: backoffMs.optional(),
     expectedStatus: expectedStatus.optional(),
-    idempotencyKey: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters').nullish(),
-    webhookUrl: z.string().nullish(),
+    idempotencyKey: text(LIMITS.idempotencyKey).min(1, 'must not be empty').nullish(),
+    webhookUrl: targetUrl.nullish(),
     webhookHeaders: headers.optional(),
   })
   .strict();
@@ -58,7 +62,10 @@ function toDate(value: Date | string | number | null | undefined, now: Date): Da
   if (value === null || value === undefined) return now;
   const d = value instanceof Date ? value : new Date(value);
   if (Number.isNaN(d.getTime())) {
-    throw new InvalidArgumentError(`scheduled_at: '${String(value)}' is not a date (use RFC 3339, e.g. 2026-01-01T09:00:00Z)`, 'scheduled_at');
+    throw new InvalidArgumentError(`scheduled_at: '${echo(value)}' is not a date (use RFC 3339, e.g. 2026-01-01T09:00:00Z)`, 'scheduled_at');
+  }
+  if (d.getTime() < EARLIEST_SCHEDULED_AT.getTime()) {
+    throw new InvalidArgumentError(`scheduled_at: must not be before ${EARLIEST_SCHEDULED_AT.toISOString()} (a past time runs at once)`, 'scheduled_at');
   }
   if (d.getTime() - now.getTime() > MAX_AHEAD_MS) {
     throw new InvalidArgumentError('scheduled_at: must be within 5 years from now', 'scheduled_at');
@@ -72,7 +79,21 @@ function sameCall(a: Job, b: Job): boolean {
 }
 
 export class JobService {
-  constructor(private readonly deps: CoreDeps) {}
+  /**
+   * Creates arriving together share one INSERT (see Coalescer): a lone create is sent at once;
+   * under load, the creates that arrive while statements are out ride the next one.
+   */
+  private readonly inserts: Coalescer<Job, JobInsert>;
+
+  constructor(private readonly deps: CoreDeps) {
+    this.inserts = new Coalescer((jobs) => insertJobs(deps.db, jobs), {
+      maxBatch: 500,
+      maxInFlight: 3,
+      // Bodies reach 1 MiB: a statement carries at most ~4 MiB of them (JSON-escaped, they grow).
+      maxWeight: 4 * 1024 * 1024,
+      weight: (j) => 512 + (j.body?.length ?? 0) + j.url.length,
+    });
+  }
 
   async create(actor: Actor, input: JobInput): Promise<Job> {
     return (await this.createOrGet(actor, input)).job;
@@ -93,7 +114,7 @@ export class JobService {
       scheduleId: null,
       shard: shardOf(id),
       source: 'api',
-      url: checkHttpUrl(p.url),
+      url: checkHttpUrl(p.url, 'url', this.deps.allowTargets),
       method: p.method ?? SCHEDULE_DEFAULTS.method,
       headers: p.headers ?? {},
       body: p.body ?? null,
@@ -104,7 +125,7 @@ export class JobService {
       retryBackoffMaxMs: p.retryBackoffMaxMs ?? SCHEDULE_DEFAULTS.retryBackoffMaxMs,
       expectedStatus: p.expectedStatus ?? [],
       idempotencyKey: p.idempotencyKey ?? null,
-      webhookUrl: p.webhookUrl ? checkHttpUrl(p.webhookUrl, 'webhook_url') : null,
+      webhookUrl: p.webhookUrl ? checkHttpUrl(p.webhookUrl, 'webhook_url', this.deps.allowTargets) : null,
       webhookHeaders: p.webhookHeaders ?? {},
       status: 'scheduled',
       attempts: 0,
@@ -128,15 +149,18 @@ export class JobService {
   async createOrGet(actor: Actor, input: JobInput): Promise<{ job: Job; created: boolean }> {
     requireScope(actor.scopes, 'write:jobs');
     const job = this.build(actor, input);
+    let outcome: JobInsert;
     try {
-      await this.deps.db.em().insert(JobEntity, job);
+      outcome = await this.inserts.submit(job);
     } catch (err) {
-      if (job.idempotencyKey && isUniqueViolation(err, 'jobs_project_idempotency_uq')) {
-        const existing = await this.deps.db.em().findOne(JobEntity, { projectId: actor.projectId, idempotencyKey: job.idempotencyKey });
-        if (existing && sameCall(existing, job)) return { job: existing, created: false };
-        throw new IdempotencyConflictError(job.idempotencyKey, existing?.id ?? 'unknown');
-      }
+      // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
+      if (isForeignKeyViolation(err, 'jobs_project_id_fkey')) throw new NotFoundError('project', actor.projectId);
       throw err;
+    }
+    if (outcome === 'key_taken') {
+      const existing = await findJobByIdempotencyKey(this.deps.db, actor.projectId, job.idempotencyKey!);
+      if (existing && sameCall(existing, job)) return { job: existing, created: false };
+      throw new IdempotencyConflictError(job.idempotencyKey!, existing?.id ?? 'unknown');
     }
     this.deps.waker.wake('job', job.shard, job.scheduledAt);
     return { job, created: true };
@@ -153,6 +177,8 @@ export class JobService {
     if (filter.status != null && !(JOB_STATUSES as readonly string[]).includes(filter.status)) {
       throw new InvalidArgumentError(`status: must be one of ${JOB_STATUSES.join(', ')}`, 'status');
     }
+    // A malformed schedule id matches no job, like an unknown one; it does not reach the database.
+    if (filter.scheduleId && !isId('schedule', filter.scheduleId)) return { items: [], nextPageToken: null };
     return findPage(
       this.deps.db.em(),
       JobEntity,
@@ -202,8 +228,8 @@ export class JobService {
 
   private async load(actor: Actor, id: string): Promise<Job> {
     if (!isId('job', id)) throw new NotFoundError('job', id);
-    const row = await this.deps.db.em().findOne(JobEntity, { id, projectId: actor.projectId });
-    if (!row) throw new NotFoundError('job', id);
-    return row;
+    const job = await findJob(this.deps.db, actor.projectId, id);
+    if (!job) throw new NotFoundError('job', id);
+    return job;
   }
 }

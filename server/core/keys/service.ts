@@ -6,14 +6,16 @@ import type { CoreDeps } from '../deps.js';
 import { NotFoundError, PermissionDeniedError, UnauthenticatedError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import { findPage } from '../../store/pages.js';
+import { findKeyByHash, touchKey } from '../../store/statements/keys.js';
+import type { AuthCaches } from '../auth/cache.js';
 import type { ApiKey, Page, PageRequest, Principal, Scope } from '../types.js';
-import { name, parse } from '../validation.js';
+import { idText, name, parse } from '../validation.js';
 
 export const keyInput = z
   .object({
     name: name.optional(),
-    projectId: z.string().nullish(),
-    scopes: z.array(z.string()).max(20).nullish(),
+    projectId: idText.nullish(),
+    scopes: z.array(idText).max(20, 'at most 20 scopes').nullish(),
   })
   .strict();
 export type KeyInput = z.input<typeof keyInput>;
@@ -32,31 +34,42 @@ export function toApiKey(row: ApiKeyRow): ApiKey {
   };
 }
 
-/** last_used_at is written at most this often per key, so authentication stays one read. */
+/** last_used_at is written at most this often per key. */
 const TOUCH_EVERY_MS = 60_000;
 
 export class KeyService {
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly caches: AuthCaches,
+  ) {}
 
   /**
    * Checks a presented secret. Unknown and revoked keys fail alike. The secret is compared by
-   * looking up its SHA-256, so no timing difference depends on how much of it matched.
+   * looking up its SHA-256, so no timing difference depends on how much of it matched. Known
+   * keys are cached (see AuthCaches): the database is read once per key per TTL, and
+   * `last_used_at` is written only on such a read, when it is over a minute old.
    */
   async authenticate(secret: string | null | undefined): Promise<Principal> {
     if (!secret || secret.length > 200) throw new UnauthenticatedError();
-    const em = this.deps.db.em();
-    const row = await em.findOne(ApiKeyEntity, { secretHash: hashSecret(secret) });
-    if (!row || row.revokedAt) throw new UnauthenticatedError();
+    const principal = await this.caches.principals.get(hashSecret(secret), (hash) => this.lookup(hash));
+    if (!principal) throw new UnauthenticatedError();
+    return principal;
+  }
+
+  /** Distinct keys cached on this node (bounded by AUTH_CACHE_MAX_ENTRIES). */
+  get cachedKeys(): number {
+    return this.caches.principals.size;
+  }
+
+  private async lookup(secretHash: string): Promise<Principal | null> {
+    const row = await findKeyByHash(this.deps.db, secretHash);
+    if (!row || row.revoked) return null;
     const now = this.deps.clock.now();
-    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() > TOUCH_EVERY_MS) {
-      // Conditional: of concurrent requests only one writes; losing that race is fine.
-      await em.nativeUpdate(
-        ApiKeyEntity,
-        { id: row.id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: new Date(now.getTime() - TOUCH_EVERY_MS) } }] },
-        { lastUsedAt: now },
-      );
+    if (row.lastUsedAtMs === null || now.getTime() - row.lastUsedAtMs > TOUCH_EVERY_MS) {
+      await touchKey(this.deps.db, row.id, now, new Date(now.getTime() - TOUCH_EVERY_MS));
     }
-    return { accountId: row.accountId, keyId: row.id, keyProjectId: row.projectId, scopes: row.scopes };
+    // Shared by every request that hits the cache: frozen, so none can change it for the others.
+    return Object.freeze({ accountId: row.accountId, keyId: row.id, keyProjectId: row.projectId, scopes: Object.freeze(row.scopes) });
   }
 
   /** Creates a key without a caller (first start, `tock keys create`). */
@@ -121,6 +134,8 @@ export class KeyService {
       await em.nativeUpdate(ApiKeyEntity, { id, revokedAt: null }, { revokedAt: now });
       row.revokedAt = now;
     }
+    // After the update: a lookup from now on reads the revoked row (other nodes: within the TTL).
+    this.caches.principals.delete(row.secretHash);
     return toApiKey(row);
   }
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '../errors.js';
 import type { PingKind } from '../types.js';
+import { storableText } from '../validation.js';
 import type { PingFacts } from './transitions.js';
 
 /** What the caller of a ping can tell besides its kind. */
@@ -18,7 +19,6 @@ const MAX_USER_AGENT = 512;
 const MAX_SOURCE_IP = 64;
 
 // PostgreSQL text cannot hold NUL; other control characters in a header are noise.
-const stripNul = (s: string) => (s.includes('\u0000') ? s.replace(/\u0000/g, '') : s);
 
 /** The first `max` bytes of `s` as UTF-8, never cutting a character in two. */
 export function utf8Prefix(s: string, max: number): string {
@@ -57,8 +57,8 @@ export function pingFacts(kind: PingKind, meta: PingMeta): PingFacts {
   return {
     kind: exitStatus === null ? kind : exitStatus === 0 ? 'success' : 'fail',
     exitStatus,
-    sourceIp: meta.sourceIp ? stripNul(meta.sourceIp).slice(0, MAX_SOURCE_IP) : null,
-    userAgent: meta.userAgent ? stripNul(meta.userAgent).slice(0, MAX_USER_AGENT) : null,
-    body: meta.body ? utf8Prefix(stripNul(meta.body), MAX_PING_BODY_BYTES) : null,
+    sourceIp: meta.sourceIp ? storableText(meta.sourceIp.slice(0, MAX_SOURCE_IP)) : null,
+    userAgent: meta.userAgent ? storableText(meta.userAgent.slice(0, MAX_USER_AGENT)) : null,
+    body: meta.body ? utf8Prefix(storableText(meta.body), MAX_PING_BODY_BYTES) : null,
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { FlipEntity, MonitorEntity, PingEntity, type MonitorRow } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
-import { isUniqueViolation } from '../../store/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js';
 import { monitorById, monitorByKey, monitorByToken } from '../../store/monitor-reads.js';
 import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
 import { isPingKeyForm, isPingTokenForm, newPingToken } from '../auth/secrets.js';
@@ -12,7 +12,8 @@ import { isId, newId } from '../ids.js';
 import { checkCron, checkInterval, checkTimezone } from '../schedules/timing.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Monitor, Page, PageRequest, Ping, PingKind, Updatable } from '../types.js';
-import { email, name, parse, userKey } from '../validation.js';
+import type { TargetAllowList } from '../targets.js';
+import { cronText, email, name, parse, targetUrl, timezoneText, userKey } from '../validation.js';
 import { pingFacts, type PingMeta } from './pings.js';
 import { transition } from './state.js';
 import { MonitorTransitions } from './transitions.js';
@@ -27,11 +28,11 @@ const fields = {
   key: userKey.nullish(),
   name: name.optional(),
   periodSeconds: z.number().nullish(),
-  cron: z.string().nullish(),
-  timezone: z.string().nullish(),
+  cron: cronText.nullish(),
+  timezone: timezoneText.nullish(),
   graceSeconds: z.number().int('must be an integer').min(0, 'must be 0 or more').max(MAX_GRACE_SECONDS, `must be at most ${MAX_GRACE_SECONDS} (30 days)`).optional(),
   alertEmail: email.nullish(),
-  alertWebhook: z.string().nullish(),
+  alertWebhook: targetUrl.nullish(),
   ...alertSettingFields,
 };
 export const monitorInput = z.object(fields).strict();
@@ -65,13 +66,13 @@ export const MONITOR_UPDATABLE: Updatable<MonitorPatch> = {
 /** Fields that move the deadline when they change. */
 const TIMING_FIELDS = ['periodSeconds', 'cron', 'timezone', 'graceSeconds', 'alertPolicy', 'alertAfterFailures'] as const;
 
-function checkMonitor(m: Monitor): void {
+function checkMonitor(m: Monitor, allow: TargetAllowList): void {
   m.timezone = checkTimezone(m.timezone);
   if (m.cron && m.periodSeconds !== null) throw new InvalidArgumentError('Set either cron or period_seconds, not both', 'cron');
   if (!m.cron && m.periodSeconds === null) throw new InvalidArgumentError('Set period_seconds or cron', 'period_seconds');
   if (m.cron) m.cron = checkCron(m.cron, m.timezone);
   else checkInterval(m.periodSeconds!, 'period_seconds');
-  m.alertWebhook = checkWebhookUrl(m.alertWebhook, 'alert_webhook');
+  m.alertWebhook = checkWebhookUrl(m.alertWebhook, 'alert_webhook', allow);
 }
 
 export class MonitorService {
@@ -140,7 +141,7 @@ export class MonitorService {
       createdAt: now,
       updatedAt: now,
     };
-    checkMonitor(m);
+    checkMonitor(m, this.deps.allowTargets);
     settlePolicy(m, {});
     return m;
   }
@@ -151,6 +152,8 @@ export class MonitorService {
       else await this.deps.db.em().insert(MonitorEntity, m);
     } catch (err) {
       if (isUniqueViolation(err, 'monitors_project_key_uq')) throw new AlreadyExistsError('monitor', 'key', m.key!);
+      // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
+      if (isForeignKeyViolation(err, 'monitors_project_id_fkey')) throw new NotFoundError('project', m.projectId);
       throw err;
     }
     return m;
@@ -207,7 +210,7 @@ export class MonitorService {
       if (p.periodSeconds != null && p.cron === undefined) next.cron = null;
       if (p.timezone === null) next.timezone = 'UTC';
       if (p.alertWebhookFormat === undefined) next.alertWebhookFormat = current.alertWebhookFormat;
-      checkMonitor(next);
+      checkMonitor(next, this.deps.allowTargets);
       settlePolicy(next, p);
       const now = this.deps.clock.now();
       if (TIMING_FIELDS.some((f) => next[f] !== current[f])) {

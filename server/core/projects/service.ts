@@ -8,12 +8,14 @@ import { FailedPreconditionError, NotFoundError, PermissionDeniedError } from '.
 import { isId, newId } from '../ids.js';
 import type { Account, Page, PageRequest, Principal, Project, Updatable } from '../types.js';
 import { findPage } from '../../store/pages.js';
-import { checkHttpUrl, email, name, parse } from '../validation.js';
+import { findProjectId, firstProjectId } from '../../store/statements/projects.js';
+import type { AuthCaches } from '../auth/cache.js';
+import { checkHttpUrl, email, name, parse, targetUrl } from '../validation.js';
 
 /** Project notifications: every schedule, job and monitor of the project also alerts these. */
 const notifyFields = {
   notifyEmail: email.nullish(),
-  notifyWebhookUrl: z.string().nullish(),
+  notifyWebhookUrl: targetUrl.nullish(),
   notifyWebhookFormat: webhookFormat,
 };
 export const projectInput = z.object({ name, ...notifyFields }).strict();
@@ -53,7 +55,10 @@ function newProjectRow(accountId: string, name: string, now: Date): ProjectRow {
 }
 
 export class ProjectService {
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly caches: AuthCaches,
+  ) {}
 
   /** Creates an account with its first project (used by bootstrap and sign-up); `notifyEmail` is the project's. */
   async createAccount(input: { name: string; email?: string | null; projectName?: string; notifyEmail?: string | null }): Promise<{ account: Account; project: Project }> {
@@ -76,7 +81,7 @@ export class ProjectService {
     const p = parse(projectInput, input);
     const row = newProjectRow(principal.accountId, p.name, this.deps.clock.now());
     row.notifyEmail = p.notifyEmail ?? null;
-    row.notifyWebhookUrl = p.notifyWebhookUrl ? checkHttpUrl(p.notifyWebhookUrl, 'notify_webhook_url') : null;
+    row.notifyWebhookUrl = p.notifyWebhookUrl ? checkHttpUrl(p.notifyWebhookUrl, 'notify_webhook_url', this.deps.allowTargets) : null;
     row.notifyWebhookFormat = p.notifyWebhookFormat ?? 'auto';
     await this.deps.db.em().insert(ProjectEntity, row);
     return toProject(row);
@@ -114,7 +119,7 @@ export class ProjectService {
     const changes: Partial<ProjectRow> = {};
     if (p.name !== undefined) changes.name = p.name;
     if (p.notifyEmail !== undefined) changes.notifyEmail = p.notifyEmail;
-    if (p.notifyWebhookUrl !== undefined) changes.notifyWebhookUrl = p.notifyWebhookUrl ? checkHttpUrl(p.notifyWebhookUrl, 'notify_webhook_url') : null;
+    if (p.notifyWebhookUrl !== undefined) changes.notifyWebhookUrl = p.notifyWebhookUrl ? checkHttpUrl(p.notifyWebhookUrl, 'notify_webhook_url', this.deps.allowTargets) : null;
     if (p.notifyWebhookFormat !== undefined) changes.notifyWebhookFormat = p.notifyWebhookFormat;
     if (Object.keys(changes).length > 0) {
       changes.updatedAt = this.deps.clock.now();
@@ -134,6 +139,7 @@ export class ProjectService {
       await tx.nativeDelete(ApiKeyEntity, { projectId: id });
       await tx.nativeDelete(ProjectEntity, { id, accountId: principal.accountId });
     });
+    this.caches.forgetProject(id);
   }
 
   /**
@@ -184,12 +190,21 @@ export class ProjectService {
     return pingKey;
   }
 
-  /** The project a request acts on: the key's own project, the one asked for, or the account's oldest. */
-  async resolve(principal: Principal, requested: string | null | undefined): Promise<ProjectRow> {
-    if (requested) return this.getRow(principal, requested);
-    if (principal.keyProjectId) return this.getRow(principal, principal.keyProjectId);
-    const row = await this.deps.db.em().findOne(ProjectEntity, { accountId: principal.accountId }, { orderBy: { id: 'asc' } });
-    if (!row) throw new FailedPreconditionError('This account has no project; create one first');
-    return row;
+  /**
+   * The id of the project a request acts on: the one asked for, the key's own, or the account's
+   * oldest. Cached per node (see AuthCaches): read once per account and project asked per TTL.
+   */
+  async resolveId(principal: Principal, requested: string | null | undefined): Promise<string> {
+    const wanted = requested || principal.keyProjectId;
+    if (wanted && (!isId('project', wanted) || (principal.keyProjectId && principal.keyProjectId !== wanted))) {
+      throw new NotFoundError('project', wanted);
+    }
+    const key = `${principal.accountId}\u0000${wanted ?? ''}`;
+    const id = await this.caches.projects.get(key, () =>
+      wanted ? findProjectId(this.deps.db, principal.accountId, wanted) : firstProjectId(this.deps.db, principal.accountId),
+    );
+    if (id) return id;
+    if (wanted) throw new NotFoundError('project', wanted);
+    throw new FailedPreconditionError('This account has no project; create one first');
   }
 }

@@ -2,18 +2,23 @@ import { z } from 'zod';
 import { JobEntity, ScheduleEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { listExecutions } from '../executions/history.js';
-import { isUniqueViolation } from '../../store/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js';
 import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
+import { insertJob } from '../../store/statements/jobs.js';
+import { findSchedule, findScheduleByKey } from '../../store/statements/schedules.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, Page, PageRequest, Schedule, ScheduleState, Updatable } from '../types.js';
+import type { TargetAllowList } from '../targets.js';
 import {
   backoffMs,
   body,
   checkHttpUrl,
+  cronText,
+  description,
   email,
   expectedStatus,
   headers,
@@ -21,7 +26,9 @@ import {
   maxRetries,
   name,
   parse,
+  targetUrl,
   timeoutMs,
+  timezoneText,
   userKey,
 } from '../validation.js';
 import { checkCron, checkInterval, checkTimezone, nextRunAfter } from './timing.js';
@@ -31,13 +38,13 @@ export const SCHEDULE_STATES = ['active', 'paused'] as const satisfies readonly 
 const fields = {
   key: userKey.nullish(),
   name: name.optional(),
-  description: z.string().max(2000).nullish(),
-  url: z.string(),
+  description: description.nullish(),
+  url: targetUrl,
   method: httpMethod.optional(),
   headers: headers.optional(),
   body: body.nullish(),
-  cron: z.string().nullish(),
-  timezone: z.string().nullish(),
+  cron: cronText.nullish(),
+  timezone: timezoneText.nullish(),
   intervalSeconds: z.number().nullish(),
   timeoutMs: timeoutMs.optional(),
   maxRetries: maxRetries.optional(),
@@ -48,16 +55,16 @@ const fields = {
   misfire: z.enum(['fire_once', 'skip'], { message: "must be 'fire_once' or 'skip'" }).optional(),
   state: z.enum(SCHEDULE_STATES, { message: "must be 'active' or 'paused'" }).optional(),
   alertEmail: email.nullish(),
-  alertWebhook: z.string().nullish(),
+  alertWebhook: targetUrl.nullish(),
   alertOnFailure: z.boolean().optional(),
   alertOnRecovery: z.boolean().optional(),
   ...alertSettingFields,
-  webhookUrl: z.string().nullish(),
+  webhookUrl: targetUrl.nullish(),
   webhookHeaders: headers.optional(),
 };
 
 export const scheduleInput = z.object(fields).strict();
-export const schedulePatch = z.object({ ...fields, url: z.string().optional() }).strict();
+export const schedulePatch = z.object({ ...fields, url: targetUrl.optional() }).strict();
 export type ScheduleInput = z.input<typeof scheduleInput>;
 export type SchedulePatch = z.input<typeof schedulePatch>;
 
@@ -140,11 +147,12 @@ export const SCHEDULE_UPDATABLE: Updatable<SchedulePatch> = {
   state: SCHEDULE_DEFAULTS.state,
 };
 
-/** Checks the fields that need more than a shape (URL, cron, time zone, trigger choice). */
-function checkSchedule(s: Schedule): void {
-  s.url = checkHttpUrl(s.url);
-  s.alertWebhook = checkWebhookUrl(s.alertWebhook, 'alert_webhook');
-  s.webhookUrl = checkWebhookUrl(s.webhookUrl, 'webhook_url');
+/** Checks the fields that need more than a shape (URLs against the target allow list, cron, time zone, trigger choice). */
+function checkSchedule(s: Schedule, allow: TargetAllowList): void {
+  s.url = checkHttpUrl(s.url, 'url', allow);
+  // An empty webhook means none, as an unset one does on gRPC.
+  s.alertWebhook = checkWebhookUrl(s.alertWebhook, 'alert_webhook', allow);
+  s.webhookUrl = checkWebhookUrl(s.webhookUrl, 'webhook_url', allow);
   s.timezone = checkTimezone(s.timezone);
   if (s.cron && s.intervalSeconds !== null) {
     throw new InvalidArgumentError('Set either cron or interval_seconds, not both', 'cron');
@@ -214,7 +222,7 @@ export class ScheduleService {
       createdAt: now,
       updatedAt: now,
     };
-    checkSchedule(s);
+    checkSchedule(s, this.deps.allowTargets);
     settlePolicy(s, {});
     s.name = p.name ?? p.key ?? defaultName(s.url);
     s.nextRunAt = s.state === 'active' ? nextRunAfter(s, now) : null;
@@ -228,6 +236,8 @@ export class ScheduleService {
       await this.deps.db.em().insert(ScheduleEntity, s);
     } catch (err) {
       if (isUniqueViolation(err, 'schedules_project_key_uq')) throw new AlreadyExistsError('schedule', 'key', s.key!);
+      // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
+      if (isForeignKeyViolation(err, 'schedules_project_id_fkey')) throw new NotFoundError('project', actor.projectId);
       throw err;
     }
     this.wake(s);
@@ -241,9 +251,9 @@ export class ScheduleService {
 
   async getByKey(actor: Actor, key: string): Promise<Schedule> {
     requireScope(actor.scopes, 'read:jobs');
-    const row = await this.deps.db.em().findOne(ScheduleEntity, { projectId: actor.projectId, key });
-    if (!row) throw new NotFoundError('schedule', key);
-    return row;
+    const s = await findScheduleByKey(this.deps.db, actor.projectId, key);
+    if (!s) throw new NotFoundError('schedule', key);
+    return s;
   }
 
   async list(actor: Actor, page: PageRequest & { state?: ScheduleState | null } = {}): Promise<Page<Schedule>> {
@@ -271,7 +281,7 @@ export class ScheduleService {
     if (p.intervalSeconds != null && p.cron === undefined) next.cron = null;
     if (p.timezone === null) next.timezone = SCHEDULE_DEFAULTS.timezone;
     if (p.name === undefined && p.key && current.name === current.key) next.name = p.key;
-    checkSchedule(next);
+    checkSchedule(next, this.deps.allowTargets);
     settlePolicy(next, p);
     const now = this.deps.clock.now();
     const triggerChanged =
@@ -390,7 +400,14 @@ export class ScheduleService {
       updatedAt: now,
       finishedAt: null,
     };
-    await this.deps.db.em().insert(JobEntity, job);
+    try {
+      await insertJob(this.deps.db, job);
+    } catch (err) {
+      // Deleted since it was read.
+      if (isForeignKeyViolation(err, 'jobs_schedule_id_fkey')) throw new NotFoundError('schedule', id);
+      if (isForeignKeyViolation(err, 'jobs_project_id_fkey')) throw new NotFoundError('project', actor.projectId);
+      throw err;
+    }
     this.deps.waker.wake('job', job.shard, now);
     return job;
   }
@@ -404,9 +421,9 @@ export class ScheduleService {
 
   private async load(actor: Actor, id: string): Promise<Schedule> {
     if (!isId('schedule', id)) throw new NotFoundError('schedule', id);
-    const row = await this.deps.db.em().findOne(ScheduleEntity, { id, projectId: actor.projectId });
-    if (!row) throw new NotFoundError('schedule', id);
-    return row;
+    const s = await findSchedule(this.deps.db, actor.projectId, id);
+    if (!s) throw new NotFoundError('schedule', id);
+    return s;
   }
 
   private tellCancelled(jobs: Array<{ id: string; shard: number }>): void {

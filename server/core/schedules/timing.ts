@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { BoundedCache, stringBytes } from '../bounded-cache.js';
 import { InvalidArgumentError, InvalidCronError, InvalidTimezoneError } from '../errors.js';
 
 /**
@@ -8,34 +9,45 @@ import { InvalidArgumentError, InvalidCronError, InvalidTimezoneError } from '..
  * (fall back) fires once, at its first occurrence.
  */
 
-const validZones = new Map<string, boolean>();
+/**
+ * Valid zones only, by the spelling sent, to Intl's canonical name. Canonical names are what is
+ * stored and handed to croner: spellings that differ in case alone are countless, and croner
+ * keeps one formatter per zone string it is given, unbounded.
+ */
+const validZones = new BoundedCache<string, string>(2_000, 256 * 1024, (spelling, canonical) => stringBytes(spelling) + stringBytes(canonical) + 64);
 
+/** Checks an IANA time zone name and returns its canonical spelling. */
 export function checkTimezone(timezone: string): string {
-  let ok = validZones.get(timezone);
-  if (ok === undefined) {
+  let canonical = validZones.get(timezone);
+  if (canonical === undefined) {
     try {
-      new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-      ok = timezone.length > 0;
+      canonical = timezone.length > 0 ? new Intl.DateTimeFormat('en-US', { timeZone: timezone }).resolvedOptions().timeZone : undefined;
     } catch {
-      ok = false;
+      canonical = undefined;
     }
-    if (validZones.size < 10_000) validZones.set(timezone, ok);
+    if (canonical === undefined) throw new InvalidTimezoneError(timezone);
+    validZones.set(timezone, canonical);
   }
-  if (!ok) throw new InvalidTimezoneError(timezone);
-  return timezone;
+  return canonical;
 }
 
-// Parsed patterns are reused: the timer computes next runs for many schedules sharing few patterns.
-const cronCache = new Map<string, Cron>();
-const CRON_CACHE_MAX = 50_000;
+/**
+ * Parsed patterns are reused: the timer computes next runs for many schedules sharing few
+ * patterns. Only patterns that parsed are kept. A parsed pattern holds about 80 KB (croner fills
+ * a 10,000-entry year table), so the byte bound is what limits this cache.
+ */
+const CRON_ENTRY_BYTES = 96 * 1024;
+const cronCache = new BoundedCache<string, Cron>(2_000, 32 * 1024 * 1024, (key) => CRON_ENTRY_BYTES + stringBytes(key));
 
+const cronKey = (expression: string, timezone: string) => `${timezone}\u0000${expression}`;
+
+/** A stored (checked) pattern, parsed once. */
 function cronFor(expression: string, timezone: string): Cron {
-  const cacheKey = `${timezone}\u0000${expression}`;
-  let cron = cronCache.get(cacheKey);
+  const key = cronKey(expression, timezone);
+  let cron = cronCache.get(key);
   if (!cron) {
     cron = new Cron(expression, { timezone, paused: true, mode: '5-or-6-parts' });
-    if (cronCache.size >= CRON_CACHE_MAX) cronCache.clear();
-    cronCache.set(cacheKey, cron);
+    cronCache.set(key, cron);
   }
   return cron;
 }
@@ -47,10 +59,12 @@ export function checkCron(expression: string, timezone = 'UTC'): string {
   if (fields !== 5 && fields !== 6) {
     throw new InvalidCronError(expression, `expected 5 fields, or 6 with seconds first; got ${fields}`);
   }
-  checkTimezone(timezone);
-  let cron: Cron;
+  const zone = checkTimezone(timezone);
+  const key = cronKey(normalised, zone);
+  let cron = cronCache.get(key);
+  if (cron) return normalised;
   try {
-    cron = cronFor(normalised, timezone);
+    cron = new Cron(normalised, { timezone: zone, paused: true, mode: '5-or-6-parts' });
   } catch (err) {
     const reason = (err as Error).message.replace(/^CronPattern:\s*/, '');
     throw new InvalidCronError(expression, reason);
@@ -58,6 +72,8 @@ export function checkCron(expression: string, timezone = 'UTC'): string {
   if (cron.nextRun(new Date()) === null) {
     throw new InvalidCronError(expression, 'it never fires');
   }
+  // Cached only once known good: a rejected pattern leaves nothing behind.
+  cronCache.set(key, cron);
   return normalised;
 }
 
@@ -97,4 +113,12 @@ export function nextRunAfter(trigger: Trigger, after: Date, anchor?: Date | null
   const behind = after.getTime() - anchor.getTime();
   const steps = behind < 0 ? 1 : Math.floor(behind / stepMs) + 1;
   return new Date(anchor.getTime() + steps * stepMs);
+}
+
+/** Entry counts and estimated bytes of the caches above (for tests and diagnostics). */
+export function timingCacheSizes(): { zones: { entries: number; bytes: number }; crons: { entries: number; bytes: number } } {
+  return {
+    zones: { entries: validZones.size, bytes: validZones.bytes },
+    crons: { entries: cronCache.size, bytes: cronCache.bytes },
+  };
 }

@@ -1,6 +1,6 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import { TockError, type ErrorCategory } from '../../core/errors.js';
+import { boundedMessage, TockError, type ErrorCategory } from '../../core/errors.js';
 import { errorDetails } from '../shared/errors.js';
 
 /** What a failed call answers; passed as is to a unary callback or `call.emit('error', …)`. */
@@ -42,7 +42,7 @@ export function toGrpcStatus(err: unknown, logger: Logger): GrpcErrorStatus {
   metadata.set(ERROR_CODE_KEY, e.code);
   if (e.field) metadata.set(ERROR_FIELD_KEY, asciiValue(e.field));
   if (e.retryAfterMs !== null) metadata.set(RETRY_AFTER_KEY, String(e.retryAfterMs));
-  return { code: GRPC_STATUS[e.category], details: wellFormed(e.message), metadata };
+  return { code: GRPC_STATUS[e.category], details: wellFormed(boundedMessage(e.message)), metadata };
 }
 
 /** grpc-js throws on metadata values outside printable ASCII; field paths may carry a client's map key. */

@@ -11,12 +11,62 @@ import { loadServedProtos } from './protos.js';
 import { addReflectionService } from './reflection.js';
 import { createRpc, tolerantDecoding } from './rpc.js';
 
+/**
+ * What one HTTP/2 connection may hold and how long it lives. grpc-js leaves every one of these
+ * unlimited unless told (and has no ping-rate policy for clients to honour, so none is set:
+ * Node's HTTP/2 layer answers PINGs and drops a peer that floods it with them).
+ */
+export interface GrpcConnectionLimits {
+  /** Ping a connection this often: below the idle cut-off of common NATs and load balancers (~5 min), so a long call is not dropped silently, and a vanished peer is noticed. */
+  keepaliveTimeMs: number;
+  /** A ping not answered within this closes the connection and cancels its calls. */
+  keepaliveTimeoutMs: number;
+  /** A connection with no call for this long is sent GOAWAY; clients reconnect on their next call. */
+  maxConnectionIdleMs: number;
+  /** Connections are recycled after this (GOAWAY), so clients behind a load balancer spread over new nodes. TOCK_GRPC_MAX_CONNECTION_AGE_MS. */
+  maxConnectionAgeMs: number;
+  /** Calls running at GOAWAY for age get this long to finish (unary calls are short; Health.Watch streams are re-opened by clients). */
+  maxConnectionAgeGraceMs: number;
+  /** Calls open at once on one connection: far above what a client multiplexes, a bound on what one connection can start. */
+  maxConcurrentStreams: number;
+  /** Largest request message: a 1 MiB body plus 50 headers of 8 KiB and the rest fit; larger answers RESOURCE_EXHAUSTED. */
+  maxReceiveMessageBytes: number;
+  /** Memory (MB) one connection's HTTP/2 session may buffer before new calls on it are refused; grpc-js's default is unbounded. */
+  maxSessionMemoryMb: number;
+}
+
+export const GRPC_CONNECTION_LIMITS: Readonly<GrpcConnectionLimits> = {
+  keepaliveTimeMs: 120_000,
+  keepaliveTimeoutMs: 20_000,
+  maxConnectionIdleMs: 300_000,
+  maxConnectionAgeMs: 1_800_000,
+  maxConnectionAgeGraceMs: 30_000,
+  maxConcurrentStreams: 1_000,
+  maxReceiveMessageBytes: 4 * 1024 * 1024,
+  maxSessionMemoryMb: 64,
+};
+
+function serverOptions(l: GrpcConnectionLimits): grpc.ServerOptions {
+  return {
+    'grpc.keepalive_time_ms': l.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': l.keepaliveTimeoutMs,
+    'grpc.max_connection_idle_ms': l.maxConnectionIdleMs,
+    'grpc.max_connection_age_ms': l.maxConnectionAgeMs,
+    'grpc.max_connection_age_grace_ms': l.maxConnectionAgeGraceMs,
+    'grpc.max_concurrent_streams': l.maxConcurrentStreams,
+    'grpc.max_receive_message_length': l.maxReceiveMessageBytes,
+    'grpc-node.max_session_memory': l.maxSessionMemoryMb,
+  };
+}
+
 export interface GrpcServerOptions {
   core: Core;
   /** 0 picks a free port; the bound one is returned. */
   port: number;
   host?: string;
   logger: Logger;
+  /** Overrides of GRPC_CONNECTION_LIMITS. */
+  connection?: Partial<GrpcConnectionLimits>;
 }
 
 export interface GrpcServer {
@@ -35,10 +85,10 @@ export const TOCK_SERVICES = ['tock.v1.ScheduleService', 'tock.v1.JobService', '
  * `authorization: Bearer <key>` or `x-api-key: <key>` metadata; `x-tock-project` picks the
  * project for keys that reach every project of their account.
  */
-export async function startGrpcServer({ core, port, host = '0.0.0.0', logger }: GrpcServerOptions): Promise<GrpcServer> {
+export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, connection }: GrpcServerOptions): Promise<GrpcServer> {
   const log = logger.child({ surface: 'grpc' });
   const rpc = createRpc(core, log);
-  const server = new grpc.Server();
+  const server = new grpc.Server(serverOptions({ ...GRPC_CONNECTION_LIMITS, ...connection }));
   server.addService(tolerantDecoding(ScheduleServiceService), scheduleService(core, rpc));
   server.addService(tolerantDecoding(JobServiceService), jobService(core, rpc));
   server.addService(tolerantDecoding(MonitorServiceService), monitorService(core, rpc));

@@ -1,4 +1,5 @@
 import { initTRPC } from '@trpc/server';
+import { boundedMessage } from '../../core/errors.js';
 import type { TrpcContext } from './context.js';
 import { INTERNAL_MESSAGE, tockErrorData, toTRPCError } from './errors.js';
 
@@ -13,7 +14,7 @@ const t = initTRPC.context<TrpcContext>().create({
   errorFormatter({ shape, error }) {
     const internal = error.code === 'INTERNAL_SERVER_ERROR';
     return {
-      message: internal ? INTERNAL_MESSAGE : shape.message,
+      message: internal ? INTERNAL_MESSAGE : boundedMessage(shape.message),
       code: shape.code,
       data: {
         code: shape.data.code,

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Schedule } from '../../../server/core/types.js';
-import { createTestCore, type TestCore } from '../../helpers/core.js';
+import { createTestCore, LOOPBACK_TARGETS, type TestCore } from '../../helpers/core.js';
 import { check, type Delivery, type ExpectedSchedule } from './checker.js';
 
 /**
@@ -99,7 +99,7 @@ afterAll(async () => {
 
 describe.skipIf(!postgres)('three scheduler processes on one database', () => {
   it('lose nothing and duplicate nothing through a kill -9 and a SIGSTOP past the lease TTL', { timeout: 120_000 }, async () => {
-    t = await createTestCore();
+    t = await createTestCore({ allowTargets: LOOPBACK_TARGETS });
     const core = t.core;
     const { actor } = await t.tenant('e2e');
     const db = t.database.db;

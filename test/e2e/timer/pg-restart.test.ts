@@ -4,6 +4,7 @@ import type { Schedule } from '../../../server/core/types.js';
 import { Database } from '../../../server/store/database.js';
 import { createNotifyWaker, type RunningScheduler } from '../../../server/timer/index.js';
 import { postgresBinDir, startPrivatePostgres, type PrivatePostgres } from '../../helpers/private-postgres.js';
+import { LOOPBACK_TARGETS } from '../../helpers/core.js';
 import { Receiver, timerWorld, until, type TimerWorld } from '../../integration/timer/harness.js';
 
 /**
@@ -90,7 +91,7 @@ describe.skipIf(!binDir)('a PostgreSQL restart under a running scheduler', () =>
 
     // The LISTEN connection is back: a job created on an API-only node fires, told only by NOTIFY.
     const apiDb = await w.connect();
-    const apiCore = createCore({ db: apiDb, waker: createNotifyWaker(apiDb), publicUrl: 'http://tock.test' });
+    const apiCore = createCore({ db: apiDb, waker: createNotifyWaker(apiDb), publicUrl: 'http://tock.test', allowTargets: LOOPBACK_TARGETS });
     const job = await apiCore.jobs.create(w.tenant.actor, { url: `${r.url}/after-restart`, scheduledAt: new Date(Date.now() + 1_500) });
     await until(() => r.to('/after-restart').length === 1, { timeoutMs: 10_000 });
     expect(r.to('/after-restart')[0].headers['webhook-id']).toBe(job.id);

@@ -59,6 +59,28 @@ describe('HttpExecutor with a policy that does not allow loopback', () => {
   });
 });
 
+describe('HttpExecutor and IPv6 forms that carry a loopback address', () => {
+  it.each(['http://[::127.0.0.1]:PORT/', 'http://[::ffff:0:127.0.0.1]:PORT/', 'http://[64:ff9b::127.0.0.1]:PORT/', 'http://[2002:7f00:1::1]:PORT/'])(
+    'refuses %s as loopback, never as a public address it could try to reach',
+    async (template) => {
+      const r = await receiver();
+      const result = await executor(new TargetPolicy([])).execute({ url: template.replace('PORT', String(r.port)), method: 'GET', headers: {} });
+      expect(result).toMatchObject({ outcome: 'refused', statusCode: null });
+      expect(result.error).toMatch(/\(which carries 127\.0\.0\.1\) is a loopback address; allow it with TOCK_ALLOW_TARGETS$/);
+      expect(r.connections).toBe(0);
+    },
+  );
+
+  it('refuses the same form at the connector when it is not checked up front', async () => {
+    const r = await receiver();
+    const agent = new Agent({ connect: createGuardedConnector(new TargetPolicy([])) });
+    cleanups.push(() => agent.close());
+    const attempt = agent.request({ origin: `http://[::127.0.0.1]:${r.port}`, path: '/', method: 'GET' });
+    await expect(attempt).rejects.toMatchObject({ code: 'target_refused', message: expect.stringMatching(/carries 127\.0\.0\.1/) });
+    expect(r.connections).toBe(0);
+  });
+});
+
 describe('guarded connector used directly', () => {
   // Exercises the connector without the executor's up-front checkUrl, proving it stands on its own.
   it.each(['127.0.0.1', 'localhost'])('fails the connection to %s before a socket is opened', async (host) => {

@@ -9,7 +9,7 @@ import { HttpExecutor, TargetPolicy } from '../../../server/executor/index.js';
 import { Deliverer, createMailer, signingSecretsFrom } from '../../../server/notify/index.js';
 import { AlertEntity, type AlertRow } from '../../../server/store/entities.js';
 import { recordDelivery } from '../../../server/store/outbox.js';
-import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
+import { createTestCore, LOOPBACK_TARGETS, type TestCore, type TestTenant } from '../../helpers/core.js';
 import { startReceiver, type Receiver } from '../executor/receiver.js';
 
 /** A received email, its MIME parts decoded. */
@@ -64,7 +64,8 @@ function parseMail(raw: string, from: string, to: string[]): Mail {
 }
 
 beforeAll(async () => {
-  t = await createTestCore({ clock, publicUrl: 'https://tock.example' });
+  // Alerts go to receivers on this machine, as TOCK_ALLOW_TARGETS would allow.
+  t = await createTestCore({ clock, publicUrl: 'https://tock.example', allowTargets: LOOPBACK_TARGETS });
   a = await t.tenant('a');
   secret = (await t.core.projects.getSigningSecrets(a.principal, a.projectId)).current;
   sink = await startReceiver((req, res) => {

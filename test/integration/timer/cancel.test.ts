@@ -3,6 +3,7 @@ import { createCore } from '../../../server/core/index.js';
 import { JobAlreadyExecutedError } from '../../../server/core/errors.js';
 import type { RunningScheduler } from '../../../server/timer/index.js';
 import { rejectionOf } from '../../helpers/rejection.js';
+import { LOOPBACK_TARGETS } from '../../helpers/core.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 /**
@@ -65,7 +66,7 @@ describe('cancelling a job the timer has claimed but not dispatched', () => {
 
   it('succeeds even when the owning node is never told: its dispatch mark is refused', async () => {
     // A core whose waker says nothing to anyone: only the database can stop the call.
-    const silent = createCore({ db: w.db, publicUrl: 'http://tock.test' });
+    const silent = createCore({ db: w.db, publicUrl: 'http://tock.test', allowTargets: LOOPBACK_TARGETS });
     const refusedBefore = node.stats().cancelled.refusedAtMark;
     const due = Date.now() + 1_500;
     const job = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/untold`, scheduledAt: new Date(due) });

@@ -6,7 +6,7 @@ import type { Waker } from '../../../server/core/wake.js';
 import { HttpExecutor, TargetPolicy } from '../../../server/executor/index.js';
 import { Database } from '../../../server/store/database.js';
 import { createScheduler, startScheduler, silentLogger, type RunningScheduler, type Scheduler, type TimerLogger, type TimerOptions } from '../../../server/timer/index.js';
-import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
+import { createTestCore, LOOPBACK_TARGETS, type TestCore, type TestTenant } from '../../helpers/core.js';
 import type { TestDatabase } from '../../helpers/db.js';
 
 /** Timer tests' plumbing: a loopback receiver, a polling `until`, a core + tenant, scheduler nodes. */
@@ -98,7 +98,7 @@ export const TEST_OPTIONS: Partial<TimerOptions> = {
   flushIntervalMs: 20,
 };
 
-export const LOOPBACK_POLICY = new TargetPolicy(['127.0.0.1/32', 'localhost']);
+export const LOOPBACK_POLICY = new TargetPolicy(LOOPBACK_TARGETS);
 
 /** A job row as the timer tests check it. */
 export interface JobState {
@@ -131,6 +131,7 @@ export async function timerWorld(opts: { database?: TestDatabase } = {}): Promis
   const wakers: Waker[] = [];
   const t = await createTestCore({
     database: opts.database,
+    allowTargets: LOOPBACK_TARGETS,
     waker: {
       wake: (k, s, d) => wakers.forEach((w) => w.wake(k, s, d)),
       cancelled: (k, s, id) => wakers.forEach((w) => w.cancelled?.(k, s, id)),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCore } from '../../../server/core/index.js';
 import { createNotifyWaker } from '../../../server/timer/index.js';
 import type { Database } from '../../../server/store/database.js';
+import { LOOPBACK_TARGETS } from '../../helpers/core.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 let w: TimerWorld;
@@ -34,7 +35,7 @@ describe.skipIf(!postgres)('database connections dropped under the timer (as in 
     await until(() => r.to('/tick').filter((q) => q.at > killedAt).length >= 4, { timeoutMs: 10_000 });
     // The LISTEN connection is back: a job from an API-only node, told only by NOTIFY, fires.
     w.wakers.length = 0;
-    const apiCore = createCore({ db: w.db, waker: createNotifyWaker(w.db), publicUrl: 'http://tock.test' });
+    const apiCore = createCore({ db: w.db, waker: createNotifyWaker(w.db), publicUrl: 'http://tock.test', allowTargets: LOOPBACK_TARGETS });
     let job: { id: string } | null = null;
     await until(
       async () => {

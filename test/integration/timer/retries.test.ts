@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCore } from '../../../server/core/index.js';
+import { LOOPBACK_TARGETS } from '../../helpers/core.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 let w: TimerWorld;
@@ -114,7 +116,14 @@ describe('retries', () => {
   });
 
   it('does not retry a target the policy refuses: one refused execution, job failed', async () => {
-    const created = await w.t.core.jobs.create(w.tenant.actor, { url: 'http://10.255.255.1/internal', maxRetries: 3, retryBackoffMs: 10, retryBackoffMaxMs: 10 });
+    // Stored while the allow list still had 10.0.0.0/8 (the core refuses it now); the executor's policy does not have it.
+    const before = createCore({
+      db: w.db,
+      publicUrl: 'http://tock.test',
+      allowTargets: [...LOOPBACK_TARGETS, '10.0.0.0/8'],
+      waker: { wake: (k, s, d) => w.wakers.forEach((x) => x.wake(k, s, d)) },
+    });
+    const created = await before.jobs.create(w.tenant.actor, { url: 'http://10.255.255.1/internal', maxRetries: 3, retryBackoffMs: 10, retryBackoffMaxMs: 10 });
     await terminal(created.id);
     expect(await job(created.id)).toMatchObject({ status: 'failed', attempts: 1, finished: true });
     const ex = await executions(created.id);

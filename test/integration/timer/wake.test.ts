@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createCore, type Core } from '../../../server/core/index.js';
 import { createNotifyWaker, type RunningScheduler } from '../../../server/timer/index.js';
+import { LOOPBACK_TARGETS } from '../../helpers/core.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 let w: TimerWorld;
@@ -25,7 +26,7 @@ describe.skipIf(!postgres)('wakes across nodes (LISTEN/NOTIFY)', () => {
     // The timer node's waker is not connected to the API core: only NOTIFY can tell it.
     timer = await w.node({ claimAheadMs: 2_000, horizonMs: 120_000, refillIntervalMs: 100_000 }, 'listener');
     w.wakers.length = 0;
-    apiCore = createCore({ db: w.db, waker: createNotifyWaker(w.db), publicUrl: 'http://tock.test' });
+    apiCore = createCore({ db: w.db, waker: createNotifyWaker(w.db), publicUrl: 'http://tock.test', allowTargets: LOOPBACK_TARGETS });
     // Let the first (full) refill pass, so only a wake can bring new jobs in.
     await until(() => timer.stats().shards.held === 256);
     await new Promise((res) => setTimeout(res, 300));

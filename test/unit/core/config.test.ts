@@ -39,6 +39,12 @@ describe('config', () => {
     expect(parseConfig({ TOCK_MONITOR_LIMIT: '0' }).monitorLimit).toBe(0);
   });
 
+  it('recycles gRPC connections after 30 minutes unless TOCK_GRPC_MAX_CONNECTION_AGE_MS says otherwise', () => {
+    expect(parseConfig({}).grpcMaxConnectionAgeMs).toBe(1_800_000);
+    expect(parseConfig({ TOCK_GRPC_MAX_CONNECTION_AGE_MS: '600000' }).grpcMaxConnectionAgeMs).toBe(600_000);
+    expect(() => parseConfig({ TOCK_GRPC_MAX_CONNECTION_AGE_MS: '0' })).toThrow("Invalid TOCK_GRPC_MAX_CONNECTION_AGE_MS='0': expected a positive integer");
+  });
+
   it.each([
     [{ TOCK_MONITOR_LIMIT: 'five' }, "Invalid TOCK_MONITOR_LIMIT='five': expected a whole number (0 = no limit)"],
     [{ TOCK_MONITOR_LIMIT: '2.5' }, "Invalid TOCK_MONITOR_LIMIT='2.5': expected a whole number (0 = no limit)"],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidCronError, InvalidTimezoneError, InvalidArgumentError } from '../../../server/core/errors.js';
-import { checkCron, checkInterval, checkTimezone, nextRunAfter } from '../../../server/core/schedules/timing.js';
+import { checkCron, checkInterval, checkTimezone, nextRunAfter, timingCacheSizes } from '../../../server/core/schedules/timing.js';
 
 describe('cron validation', () => {
   it('accepts 5 and 6 fields and normalises spacing', () => {
@@ -52,5 +52,30 @@ describe('next run', () => {
     expect(nextRunAfter(t, new Date('2026-01-01T00:00:00.250Z'), anchor)?.toISOString()).toBe('2026-01-01T00:01:00.000Z');
     expect(nextRunAfter(t, new Date('2026-01-01T00:03:10Z'), anchor)?.toISOString()).toBe('2026-01-01T00:04:00.000Z');
     expect(nextRunAfter(t, new Date('2026-01-01T00:00:00Z'))?.toISOString()).toBe('2026-01-01T00:01:00.000Z');
+  });
+});
+
+describe('the time-zone and cron caches', () => {
+  it('return and keep the canonical spelling of a zone, so case variants share one entry', () => {
+    expect(checkTimezone('europe/riga')).toBe('Europe/Riga');
+    expect(checkTimezone('EUROPE/RIGA')).toBe('Europe/Riga');
+    expect(checkTimezone('Etc/UTC')).toBe('UTC');
+  });
+
+  it('keep nothing of rejected zones and patterns', () => {
+    const before = timingCacheSizes();
+    for (let i = 0; i < 50; i++) {
+      expect(() => checkTimezone(`Nowhere/${i}${'x'.repeat(10_000)}`)).toThrow(InvalidTimezoneError);
+      expect(() => checkCron(`${60 + i} * * * *`)).toThrow(InvalidCronError);
+      expect(() => checkCron('0 0 31 2 *')).toThrow(/never fires/);
+    }
+    expect(timingCacheSizes()).toEqual(before);
+  });
+
+  it('stay within their byte bounds however many distinct valid patterns pass', () => {
+    for (let m = 0; m < 60; m++) for (let h = 0; h < 24; h++) checkCron(`${m} ${h} * * *`, 'Europe/Riga');
+    const { crons } = timingCacheSizes();
+    expect(crons.bytes).toBeLessThanOrEqual(32 * 1024 * 1024);
+    expect(crons.entries).toBeLessThan(60 * 24);
   });
 });

@@ -140,3 +140,48 @@ describe('TargetPolicy allow list', () => {
     expect(() => TargetPolicy.fromList('::1/128,localhost').checkUrl('http://[::1]/')).not.toThrow();
   });
 });
+
+describe('TargetPolicy and IPv6 forms that carry an IPv4 address', () => {
+  const policy = new TargetPolicy([]);
+
+  it.each([
+    ['http://[::127.0.0.1]/', /::7f00:1 \(which carries 127\.0\.0\.1\) is a loopback address/],
+    ['http://[::7f00:1]/', /carries 127\.0\.0\.1\) is a loopback/],
+    ['http://[::10.0.0.1]/', /carries 10\.0\.0\.1\) is a private-network/],
+    ['http://[::ffff:0:127.0.0.1]/', /carries 127\.0\.0\.1\) is a loopback/],
+    ['http://[64:ff9b::127.0.0.1]/', /64:ff9b::7f00:1 \(which carries 127\.0\.0\.1\) is a loopback/],
+    ['http://[64:ff9b::169.254.169.254]/', /carries 169\.254\.169\.254\) is the link-local cloud metadata address/],
+    ['http://[2002:7f00:1::]/', /2002:7f00:1:: \(which carries 127\.0\.0\.1\) is a loopback/],
+    ['http://[2002:c0a8:101::1]/', /carries 192\.168\.1\.1\) is a private-network/],
+    ['http://[::0.0.0.2]/', /carries 0\.0\.0\.2\) is the unspecified address/],
+  ])('refuses %s in checkUrl as the IPv4 address it carries', (url, message) => {
+    expect(refusal(() => policy.checkUrl(url)).message).toMatch(message);
+  });
+
+  it('judges the same forms the same way at connect time, as a resolved answer', () => {
+    expect(policy.refusalFor('::7f00:1', 'evil.example')?.message).toBe(
+      'Target evil.example resolved to ::7f00:1 (which carries 127.0.0.1), a loopback address; allow it with TOCK_ALLOW_TARGETS',
+    );
+    expect(policy.refusalFor('64:ff9b::a00:1')?.message).toBe(
+      'Target 64:ff9b::a00:1 (which carries 10.0.0.1) is a private-network address; allow it with TOCK_ALLOW_TARGETS',
+    );
+    expect(policy.refusalFor('2002:a9fe:a9fe::1', 'x.example')?.message).toMatch(/cloud metadata/);
+  });
+
+  it('lets through a form carrying a public address, and keeps :: and ::1 as IPv6 unspecified and loopback', () => {
+    expect(() => policy.checkUrl('http://[64:ff9b::8.8.8.8]/')).not.toThrow();
+    expect(() => policy.checkUrl('http://[2002:808:808::1]/')).not.toThrow();
+    expect(policy.refusalFor('::')?.message).toBe('Target :: is the unspecified address; allow it with TOCK_ALLOW_TARGETS');
+    expect(policy.refusalFor('::1')?.message).toBe('Target ::1 is a loopback address; allow it with TOCK_ALLOW_TARGETS');
+  });
+
+  it('applies IPv4 rules of the allow list to the address a form carries, and IPv6 rules to the form as written', () => {
+    const v4 = new TargetPolicy(['127.0.0.0/8']);
+    expect(() => v4.checkUrl('http://[::127.0.0.1]/')).not.toThrow();
+    expect(() => v4.checkUrl('http://[64:ff9b::127.0.0.1]/')).not.toThrow();
+    expect(() => v4.checkUrl('http://[64:ff9b::10.0.0.1]/')).toThrow(TargetRefusedError);
+    const nat64 = new TargetPolicy(['64:ff9b::/96']);
+    expect(() => nat64.checkUrl('http://[64:ff9b::10.0.0.1]/')).not.toThrow();
+    expect(() => nat64.checkUrl('http://10.0.0.1/')).toThrow(TargetRefusedError);
+  });
+});

@@ -1,0 +1,208 @@
+/**
+ * The API's hot statements on `jobs`: insert jobs (one, or many in one statement), read one by
+ * id or by idempotency key. Lean: prepared statements through `Database.query`, rows mapped to
+ * the domain `Job` here and nowhere else (the ORM entity in ../entities.ts maps the same columns
+ * for the other paths).
+ */
+import type { Job } from '../../core/types.js';
+import type { Database } from '../database.js';
+import type { Outcome } from '../coalescer.js';
+import { dateOf, isoOf, jsonOf, msColumn } from './columns.js';
+
+const SELECT = `select id, project_id, schedule_id, shard, source, url, method, headers, body, ${msColumn('scheduled_at')},
+       timeout_ms, max_retries, retry_backoff_ms, retry_backoff_max_ms, expected_status, idempotency_key, webhook_url,
+       webhook_headers, status, attempts, ${msColumn('next_attempt_at')}, last_status_code, last_error, ${msColumn('created_at')},
+       ${msColumn('updated_at')}, ${msColumn('finished_at')}
+  from jobs`;
+
+const BY_ID_SQL = `${SELECT} where id = $1 and project_id = $2`;
+const BY_IDEMPOTENCY_KEY_SQL = `${SELECT} where project_id = $1 and idempotency_key = $2`;
+
+const COLUMNS = `id, project_id, schedule_id, shard, source, url, method, headers, body, scheduled_at, timeout_ms, max_retries,
+  retry_backoff_ms, retry_backoff_max_ms, expected_status, idempotency_key, webhook_url, status, attempts, next_attempt_at,
+  last_status_code, last_error, created_at, updated_at, finished_at, webhook_headers`;
+
+// A reused idempotency key inserts nothing (its id is missing from RETURNING); the caller reads
+// what holds the key. Any other violation fails the statement.
+const ON_CONFLICT = `on conflict (project_id, idempotency_key) where idempotency_key is not null do nothing returning id`;
+
+const INSERT_ONE_SQL = `insert into jobs (${COLUMNS})
+values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::timestamptz, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19,
+        $20::timestamptz, $21, $22, $23::timestamptz, $24::timestamptz, $25::timestamptz, $26::jsonb)
+${ON_CONFLICT}`;
+
+const INSERT_MANY_SQL = `insert into jobs (${COLUMNS})
+select ${COLUMNS} from jsonb_to_recordset($1::jsonb) as t(
+  id text, project_id text, schedule_id text, shard smallint, source text, url text, method text, headers jsonb, body text,
+  scheduled_at timestamptz, timeout_ms int, max_retries int, retry_backoff_ms int, retry_backoff_max_ms int,
+  expected_status jsonb, idempotency_key text, webhook_url text, status text, attempts int, next_attempt_at timestamptz,
+  last_status_code int, last_error text, created_at timestamptz, updated_at timestamptz, finished_at timestamptz,
+  webhook_headers jsonb)
+${ON_CONFLICT}`;
+
+interface JobRecord {
+  id: string;
+  project_id: string;
+  schedule_id: string | null;
+  shard: number;
+  source: Job['source'];
+  url: string;
+  method: Job['method'];
+  headers: Record<string, string> | string;
+  body: string | null;
+  scheduled_at: number;
+  timeout_ms: number;
+  max_retries: number;
+  retry_backoff_ms: number;
+  retry_backoff_max_ms: number;
+  expected_status: number[] | string;
+  idempotency_key: string | null;
+  webhook_url: string | null;
+  webhook_headers: Record<string, string> | string;
+  status: Job['status'];
+  attempts: number;
+  next_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+function toJob(r: JobRecord): Job {
+  return {
+    id: r.id,
+    projectId: r.project_id,
+    scheduleId: r.schedule_id,
+    shard: r.shard,
+    source: r.source,
+    url: r.url,
+    method: r.method,
+    headers: jsonOf(r.headers),
+    body: r.body,
+    scheduledAt: new Date(r.scheduled_at),
+    timeoutMs: r.timeout_ms,
+    maxRetries: r.max_retries,
+    retryBackoffMs: r.retry_backoff_ms,
+    retryBackoffMaxMs: r.retry_backoff_max_ms,
+    expectedStatus: jsonOf(r.expected_status),
+    idempotencyKey: r.idempotency_key,
+    webhookUrl: r.webhook_url,
+    webhookHeaders: jsonOf(r.webhook_headers),
+    status: r.status,
+    attempts: r.attempts,
+    nextAttemptAt: dateOf(r.next_attempt_at),
+    lastStatusCode: r.last_status_code,
+    lastError: r.last_error,
+    createdAt: new Date(r.created_at),
+    updatedAt: new Date(r.updated_at),
+    finishedAt: dateOf(r.finished_at),
+  };
+}
+
+function params(j: Job): unknown[] {
+  return [
+    j.id,
+    j.projectId,
+    j.scheduleId,
+    j.shard,
+    j.source,
+    j.url,
+    j.method,
+    JSON.stringify(j.headers),
+    j.body,
+    j.scheduledAt.toISOString(),
+    j.timeoutMs,
+    j.maxRetries,
+    j.retryBackoffMs,
+    j.retryBackoffMaxMs,
+    JSON.stringify(j.expectedStatus),
+    j.idempotencyKey,
+    j.webhookUrl,
+    j.status,
+    j.attempts,
+    isoOf(j.nextAttemptAt),
+    j.lastStatusCode,
+    j.lastError,
+    j.createdAt.toISOString(),
+    j.updatedAt.toISOString(),
+    isoOf(j.finishedAt),
+    JSON.stringify(j.webhookHeaders),
+  ];
+}
+
+function record(j: Job): Record<string, unknown> {
+  return {
+    id: j.id,
+    project_id: j.projectId,
+    schedule_id: j.scheduleId,
+    shard: j.shard,
+    source: j.source,
+    url: j.url,
+    method: j.method,
+    headers: j.headers,
+    body: j.body,
+    scheduled_at: j.scheduledAt.toISOString(),
+    timeout_ms: j.timeoutMs,
+    max_retries: j.maxRetries,
+    retry_backoff_ms: j.retryBackoffMs,
+    retry_backoff_max_ms: j.retryBackoffMaxMs,
+    expected_status: j.expectedStatus,
+    idempotency_key: j.idempotencyKey,
+    webhook_url: j.webhookUrl,
+    status: j.status,
+    attempts: j.attempts,
+    next_attempt_at: isoOf(j.nextAttemptAt),
+    last_status_code: j.lastStatusCode,
+    last_error: j.lastError,
+    created_at: j.createdAt.toISOString(),
+    updated_at: j.updatedAt.toISOString(),
+    finished_at: isoOf(j.finishedAt),
+    webhook_headers: j.webhookHeaders,
+  };
+}
+
+/** What inserting a job did: `inserted`, or nothing because its idempotency key is taken in its project. */
+export type JobInsert = 'inserted' | 'key_taken';
+
+/**
+ * Inserts `jobs` in one statement and answers, per job, what it did. When the statement fails
+ * (a job's project or schedule deleted meanwhile, ...), each job is tried alone, so one bad row
+ * costs only its own outcome.
+ */
+export async function insertJobs(db: Database, jobs: Job[]): Promise<Outcome<JobInsert>[]> {
+  if (jobs.length === 1) {
+    try {
+      const rows = await db.query<{ id: string }>(INSERT_ONE_SQL, params(jobs[0]), 'tock_job_insert');
+      return [{ ok: true, value: rows.length === 1 ? 'inserted' : 'key_taken' }];
+    } catch (error) {
+      return [{ ok: false, error }];
+    }
+  }
+  let inserted: Set<string>;
+  try {
+    const rows = await db.query<{ id: string }>(INSERT_MANY_SQL, [JSON.stringify(jobs.map(record))], 'tock_job_insert_many');
+    inserted = new Set(rows.map((r) => r.id));
+  } catch {
+    return (await Promise.all(jobs.map((j) => insertJobs(db, [j])))).flat();
+  }
+  return jobs.map((j) => ({ ok: true, value: inserted.has(j.id) ? 'inserted' : 'key_taken' }));
+}
+
+/** One job alone (see insertJobs); a failure throws. */
+export async function insertJob(db: Database, job: Job): Promise<JobInsert> {
+  const [o] = await insertJobs(db, [job]);
+  if (!o.ok) throw o.error;
+  return o.value;
+}
+
+/** The job `id` of project `projectId`, or null. */
+export async function findJob(db: Database, projectId: string, id: string): Promise<Job | null> {
+  const [row] = await db.query<JobRecord>(BY_ID_SQL, [id, projectId], 'tock_job_by_id');
+  return row ? toJob(row) : null;
+}
+
+export async function findJobByIdempotencyKey(db: Database, projectId: string, key: string): Promise<Job | null> {
+  const [row] = await db.query<JobRecord>(BY_IDEMPOTENCY_KEY_SQL, [projectId, key], 'tock_job_by_idempotency_key');
+  return row ? toJob(row) : null;
+}
