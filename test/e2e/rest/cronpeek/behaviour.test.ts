@@ -49,7 +49,7 @@ const create = async (body: Record<string, unknown>, key = a.secret) => {
 const email = () => `u${randomBytes(5).toString('hex')}@example.com`;
 
 const accountsWith = async (address: string) =>
-  Number((await t.database.db.execute<{ n: number }>('select count(*)::int as n from accounts where email = ?', [address]))[0].n);
+  Number((await t.database.db.execute<{ n: number }>('select count(*)::int as n from accounts where lower(email) = lower(?)', [address]))[0].n);
 
 const monitorsOf = async (projectId: string) =>
   Number((await t.database.db.execute<{ n: number }>('select count(*)::int as n from monitors where project_id = ?', [projectId]))[0].n);
@@ -85,6 +85,10 @@ describe('POST /api/v1/accounts', () => {
     expect(again.json).toEqual({ error: expect.stringContaining('An account already exists for this email') });
     expect(again.text).not.toContain(first.json.apiKey);
     expect(again.text).not.toMatch(/tock_/);
+    // The address in other letter case is the same address.
+    const shouted = await api('/api/v1/accounts', { key: null, body: { email: address.toUpperCase() } });
+    expect(shouted.status).toBe(409);
+    expect(shouted.text).not.toMatch(/tock_/);
     expect(await accountsWith(address)).toBe(1);
   });
 
@@ -142,6 +146,7 @@ describe('monitors', () => {
     [{ name: 'x', schedule: 3600, grace: 31 * 86_400 }, /^grace: must be at most 2592000/],
     [{ name: '', schedule: 3600 }, 'name: must not be empty'],
     [{ name: 'n'.repeat(201), schedule: 3600 }, 'name: must be at most 200 characters'],
+    [{ name: 'a\u0000b', schedule: 3600 }, /^name: must not contain NUL characters/],
     [{ name: 'x', schedule: 3600, alertEmail: 'nope' }, 'alertEmail: must be an email address'],
     [{ name: 'x', schedule: 3600, alertEmail: 7 }, 'alertEmail: must be a string'],
     [{ name: 'x', schedule: 3600, alertWebhook: 'ftp://hooks.example.com/x' }, /^alertWebhook: Invalid URL 'ftp:\/\/hooks\.example\.com\/x': scheme 'ftp' is not allowed/],
