@@ -84,6 +84,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     pingLogSize: config.pingLogSize,
     allowTargets: config.allowTargets,
     dailyExecutionLimit: config.dailyExecutionLimit,
+    monitorLimit: config.monitorLimit,
   });
   const boot = await core.bootstrap();
 
@@ -101,7 +102,16 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
       await app.register(restPlugin, {
         core,
         logger,
-        limits: { ratePerKey: config.http.apiRatePerKey, bodyLimit: config.http.apiBodyLimit, rateLimitKeys: config.http.rateLimitKeys },
+        limits: {
+          ratePerKey: config.http.apiRatePerKey,
+          bodyLimit: config.http.apiBodyLimit,
+          rateLimitKeys: config.http.rateLimitKeys,
+          pingRatePerToken: config.http.pingRatePerToken,
+          pingRatePerIp: config.http.pingRatePerIp,
+          signupRatePerIp: config.http.signupRatePerIp,
+        },
+        openSignup: config.openSignup,
+        databaseReachable: () => db.isReachable(),
       });
     },
   });

@@ -95,6 +95,7 @@ const schema = z.object({
   TOCK_SHUTDOWN_DEADLINE_MS: positiveInt(25_000),
   TOCK_PING_LOG_SIZE: positiveInt(100),
   TOCK_DAILY_EXECUTION_LIMIT: rate(0),
+  TOCK_MONITOR_LIMIT: rate(0),
   TOCK_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'expected an smtp:// or smtps:// URL, e.g. smtp://user:pass@mail.example.com:587').optional(),
   TOCK_ALERT_FROM: z.string().min(3).max(320).default('Tock <tock@localhost>'),
   TOCK_HTTP_HEADERS_TIMEOUT_MS: positiveInt(HTTP_LIMIT_DEFAULTS.headersTimeoutMs),
@@ -144,6 +145,8 @@ export interface Config {
   pingLogSize: number;
   /** Executions per project per UTC day after which creates answer 429; 0 = no limit. */
   dailyExecutionLimit: number;
+  /** Monitors an account may have over all its projects; 0 = no limit. */
+  monitorLimit: number;
   /** SMTP server for email alerts; null: email alerts fail with a message saying so. */
   smtpUrl: string | null;
   /** Sender of email alerts. */
@@ -184,6 +187,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     shutdownDeadlineMs: c.TOCK_SHUTDOWN_DEADLINE_MS,
     pingLogSize: c.TOCK_PING_LOG_SIZE,
     dailyExecutionLimit: c.TOCK_DAILY_EXECUTION_LIMIT,
+    monitorLimit: c.TOCK_MONITOR_LIMIT,
     smtpUrl: c.TOCK_SMTP_URL ?? null,
     alertFrom: c.TOCK_ALERT_FROM,
     http: {

@@ -16,6 +16,8 @@ export interface CoreDeps {
   allowTargets: TargetAllowList;
   /** Executions per project per UTC day after which creates are refused (TOCK_DAILY_EXECUTION_LIMIT); 0 = no limit. */
   dailyExecutionLimit: number;
+  /** Monitors an account may have over all its projects (TOCK_MONITOR_LIMIT); 0 = no limit. */
+  monitorLimit: number;
 }
 
 export const DEFAULT_PING_LOG_SIZE = 100;

@@ -201,6 +201,18 @@ export class PermissionDeniedError extends TockError {
   }
 }
 
+/**
+ * The account has as many monitors as the server allows (TOCK_MONITOR_LIMIT). A quota, not a
+ * missing scope: the same key may create again once a monitor is deleted.
+ */
+export class MonitorLimitError extends TockError {
+  readonly code = 'monitor_limit_reached';
+  readonly category = 'permission_denied' as const;
+  constructor(readonly limit: number) {
+    super(`Monitor limit reached (${limit}): this account may have at most ${limit} monitors on this server; delete one to create another`);
+  }
+}
+
 export class RateLimitedError extends TockError {
   readonly code: string = 'rate_limited';
   readonly category = 'rate_limited' as const;

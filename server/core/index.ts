@@ -60,11 +60,19 @@ export class Core {
     return { accountId: principal.accountId, keyId: principal.keyId, projectId: id, scopes: principal.scopes };
   }
 
-  /** Self-service sign-up: a new account with its first project and an all-scopes key. */
-  async signUp(input: unknown): Promise<{ account: Account; project: Project; secret: string }> {
+  /**
+   * Self-service sign-up: a new account with its first project and an all-scopes key. With
+   * `alertsToEmail`, the project's notification email is the account's, so every monitor and
+   * schedule of it alerts there (services whose documents promise alerts to the account email).
+   */
+  async signUp(input: unknown, opts: { alertsToEmail?: boolean } = {}): Promise<{ account: Account; project: Project; secret: string }> {
     const p = parse(signUpInput, input);
     try {
-      const { account, project } = await this.projects.createAccount({ name: p.name ?? p.email, email: p.email });
+      const { account, project } = await this.projects.createAccount({
+        name: p.name ?? p.email,
+        email: p.email,
+        notifyEmail: opts.alertsToEmail ? p.email : null,
+      });
       const { secret } = await this.keys.createUnchecked({ accountId: account.id, name: 'signup', scopes: ['*'] });
       return { account, project, secret };
     } catch (err) {
@@ -94,6 +102,8 @@ export function createCore(opts: {
   pingLogSize?: number;
   allowTargets?: readonly string[];
   dailyExecutionLimit?: number;
+  /** Monitors per account (TOCK_MONITOR_LIMIT); 0 or absent = no limit. */
+  monitorLimit?: number;
 }): Core {
   return new Core({
     db: opts.db,
@@ -103,6 +113,7 @@ export function createCore(opts: {
     pingLogSize: opts.pingLogSize ?? DEFAULT_PING_LOG_SIZE,
     allowTargets: new TargetAllowList(opts.allowTargets ?? []),
     dailyExecutionLimit: opts.dailyExecutionLimit ?? 0,
+    monitorLimit: opts.monitorLimit ?? 0,
   });
 }
 

@@ -35,6 +35,7 @@ export async function createTestCore(
     allowTargets?: readonly string[];
     pingLogSize?: number;
     dailyExecutionLimit?: number;
+    monitorLimit?: number;
   } = {},
 ): Promise<TestCore> {
   const database = opts.database ?? (await createTestDatabase());
@@ -46,6 +47,7 @@ export async function createTestCore(
     allowTargets: opts.allowTargets,
     pingLogSize: opts.pingLogSize,
     dailyExecutionLimit: opts.dailyExecutionLimit,
+    monitorLimit: opts.monitorLimit,
   });
   return {
     core,

@@ -7,7 +7,7 @@ import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePoli
 import { isPingKeyForm, isPingTokenForm, newPingToken } from '../auth/secrets.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
+import { AlreadyExistsError, InvalidArgumentError, MonitorLimitError, NotFoundError, UnavailableError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import { checkCron, checkInterval, checkTimezone } from '../schedules/timing.js';
 import { shardOf } from '../shard.js';
@@ -21,13 +21,16 @@ import { MonitorTransitions } from './transitions.js';
 export { PING_KINDS, pingSignal, type PingMeta } from './pings.js';
 export { deadlineAfter } from './state.js';
 
+/** The longest grace a monitor takes. */
+export const MAX_GRACE_SECONDS = 30 * 86_400;
+
 const fields = {
   key: userKey.nullish(),
   name: name.optional(),
   periodSeconds: z.number().nullish(),
   cron: cronText.nullish(),
   timezone: timezoneText.nullish(),
-  graceSeconds: z.number().int('must be an integer').min(0, 'must be 0 or more').max(30 * 86_400, 'must be at most 2592000 (30 days)').optional(),
+  graceSeconds: z.number().int('must be an integer').min(0, 'must be 0 or more').max(MAX_GRACE_SECONDS, `must be at most ${MAX_GRACE_SECONDS} (30 days)`).optional(),
   alertEmail: email.nullish(),
   alertWebhook: targetUrl.nullish(),
   ...alertSettingFields,
@@ -79,8 +82,18 @@ export class MonitorService {
     this.transitions = new MonitorTransitions(deps);
   }
 
-  pingUrl(m: Pick<Monitor, 'pingToken'>): string {
-    return `${this.deps.publicUrl}/ping/${m.pingToken}`;
+  /**
+   * The full URL that pings `m`: Tock's own `/ping/<token>`, or the same token under the ping
+   * path a REST dialect documents (`path`, e.g. `/api/v1/ping`). The bare token never leaves the
+   * core any other way.
+   */
+  pingUrl(m: Pick<Monitor, 'pingToken'>, path = '/ping'): string {
+    return `${this.deps.publicUrl}${path}/${m.pingToken}`;
+  }
+
+  /** Monitors an account may have over all its projects (TOCK_MONITOR_LIMIT); null = no limit. */
+  get limit(): number | null {
+    return this.deps.monitorLimit > 0 ? this.deps.monitorLimit : null;
   }
 
   /**
@@ -135,7 +148,8 @@ export class MonitorService {
 
   private async insert(m: MonitorRow): Promise<MonitorRow> {
     try {
-      await this.deps.db.em().insert(MonitorEntity, m);
+      if (this.deps.monitorLimit > 0) await this.insertWithinLimit(m, this.deps.monitorLimit);
+      else await this.deps.db.em().insert(MonitorEntity, m);
     } catch (err) {
       if (isUniqueViolation(err, 'monitors_project_key_uq')) throw new AlreadyExistsError('monitor', 'key', m.key!);
       // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
@@ -145,14 +159,37 @@ export class MonitorService {
     return m;
   }
 
+  /**
+   * Counts the account's monitors and inserts under a lock on the account row: creates of one
+   * account queue on it, and each count (a new snapshot once the lock is held) sees every insert
+   * committed before, so the limit holds under concurrency. A plain count-then-insert would let
+   * two creates both see room for one.
+   */
+  private async insertWithinLimit(m: MonitorRow, limit: number): Promise<void> {
+    await this.deps.db.em().transactional(async (em) => {
+      const [owner] = (await em.execute(
+        'select a.id from accounts a join projects p on p.account_id = a.id where p.id = ? for update of a',
+        [m.projectId],
+      )) as Array<{ id: string }>;
+      if (!owner) throw new NotFoundError('project', m.projectId);
+      const [{ n }] = (await em.execute(
+        'select count(*)::int as n from monitors m join projects p on p.id = m.project_id where p.account_id = ?',
+        [owner.id],
+      )) as Array<{ n: number }>;
+      if (Number(n) >= limit) throw new MonitorLimitError(limit);
+      await em.insert(MonitorEntity, m);
+    });
+  }
+
   async get(actor: Actor, id: string): Promise<Monitor> {
     requireScope(actor.scopes, 'read:monitors');
     return this.load(actor, id);
   }
 
-  async list(actor: Actor, page: PageRequest = {}): Promise<Page<Monitor>> {
+  /** Oldest first, or newest first with `newestFirst` (pages then run backwards in time). */
+  async list(actor: Actor, page: PageRequest = {}, opts: { newestFirst?: boolean } = {}): Promise<Page<Monitor>> {
     requireScope(actor.scopes, 'read:monitors');
-    return findPage(this.deps.db.em(), MonitorEntity, { projectId: actor.projectId }, page, 'asc');
+    return findPage(this.deps.db.em(), MonitorEntity, { projectId: actor.projectId }, page, opts.newestFirst ? 'desc' : 'asc');
   }
 
   /**

@@ -60,11 +60,12 @@ export class ProjectService {
     private readonly caches: AuthCaches,
   ) {}
 
-  /** Creates an account with its first project (used by bootstrap and sign-up). */
-  async createAccount(input: { name: string; email?: string | null; projectName?: string }): Promise<{ account: Account; project: Project }> {
+  /** Creates an account with its first project (used by bootstrap and sign-up); `notifyEmail` is the project's. */
+  async createAccount(input: { name: string; email?: string | null; projectName?: string; notifyEmail?: string | null }): Promise<{ account: Account; project: Project }> {
     const now = this.deps.clock.now();
     const account: Account = { id: newId('account'), email: input.email ?? null, name: input.name, createdAt: now };
     const project = newProjectRow(account.id, input.projectName ?? 'Default', now);
+    project.notifyEmail = input.notifyEmail ?? null;
     await this.deps.db.em().transactional(async (em) => {
       await em.insert(AccountEntity, account);
       await em.insert(ProjectEntity, project);

@@ -11,7 +11,7 @@ export interface PingOptions {
 }
 
 /** Largest ping body read; the core keeps a shorter prefix of it. */
-const PING_BODY_LIMIT = 100_000;
+export const PING_BODY_LIMIT = 100_000;
 
 /**
  * Monitor pings: the token in the URL is the credential. GET and POST both count, as in the

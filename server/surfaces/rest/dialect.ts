@@ -6,6 +6,7 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { HTTP_LIMIT_DEFAULTS } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import { isTockError, type TockError } from '../../core/errors.js';
 import type { Actor, Principal } from '../../core/types.js';
@@ -50,11 +51,25 @@ export interface DialectLimits {
   bodyLimit: number;
   /** Buckets the per-key limit remembers (least recently used forgotten first). */
   rateLimitKeys: number;
+  /**
+   * Tock's limits of its own unauthenticated routes, for a dialect that documents routes of the
+   * same kind (monitor pings, account creation): they count with the same numbers. Absent: Tock's
+   * defaults (HTTP_LIMIT_DEFAULTS).
+   */
+  pingRatePerToken?: number;
+  pingRatePerIp?: number;
+  signupRatePerIp?: number;
 }
 
 export interface DialectContext {
   core: Core;
   logger: Logger;
+  /** The limits the dialect's routes were registered with, defaults filled in. */
+  limits: Required<DialectLimits>;
+  /** TOCK_OPEN_SIGNUP: whether a dialect's documented account creation may create accounts. */
+  openSignup: boolean;
+  /** Whether the database answers (for a dialect's documented health route). */
+  databaseReachable(): Promise<boolean>;
   /** What the request claims (key, project, client address, user agent); nothing checked. */
   identity(req: FastifyRequest): Identity;
   /** The authenticated key (account-level calls: projects). Throws UnauthenticatedError. */
@@ -78,6 +93,10 @@ export interface DialectOptions {
   core: Core;
   logger: Logger;
   limits: DialectLimits;
+  /** TOCK_OPEN_SIGNUP; default false. */
+  openSignup?: boolean;
+  /** The database check of `/healthz`; default: always reachable (an app built without a database of its own). */
+  databaseReachable?: () => Promise<boolean>;
 }
 
 /** Codes for the client errors Fastify raises itself. */
@@ -114,7 +133,8 @@ function schemaError(err: FastifyError & { validation: unknown[]; validationCont
     .filter(Boolean)
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
   if (first?.keyword === 'unrecognized_keys' && first.params?.keys?.length) {
-    const keys = first.params.keys.map((k) => fieldPath([...path, k]));
+    // An unknown key is named as the caller spelt it (fieldPath would turn `alertWebHook` into a name nobody sent).
+    const keys = first.params.keys.map((k) => (path.length ? `${fieldPath(path)}.${k}` : k));
     return { message: `Unknown field${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}`, field: keys[0] };
   }
   const field = path.length ? fieldPath(path) : null;
@@ -189,6 +209,14 @@ export async function registerDialect(app: FastifyInstance, dialect: Dialect, op
     const ctx: DialectContext = {
       core: opts.core,
       logger: opts.logger,
+      limits: {
+        ...opts.limits,
+        pingRatePerToken: opts.limits.pingRatePerToken ?? HTTP_LIMIT_DEFAULTS.pingRatePerToken,
+        pingRatePerIp: opts.limits.pingRatePerIp ?? HTTP_LIMIT_DEFAULTS.pingRatePerIp,
+        signupRatePerIp: opts.limits.signupRatePerIp ?? HTTP_LIMIT_DEFAULTS.signupRatePerIp,
+      },
+      openSignup: opts.openSignup ?? false,
+      databaseReachable: opts.databaseReachable ?? (async () => true),
       identity,
       principal: (req) => opts.core.authenticate(identity(req).apiKey),
       async actor(req, projectId) {

@@ -4,6 +4,7 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { HTTP_LIMIT_DEFAULTS } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
+import { cronpeekDialect } from './cronpeek/index.js';
 import { registerDialect, type Dialect, type DialectLimits } from './dialect.js';
 import { fliqDialect } from './fliq/index.js';
 
@@ -12,6 +13,10 @@ export interface RestOptions {
   core: Core;
   logger: Logger;
   limits?: Partial<DialectLimits>;
+  /** TOCK_OPEN_SIGNUP, for dialects that document account creation; default false. */
+  openSignup?: boolean;
+  /** The database check of `/healthz`, for dialects that document a health route. */
+  databaseReachable?: () => Promise<boolean>;
 }
 
 /**
@@ -21,7 +26,7 @@ export interface RestOptions {
  * `/api/v1/cron/jobs`. Each is a folder beside this file with its routes, its codec and one
  * entry here.
  */
-export const DIALECTS: Dialect[] = [fliqDialect];
+export const DIALECTS: Dialect[] = [fliqDialect, cronpeekDialect];
 
 /**
  * Registers every dialect, each in its own encapsulated context (see dialect.ts), and the
@@ -33,6 +38,9 @@ export async function restPlugin(app: FastifyInstance, opts: RestOptions): Promi
     ratePerKey: opts.limits?.ratePerKey ?? HTTP_LIMIT_DEFAULTS.apiRatePerKey,
     bodyLimit: opts.limits?.bodyLimit ?? HTTP_LIMIT_DEFAULTS.apiBodyLimit,
     rateLimitKeys: opts.limits?.rateLimitKeys ?? HTTP_LIMIT_DEFAULTS.rateLimitKeys,
+    pingRatePerToken: opts.limits?.pingRatePerToken ?? HTTP_LIMIT_DEFAULTS.pingRatePerToken,
+    pingRatePerIp: opts.limits?.pingRatePerIp ?? HTTP_LIMIT_DEFAULTS.pingRatePerIp,
+    signupRatePerIp: opts.limits?.signupRatePerIp ?? HTTP_LIMIT_DEFAULTS.signupRatePerIp,
   };
   await app.register(swagger, {
     openapi: {
@@ -53,6 +61,8 @@ export async function restPlugin(app: FastifyInstance, opts: RestOptions): Promi
     },
     transform: jsonSchemaTransform,
   });
-  for (const dialect of DIALECTS) await registerDialect(app, dialect, { core: opts.core, logger: opts.logger, limits });
+  for (const dialect of DIALECTS) {
+    await registerDialect(app, dialect, { core: opts.core, logger: opts.logger, limits, openSignup: opts.openSignup, databaseReachable: opts.databaseReachable });
+  }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

@@ -33,6 +33,12 @@ describe('config', () => {
     expect(parseConfig({ TOCK_PING_RATE_PER_IP: '0', TOCK_SIGNUP_RATE_PER_IP: '3' }).http).toMatchObject({ pingRatePerIp: 0, signupRatePerIp: 3 });
   });
 
+  it('has no monitor limit by default, and takes one per account', () => {
+    expect(parseConfig({}).monitorLimit).toBe(0);
+    expect(parseConfig({ TOCK_MONITOR_LIMIT: '5' }).monitorLimit).toBe(5);
+    expect(parseConfig({ TOCK_MONITOR_LIMIT: '0' }).monitorLimit).toBe(0);
+  });
+
   it('recycles gRPC connections after 30 minutes unless TOCK_GRPC_MAX_CONNECTION_AGE_MS says otherwise', () => {
     expect(parseConfig({}).grpcMaxConnectionAgeMs).toBe(1_800_000);
     expect(parseConfig({ TOCK_GRPC_MAX_CONNECTION_AGE_MS: '600000' }).grpcMaxConnectionAgeMs).toBe(600_000);
@@ -46,6 +52,8 @@ describe('config', () => {
 
   it.each([
     [{ TOCK_DAILY_EXECUTION_LIMIT: 'lots' }, "Invalid TOCK_DAILY_EXECUTION_LIMIT='lots': expected a whole number (0 = no limit)"],
+    [{ TOCK_MONITOR_LIMIT: 'five' }, "Invalid TOCK_MONITOR_LIMIT='five': expected a whole number (0 = no limit)"],
+    [{ TOCK_MONITOR_LIMIT: '2.5' }, "Invalid TOCK_MONITOR_LIMIT='2.5': expected a whole number (0 = no limit)"],
     [{ TOCK_PING_RATE_PER_TOKEN: '-1' }, "Invalid TOCK_PING_RATE_PER_TOKEN='-1': expected a whole number (0 = no limit)"],
     [{ TOCK_HTTP_MAX_CONNECTIONS: '0' }, "Invalid TOCK_HTTP_MAX_CONNECTIONS='0': expected a positive integer"],
     [
