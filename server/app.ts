@@ -45,6 +45,16 @@ export async function openDatabase(
   return { db, embedded, mode: 'embedded' };
 }
 
+/** What the target policy says against calling `url` before any name is resolved (a literal address it refuses), or null. */
+function targetRefusal(policy: TargetPolicy, url: string): string | null {
+  try {
+    policy.checkUrl(url);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 /**
  * The composition root: config -> database (migrated) -> core -> surfaces -> timer.
  * Stopping reverses it: stop accepting, let in-flight work finish, close the database last.
@@ -55,8 +65,9 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
   const applied = await db.migrate();
   if (applied.length) logger.info({ migrations: applied }, 'migrations applied');
 
+  const policy = new TargetPolicy(config.allowTargets);
   const executor = new HttpExecutor({
-    policy: new TargetPolicy(config.allowTargets),
+    policy,
     maxInFlight: config.maxInFlight,
     maxPerOrigin: config.maxPerOrigin,
   });
@@ -77,7 +88,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     waker = createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) });
   }
 
-  const core = createCore({ db, waker, publicUrl: config.publicUrl, pingLogSize: config.pingLogSize });
+  const core = createCore({ db, waker, publicUrl: config.publicUrl, pingLogSize: config.pingLogSize, targetRefusal: (url) => targetRefusal(policy, url) });
   const boot = await core.bootstrap();
 
   const http = await startHttpServer({

@@ -11,6 +11,12 @@ export interface CoreDeps {
   publicUrl: string;
   /** Pings kept per monitor (TOCK_PING_LOG_SIZE); older ones are dropped as new ones arrive. */
   pingLogSize: number;
+  /**
+   * Why the executor's target policy would refuse to call `url` whatever it resolves to (a
+   * literal IP it does not allow), or null. Checked when a call target is stored, so such a
+   * target is refused up front instead of on every run; host names are judged at connect time.
+   */
+  targetRefusal: (url: string) => string | null;
 }
 
 export const DEFAULT_PING_LOG_SIZE = 100;

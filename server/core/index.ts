@@ -82,13 +82,22 @@ export class Core {
   }
 }
 
-export function createCore(opts: { db: Database; clock?: Clock; waker?: Waker; publicUrl: string; pingLogSize?: number }): Core {
+export function createCore(opts: {
+  db: Database;
+  clock?: Clock;
+  waker?: Waker;
+  publicUrl: string;
+  pingLogSize?: number;
+  /** See CoreDeps.targetRefusal; default: no target is refused up front. */
+  targetRefusal?: (url: string) => string | null;
+}): Core {
   return new Core({
     db: opts.db,
     clock: opts.clock ?? systemClock,
     waker: opts.waker ?? noopWaker,
     publicUrl: opts.publicUrl,
     pingLogSize: opts.pingLogSize ?? DEFAULT_PING_LOG_SIZE,
+    targetRefusal: opts.targetRefusal ?? (() => null),
   });
 }
 

@@ -67,7 +67,10 @@ export const expectedStatus = z
 
 const MAX_URL = 2048;
 
-/** Checks an outbound target URL's shape. Whether its address may be called is the executor's target policy. */
+/**
+ * Checks an outbound target URL's shape. Whether its address may be called is the executor's
+ * target policy (`checkTarget` asks it about literal addresses up front).
+ */
 export function checkHttpUrl(url: string, field = 'url'): string {
   if (typeof url !== 'string' || url.length === 0) throw new InvalidArgumentError(`${field}: is required`, field);
   if (url.length > MAX_URL) throw new InvalidUrlError(url.slice(0, 64) + '...', `longer than ${MAX_URL} characters`, field);
@@ -84,4 +87,12 @@ export function checkHttpUrl(url: string, field = 'url'): string {
     throw new InvalidUrlError(url, 'credentials in the URL are not allowed (send them in a header)', field);
   }
   return parsed.toString();
+}
+
+/** A call target: its shape (`checkHttpUrl`), then the target policy's verdict on a literal address. */
+export function checkTarget(url: string, refusal: (url: string) => string | null, field = 'url'): string {
+  const checked = checkHttpUrl(url, field);
+  const refused = refusal(checked);
+  if (refused) throw new InvalidUrlError(checked, refused, field);
+  return checked;
 }

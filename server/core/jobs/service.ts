@@ -10,7 +10,7 @@ import { isId, newId } from '../ids.js';
 import { SCHEDULE_DEFAULTS } from '../schedules/service.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, JobStatus, Page, PageRequest } from '../types.js';
-import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, maxRetries, parse, timeoutMs } from '../validation.js';
+import { backoffMs, body, checkHttpUrl, checkTarget, expectedStatus, headers, httpMethod, maxRetries, parse, timeoutMs } from '../validation.js';
 
 export const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 
@@ -93,7 +93,7 @@ export class JobService {
       scheduleId: null,
       shard: shardOf(id),
       source: 'api',
-      url: checkHttpUrl(p.url),
+      url: checkTarget(p.url, this.deps.targetRefusal),
       method: p.method ?? SCHEDULE_DEFAULTS.method,
       headers: p.headers ?? {},
       body: p.body ?? null,

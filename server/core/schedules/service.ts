@@ -13,7 +13,7 @@ import type { Actor, Execution, Job, Page, PageRequest, Schedule, ScheduleState,
 import {
   backoffMs,
   body,
-  checkHttpUrl,
+  checkTarget,
   email,
   expectedStatus,
   headers,
@@ -141,8 +141,8 @@ export const SCHEDULE_UPDATABLE: Updatable<SchedulePatch> = {
 };
 
 /** Checks the fields that need more than a shape (URL, cron, time zone, trigger choice). */
-function checkSchedule(s: Schedule): void {
-  s.url = checkHttpUrl(s.url);
+function checkSchedule(s: Schedule, targetRefusal: CoreDeps['targetRefusal']): void {
+  s.url = checkTarget(s.url, targetRefusal);
   s.alertWebhook = checkWebhookUrl(s.alertWebhook, 'alert_webhook');
   s.webhookUrl = checkWebhookUrl(s.webhookUrl, 'webhook_url');
   s.timezone = checkTimezone(s.timezone);
@@ -214,7 +214,7 @@ export class ScheduleService {
       createdAt: now,
       updatedAt: now,
     };
-    checkSchedule(s);
+    checkSchedule(s, this.deps.targetRefusal);
     settlePolicy(s, {});
     s.name = p.name ?? p.key ?? defaultName(s.url);
     s.nextRunAt = s.state === 'active' ? nextRunAfter(s, now) : null;
@@ -271,7 +271,7 @@ export class ScheduleService {
     if (p.intervalSeconds != null && p.cron === undefined) next.cron = null;
     if (p.timezone === null) next.timezone = SCHEDULE_DEFAULTS.timezone;
     if (p.name === undefined && p.key && current.name === current.key) next.name = p.key;
-    checkSchedule(next);
+    checkSchedule(next, this.deps.targetRefusal);
     settlePolicy(next, p);
     const now = this.deps.clock.now();
     const triggerChanged =
