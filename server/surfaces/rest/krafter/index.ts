@@ -28,6 +28,15 @@ export const krafterDialect: Dialect = {
   name: 'krafter',
   errorBody,
   routes(app, ctx) {
+    // Clients that send `Content-Type: application/json` on every request also send it on the
+    // bodiless actions (trigger, pause, resume, delete): here an empty JSON body is no body. A
+    // body that must be there is still refused by its schema ("Body: must be a JSON object").
+    const json = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+      body === '' ? done(null, undefined) : json(req, body as string, done),
+    );
+
     /** The caller (checked first: no key is 401 whatever the path) and the schedule the path's UUID names. */
     const target = async (req: FastifyRequest, uuid: string) => {
       const actor = await ctx.actor(req);

@@ -22,7 +22,10 @@ const jobFields = {
   timezone: text().optional().describe('IANA time zone of a cron schedule; default UTC'),
   url: text().describe('The http(s) URL called on each run'),
   method: text().optional().describe('HTTP method; default POST'),
-  headers: z.record(z.string(), z.string(), { error: 'must be an object of header names to string values' }).optional().describe('Default {}'),
+  headers: z
+    .record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object of header names to string values' })
+    .optional()
+    .describe('Default {}'),
   timeout_ms: number().optional().describe('Default 30000'),
   max_retries: number().optional().describe('Default 3'),
   enabled: bool().optional().describe('Default true'),
@@ -42,16 +45,18 @@ const readOnly = {
   updated_at: z.unknown().optional().describe('Read-only; ignored'),
 };
 
-export const createBody = z.object(jobFields).strict();
+const OBJECT = { error: 'must be a JSON object' };
+
+export const createBody = z.object(jobFields, OBJECT).strict();
 export type JobBody = z.infer<typeof createBody>;
 /** PUT: the whole job, as on create (what it leaves out takes the document's default). */
-export const replaceBody = z.object({ ...jobFields, ...readOnly }).strict();
+export const replaceBody = z.object({ ...jobFields, ...readOnly }, OBJECT).strict();
 /** PATCH: only the fields given change. */
 export const patchBody = z
   .object({
     ...Object.fromEntries(Object.entries(jobFields).map(([k, v]) => [k, v.optional()])),
     ...readOnly,
-  } as { [K in keyof typeof jobFields]: z.ZodOptional<(typeof jobFields)[K]> } & typeof readOnly)
+  } as { [K in keyof typeof jobFields]: z.ZodOptional<(typeof jobFields)[K]> } & typeof readOnly, OBJECT)
   .strict();
 export type JobPatchBody = z.infer<typeof patchBody>;
 

@@ -230,6 +230,16 @@ describe('trigger, pause and resume', () => {
     expect(Date.parse(back.next_run_at)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 3_600_000 - 1000);
   });
 
+  it('the bodiless actions take an empty body sent as application/json, as clients that always set it send them', async () => {
+    const { id } = (await w.call('POST', BASE, { body: job({ name: 'Always JSON', url: `${w.receiver.url}/always-json` }) })).json.data;
+    const asJson = { body: '', headers: { 'content-type': 'application/json' } };
+    expect((await w.call('POST', `${BASE}/${id}/pause`, asJson)).json).toEqual({ data: { id, name: 'Always JSON', enabled: false } });
+    expect((await w.call('POST', `${BASE}/${id}/resume`, asJson)).json).toEqual({ data: { id, name: 'Always JSON', enabled: true } });
+    expect((await w.call('POST', `${BASE}/${id}/trigger`, asJson)).json).toEqual({ ok: true });
+    await until(() => w.receiver.to('/always-json').length === 1, { timeoutMs: 15_000 });
+    expect((await w.call('DELETE', `${BASE}/${id}`, asJson)).json).toEqual({ data: { id, deleted: true } });
+  });
+
   it('trigger of a paused job runs it once and leaves it paused', async () => {
     const { id } = (await w.call('POST', BASE, { body: job({ url: `${w.receiver.url}/paused-run`, enabled: false }) })).json.data;
     expect((await w.call('POST', `${BASE}/${id}/trigger`)).json).toEqual({ ok: true });
