@@ -20,6 +20,7 @@ import {
   httpMethod,
   maxRetries,
   name,
+  noNul,
   parse,
   timeoutMs,
   userKey,
@@ -31,7 +32,7 @@ export const SCHEDULE_STATES = ['active', 'paused'] as const satisfies readonly 
 const fields = {
   key: userKey.nullish(),
   name: name.optional(),
-  description: z.string().max(2000).nullish(),
+  description: z.string().max(2000).refine(noNul, 'must not contain NUL characters').nullish(),
   url: z.string(),
   method: httpMethod.optional(),
   headers: headers.optional(),
