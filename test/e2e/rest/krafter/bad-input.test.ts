@@ -65,6 +65,7 @@ describe('a create with bad input', () => {
     ['a fractional timeout', { ...valid, timeout_ms: 1.5 }, 'invalid_argument', 'timeout_ms: must be an integer'],
     ['a header the HTTP client sets', { ...valid, headers: { 'Content-Length': '5' } }, 'invalid_argument', /is set by the HTTP client; remove this header/],
     ['an empty name', { ...valid, name: '  ' }, 'invalid_argument', 'name: must not be empty'],
+    ['a NUL in the name', { ...valid, name: 'a\u0000b' }, 'invalid_argument', 'name: must not contain NUL characters'],
   ];
 
   for (const [what, body, code, message] of cases) {
