@@ -52,12 +52,7 @@ export type JobBody = z.infer<typeof createBody>;
 /** PUT: the whole job, as on create (what it leaves out takes the document's default). */
 export const replaceBody = z.object({ ...jobFields, ...readOnly }, OBJECT).strict();
 /** PATCH: only the fields given change. */
-export const patchBody = z
-  .object({
-    ...Object.fromEntries(Object.entries(jobFields).map(([k, v]) => [k, v.optional()])),
-    ...readOnly,
-  } as { [K in keyof typeof jobFields]: z.ZodOptional<(typeof jobFields)[K]> } & typeof readOnly, OBJECT)
-  .strict();
+export const patchBody = z.object({ ...jobFields, ...readOnly }, OBJECT).partial().strict();
 export type JobPatchBody = z.infer<typeof patchBody>;
 
 export const jobParams = z.object({ id: z.string().describe('The job id (a UUID)') });
@@ -69,7 +64,7 @@ const page = {
 
 /** Query parameters other than these are ignored, as most APIs do (cache busters and the like). */
 export const listQuery = z.object({
-    ...page,
-    enabled: z.enum(['true', 'false'], { error: "must be 'true' or 'false'" }).optional().describe('Only enabled (true) or paused (false) jobs'),
-  });
+  ...page,
+  enabled: z.enum(['true', 'false'], { error: "must be 'true' or 'false'" }).optional().describe('Only enabled (true) or paused (false) jobs'),
+});
 export const executionsQuery = z.object(page);
