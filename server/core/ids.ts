@@ -93,3 +93,44 @@ export function idTimestamp(id: string): number {
   for (const ch of suffix) value = (value << 5n) | BigInt(ALPHABET.indexOf(ch));
   return Number(value >> 80n);
 }
+
+/** The 16 bytes `encodeBase32` made `suffix` of (26 chars, first 0-7); null when it is not such a suffix. */
+export function decodeBase32(suffix: string): Buffer | null {
+  if (!/^[0-7][0-9a-hjkmnp-tv-z]{25}$/.test(suffix)) return null;
+  const v = (i: number) => ALPHABET.indexOf(suffix[i]);
+  const bytes = Buffer.alloc(16);
+  bytes[0] = (v(0) << 5) | v(1);
+  for (let i = 1, c = 2; i < 16; i += 5, c += 8) {
+    const [c0, c1, c2, c3, c4, c5, c6, c7] = [v(c), v(c + 1), v(c + 2), v(c + 3), v(c + 4), v(c + 5), v(c + 6), v(c + 7)];
+    bytes[i] = (c0 << 3) | (c1 >> 2);
+    bytes[i + 1] = ((c1 & 3) << 6) | (c2 << 1) | (c3 >> 4);
+    bytes[i + 2] = ((c3 & 15) << 4) | (c4 >> 1);
+    bytes[i + 3] = ((c4 & 1) << 7) | (c5 << 2) | (c6 >> 3);
+    bytes[i + 4] = ((c6 & 7) << 5) | c7;
+  }
+  return bytes;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The UUID inside an id (`sched_01j3vt3gpkfs7rmpvcfp79z85h` -> `0190f7a1-c2d3-7e4f-8a5b-6c7d8e9fa0b1`),
+ * lower-case 8-4-4-4-12 hex: the same 128 bits, so `idOfUuid` gives the id back. Throws when
+ * `id` is not a well-formed id (ids made by `newId` always are).
+ */
+export function uuidOfId(id: string): string {
+  const bytes = decodeBase32(id.slice(id.indexOf('_') + 1));
+  if (!bytes || !ID_PATTERN.test(id)) throw new TypeError(`not a TypeID-style id: '${id}'`);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * The id of `kind` holding the UUID `uuid` (hex digits in either case), the inverse of
+ * `uuidOfId`; null when `uuid` is not in the 8-4-4-4-12 form. Any well-formed UUID converts:
+ * one that no Tock object holds is simply not found.
+ */
+export function idOfUuid(kind: IdKind, uuid: string): string | null {
+  if (!UUID_PATTERN.test(uuid)) return null;
+  return `${ID_PREFIXES[kind]}_${encodeBase32(Buffer.from(uuid.replace(/-/g, ''), 'hex'))}`;
+}

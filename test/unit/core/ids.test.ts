@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeBase32, idTimestamp, isId, newId } from '../../../server/core/ids.js';
+import { decodeBase32, encodeBase32, idOfUuid, idTimestamp, isId, newId, uuidOfId } from '../../../server/core/ids.js';
 import { shardOf, SHARD_COUNT } from '../../../server/core/shard.js';
 
 describe('ids', () => {
@@ -46,6 +46,42 @@ describe('ids', () => {
     expect(isId('schedule', id)).toBe(false);
     expect(isId('job', 'job_123')).toBe(false);
     expect(isId('job', `${id}x`)).toBe(false);
+  });
+});
+
+describe('ids as UUIDs', () => {
+  it('show the UUID they hold, and that UUID gives the same id back (fixed vector)', () => {
+    expect(uuidOfId('sched_01j3vt3gpkfs7rmpvcfp79z85h')).toBe('0190f7a1-c2d3-7e4f-8a5b-6c7d8e9fa0b1');
+    expect(idOfUuid('schedule', '0190f7a1-c2d3-7e4f-8a5b-6c7d8e9fa0b1')).toBe('sched_01j3vt3gpkfs7rmpvcfp79z85h');
+    expect(idOfUuid('execution', '0190F7A1-C2D3-7E4F-8A5B-6C7D8E9FA0B1')).toBe('exec_01j3vt3gpkfs7rmpvcfp79z85h');
+  });
+
+  it('round-trip every new id, and the UUID is a version 7 UUID carrying the id time', () => {
+    for (let i = 0; i < 2000; i++) {
+      const at = Date.now() + 3_600_000 + i * 7919; // ahead of every id made before (ids are monotonic)
+      const id = newId(i % 2 ? 'schedule' : 'execution', at);
+      const uuid = uuidOfId(id);
+      expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(parseInt(uuid.replace(/-/g, '').slice(0, 12), 16)).toBe(at);
+      expect(idOfUuid(i % 2 ? 'schedule' : 'execution', uuid)).toBe(id);
+    }
+  });
+
+  it('decode base32 as the inverse of encoding, for any 128 bits', () => {
+    for (const hex of ['00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff', '000102030405060708090a0b0c0d0e0f']) {
+      expect(decodeBase32(encodeBase32(Buffer.from(hex, 'hex')))!.toString('hex')).toBe(hex);
+    }
+    expect(decodeBase32('8zzzzzzzzzzzzzzzzzzzzzzzzz')).toBeNull();
+    expect(decodeBase32('01j3vt3gpkfs7rmpvcfp79z85')).toBeNull();
+    expect(decodeBase32('01j3vt3gpkfs7rmpvcfp79z85u')).toBeNull();
+  });
+
+  it('refuse what is not a UUID in the 8-4-4-4-12 form, and what is not an id', () => {
+    for (const bad of ['', 'abc', '0190f7a1c2d37e4f8a5b6c7d8e9fa0b1', '0190f7a1-c2d3-7e4f-8a5b-6c7d8e9fa0b', '0190f7a1-c2d3-7e4f-8a5b-6c7d8e9fa0bg', ' 0190f7a1-c2d3-7e4f-8a5b-6c7d8e9fa0b1', 'sched_01j3vt3gpkfs7rmpvcfp79z85h']) {
+      expect(idOfUuid('schedule', bad)).toBeNull();
+    }
+    expect(() => uuidOfId('sched_123')).toThrow(/not a TypeID-style id/);
+    expect(() => uuidOfId('0190f7a1-c2d3-7e4f-8a5b-6c7d8e9fa0b1')).toThrow(/not a TypeID-style id/);
   });
 });
 

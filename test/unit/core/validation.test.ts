@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { hasScope, parseScopes } from '../../../server/core/auth/scopes.js';
 import { InvalidArgumentError, InvalidPageTokenError, InvalidUrlError } from '../../../server/core/errors.js';
 import { decodePageToken, encodePageToken, pageSize } from '../../../server/core/paging.js';
-import { checkHttpUrl, fieldPath, parse } from '../../../server/core/validation.js';
+import { body, checkHttpUrl, fieldPath, name, parse } from '../../../server/core/validation.js';
 
 describe('input parsing', () => {
   it('names the offending field in snake_case', () => {
@@ -17,6 +17,12 @@ describe('input parsing', () => {
     }
     expect(() => parse(schema, { retryBackoffMs: 1, headers: {}, colour: 'red' })).toThrow('Unknown field: colour');
     expect(fieldPath(['expectedStatus', 2])).toBe('expected_status[2]');
+  });
+
+  it('refuses NUL in names and bodies (PostgreSQL text cannot hold it)', () => {
+    expect(() => parse(z.object({ name }), { name: 'a\u0000b' })).toThrow('name: must not contain NUL characters');
+    expect(() => parse(z.object({ body }), { body: '{"x":"\u0000"}' })).toThrow('body: must not contain NUL characters');
+    expect(parse(z.object({ name }), { name: ' ok ' })).toEqual({ name: 'ok' });
   });
 
   it('accepts only absolute http(s) URLs without credentials', () => {
