@@ -10,7 +10,7 @@ import { isId, newId } from '../ids.js';
 import { SCHEDULE_DEFAULTS } from '../schedules/service.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, JobStatus, Page, PageRequest } from '../types.js';
-import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, maxRetries, parse, timeoutMs } from '../validation.js';
+import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, maxRetries, name, parse, timeoutMs } from '../validation.js';
 
 export const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 
@@ -32,6 +32,7 @@ const MAX_AHEAD_MS = 5 * 366 * 86_400_000;
 
 export const jobInput = z
   .object({
+    name: name.nullish(),
     url: z.string(),
     method: httpMethod.optional(),
     headers: headers.optional(),
@@ -50,8 +51,13 @@ export const jobInput = z
 export type JobInput = z.input<typeof jobInput>;
 
 export interface JobListFilter extends PageRequest {
-  status?: JobStatus | null;
+  /** One status, or any of several. */
+  status?: JobStatus | readonly JobStatus[] | null;
   scheduleId?: string | null;
+  /** Only one-time jobs (none a schedule spawned or a trigger made). */
+  oneTime?: boolean;
+  /** `desc` (default): newest first; `asc`: oldest first. */
+  order?: 'asc' | 'desc';
 }
 
 function toDate(value: Date | string | number | null | undefined, now: Date): Date {
@@ -93,6 +99,7 @@ export class JobService {
       scheduleId: null,
       shard: shardOf(id),
       source: 'api',
+      name: p.name ?? null,
       url: checkHttpUrl(p.url),
       method: p.method ?? SCHEDULE_DEFAULTS.method,
       headers: p.headers ?? {},
@@ -147,23 +154,34 @@ export class JobService {
     return this.load(actor, id);
   }
 
-  /** Newest first. */
+  /** Newest first unless `order` says otherwise. */
   async list(actor: Actor, filter: JobListFilter = {}): Promise<Page<Job>> {
     requireScope(actor.scopes, 'read:jobs');
-    if (filter.status != null && !(JOB_STATUSES as readonly string[]).includes(filter.status)) {
-      throw new InvalidArgumentError(`status: must be one of ${JOB_STATUSES.join(', ')}`, 'status');
+    const statuses = filter.status == null ? [] : typeof filter.status === 'string' ? [filter.status] : [...filter.status];
+    for (const status of statuses) {
+      if (!(JOB_STATUSES as readonly string[]).includes(status)) {
+        throw new InvalidArgumentError(`status: must be one of ${JOB_STATUSES.join(', ')}`, 'status');
+      }
     }
     return findPage(
       this.deps.db.em(),
       JobEntity,
       {
         projectId: actor.projectId,
-        ...(filter.status ? { status: filter.status } : {}),
-        ...(filter.scheduleId ? { scheduleId: filter.scheduleId } : {}),
+        ...(statuses.length ? { status: statuses.length === 1 ? statuses[0] : { $in: statuses } } : {}),
+        ...(filter.scheduleId ? { scheduleId: filter.scheduleId } : filter.oneTime ? { scheduleId: null } : {}),
       },
       filter,
-      'desc',
+      filter.order === 'asc' ? 'asc' : 'desc',
     );
+  }
+
+  /** The one-time job created with this idempotency key. */
+  async getByIdempotencyKey(actor: Actor, key: string): Promise<Job> {
+    requireScope(actor.scopes, 'read:jobs');
+    const row = await this.deps.db.em().findOne(JobEntity, { projectId: actor.projectId, idempotencyKey: key });
+    if (!row) throw new NotFoundError('job', key);
+    return row;
   }
 
   /**

@@ -23,6 +23,29 @@ export type ProjectPatch = z.input<typeof projectPatch>;
 /** Every field `update` takes and its cleared value: a name cannot be cleared ('' is refused); a cleared webhook format is auto. */
 export const PROJECT_UPDATABLE: Updatable<ProjectPatch> = { name: '', notifyEmail: null, notifyWebhookUrl: null, notifyWebhookFormat: 'auto' };
 
+/** The project's settings (its notification channels): what declarative sync manages of a project. */
+export const projectSettingsInput = z.object(notifyFields).strict();
+export type ProjectSettingsInput = z.input<typeof projectSettingsInput>;
+export type ProjectSettings = Pick<Project, 'notifyEmail' | 'notifyWebhookUrl' | 'notifyWebhookFormat'>;
+export const PROJECT_SETTINGS = Object.keys(notifyFields) as Array<keyof ProjectSettings>;
+
+/** The webhook URL as `create` and `update` store it. */
+const notifyWebhookUrlOf = (url: string | null | undefined): string | null => (url ? checkHttpUrl(url, 'notify_webhook_url') : null);
+
+/**
+ * The settings `input` describes as a whole, checked and normalised as `update` stores them:
+ * each field it leaves out takes its cleared value (PROJECT_UPDATABLE). Sync compares the
+ * stored project with this.
+ */
+export function buildProjectSettings(input: ProjectSettingsInput): ProjectSettings {
+  const p = parse(projectSettingsInput, input);
+  return {
+    notifyEmail: p.notifyEmail ?? PROJECT_UPDATABLE.notifyEmail,
+    notifyWebhookUrl: notifyWebhookUrlOf(p.notifyWebhookUrl) ?? PROJECT_UPDATABLE.notifyWebhookUrl,
+    notifyWebhookFormat: p.notifyWebhookFormat ?? PROJECT_UPDATABLE.notifyWebhookFormat,
+  };
+}
+
 export function toProject(row: ProjectRow): Project {
   return {
     id: row.id,
@@ -75,7 +98,7 @@ export class ProjectService {
     const p = parse(projectInput, input);
     const row = newProjectRow(principal.accountId, p.name, this.deps.clock.now());
     row.notifyEmail = p.notifyEmail ?? null;
-    row.notifyWebhookUrl = p.notifyWebhookUrl ? checkHttpUrl(p.notifyWebhookUrl, 'notify_webhook_url') : null;
+    row.notifyWebhookUrl = notifyWebhookUrlOf(p.notifyWebhookUrl);
     row.notifyWebhookFormat = p.notifyWebhookFormat ?? 'auto';
     await this.deps.db.em().insert(ProjectEntity, row);
     return toProject(row);
@@ -113,7 +136,7 @@ export class ProjectService {
     const changes: Partial<ProjectRow> = {};
     if (p.name !== undefined) changes.name = p.name;
     if (p.notifyEmail !== undefined) changes.notifyEmail = p.notifyEmail;
-    if (p.notifyWebhookUrl !== undefined) changes.notifyWebhookUrl = p.notifyWebhookUrl ? checkHttpUrl(p.notifyWebhookUrl, 'notify_webhook_url') : null;
+    if (p.notifyWebhookUrl !== undefined) changes.notifyWebhookUrl = notifyWebhookUrlOf(p.notifyWebhookUrl);
     if (p.notifyWebhookFormat !== undefined) changes.notifyWebhookFormat = p.notifyWebhookFormat;
     if (Object.keys(changes).length > 0) {
       changes.updatedAt = this.deps.clock.now();

@@ -368,6 +368,7 @@ export class ScheduleService {
       scheduleId: s.id,
       shard: s.shard,
       source: 'manual',
+      name: null,
       url: s.url,
       method: s.method,
       headers: s.headers,

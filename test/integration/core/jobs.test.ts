@@ -140,3 +140,32 @@ describe('listing jobs', () => {
     expect((await rejectionOf(t.core.jobs.list(c.actor, { status: 'done' as never }))).field).toBe('status');
   });
 });
+
+describe('one-time jobs among the ticks of schedules', () => {
+  it('list oldest first when asked, only the one-time ones, with any of several statuses, and page', async () => {
+    const d = await t.tenant('d');
+    const s = await t.core.schedules.create(d.actor, { url: 'https://example.com/tick', cron: '0 6 * * *' });
+    const tick = await t.core.schedules.trigger(d.actor, s.id);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await t.core.jobs.create(d.actor, { ...call, scheduledAt: '2026-05-03T00:00:00Z' })).id);
+    await t.core.jobs.cancel(d.actor, ids[2]);
+    const pending = { oneTime: true, status: ['scheduled', 'running'] as const, order: 'asc' as const };
+    const p1 = await t.core.jobs.list(d.actor, { ...pending, pageSize: 2 });
+    const p2 = await t.core.jobs.list(d.actor, { ...pending, pageSize: 2, pageToken: p1.nextPageToken });
+    expect([...p1.items, ...p2.items].map((j) => j.id)).toEqual([ids[0], ids[1], ids[3]]);
+    expect(p2.nextPageToken).toBeNull();
+    expect((await t.core.jobs.list(d.actor, { oneTime: true })).items.map((j) => j.id)).toEqual([...ids].reverse());
+    expect((await t.core.jobs.list(d.actor, {})).items.map((j) => j.id)).toContain(tick.id);
+    expect((await rejectionOf(t.core.jobs.list(d.actor, { status: ['scheduled', 'done' as never] }))).field).toBe('status');
+  });
+
+  it('keep a name, and are found by their idempotency key in their own project only', async () => {
+    const e = await t.tenant('e');
+    const job = await t.core.jobs.create(e.actor, { ...call, name: '  Send reminder ', idempotencyKey: 'remind-42' });
+    expect(job.name).toBe('Send reminder');
+    expect(await t.core.jobs.getByIdempotencyKey(e.actor, 'remind-42')).toMatchObject({ id: job.id, name: 'Send reminder' });
+    expect((await t.core.jobs.create(e.actor, call)).name).toBeNull();
+    expect(await rejectionOf(t.core.jobs.getByIdempotencyKey(a.actor, 'remind-42'))).toBeInstanceOf(NotFoundError);
+    expect((await rejectionOf(t.core.jobs.create(e.actor, { ...call, name: '' }))).field).toBe('name');
+  });
+});
