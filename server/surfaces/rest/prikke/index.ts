@@ -44,9 +44,16 @@ async function asJob<T>(write: Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The key of each request, checked when the request arrives (before its body is read or
+ * validated): a caller without a valid key gets 401 whatever it sent, and a stranger's body is
+ * never parsed.
+ */
+const principals = new WeakMap<FastifyRequest, Principal>();
+
 /** The key acting on its project, and the same key as a principal (project settings are reached through it). */
 async function callerOf(ctx: DialectContext, req: FastifyRequest): Promise<{ principal: Principal; actor: Actor }> {
-  const principal = await ctx.principal(req);
+  const principal = principals.get(req) ?? (await ctx.principal(req));
   return { principal, actor: await ctx.core.actor(principal, ctx.identity(req).projectId) };
 }
 
@@ -62,6 +69,10 @@ export const prikkeDialect: Dialect = {
   errorBody,
   routes(app, ctx) {
     const { core } = ctx;
+    const actorOf = async (req: FastifyRequest) => (await callerOf(ctx, req)).actor;
+    app.addHook('onRequest', async (req) => {
+      principals.set(req, await ctx.principal(req));
+    });
 
     app.put('/sync', { schema: { body: syncBody, summary: 'Sync the whole project configuration (idempotent, matched by key)' } }, async (req) => {
       const { principal, actor } = await callerOf(ctx, req);
@@ -92,7 +103,7 @@ export const prikkeDialect: Dialect = {
     });
 
     app.post('/jobs', { schema: { body: createJobBody, summary: 'Create a recurring (cron) or one-time (run_at) job' } }, async (req) => {
-      const actor = await ctx.actor(req);
+      const actor = await actorOf(req);
       const b = req.body;
       if (kindOf(b) === 'recurring') return { job: fromSchedule(await asJob(core.schedules.create(actor, scheduleInputOf(b)))) };
       // A key used before for the same call returns that job (a retried create); for another call, 409.
@@ -100,21 +111,21 @@ export const prikkeDialect: Dialect = {
     });
 
     app.get('/jobs', { schema: { querystring: pageQuery, summary: 'List recurring jobs and pending one-time jobs, oldest first' } }, async (req) => {
-      const actor = await ctx.actor(req);
+      const actor = await actorOf(req);
       const page = await listJobs(core, actor, req.query.limit, req.query.cursor);
       return { jobs: page.items.map(view), next_cursor: page.next };
     });
 
     app.get('/jobs/key/:key', { schema: { params: keyParams, summary: 'Get a job by key' } }, async (req) => {
-      return { job: view(await findByKey(core, await ctx.actor(req), req.params.key)) };
+      return { job: view(await findByKey(core, await actorOf(req), req.params.key)) };
     });
 
     app.get('/jobs/:id', { schema: { params: idParams, summary: 'Get a job by id' } }, async (req) => {
-      return { job: view(await findById(core, await ctx.actor(req), req.params.id)) };
+      return { job: view(await findById(core, await actorOf(req), req.params.id)) };
     });
 
     app.patch('/jobs/:id', { schema: { params: idParams, body: patchJobBody, summary: 'Update a recurring job; returns what changed' } }, async (req) => {
-      const actor = await ctx.actor(req);
+      const actor = await actorOf(req);
       const target = await findById(core, actor, req.params.id);
       if (target.kind === 'one-time') {
         throw new FailedPreconditionError(`Job '${req.params.id}' is a one-time job (run_at) and cannot be changed: DELETE it and POST a new one`);
@@ -129,7 +140,7 @@ export const prikkeDialect: Dialect = {
     });
 
     app.delete('/jobs/:id', { schema: { params: idParams, summary: 'Delete a job and cancel its pending runs' } }, async (req) => {
-      const actor = await ctx.actor(req);
+      const actor = await actorOf(req);
       const target = await findById(core, actor, req.params.id);
       if (target.kind === 'recurring') {
         // The core's delete cancels the ticks not yet sent; history stays.
@@ -144,7 +155,7 @@ export const prikkeDialect: Dialect = {
       '/jobs/:id/executions',
       { schema: { params: idParams, querystring: pageQuery, summary: 'Execution history of a job, newest first' } },
       async (req) => {
-        const actor = await ctx.actor(req);
+        const actor = await actorOf(req);
         const target = await findById(core, actor, req.params.id);
         const page = pageRequest(req.query.limit, req.query.cursor, TOCK_PAGE_LIMITS);
         const p =

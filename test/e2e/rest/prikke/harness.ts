@@ -5,6 +5,8 @@ import type { DialectLimits } from '../../../../server/surfaces/rest/dialect.js'
 import { restPlugin } from '../../../../server/surfaces/rest/index.js';
 import { startHttpServer, type RunningHttpServer } from '../../../../server/surfaces/http/server.js';
 import { createLogger } from '../../../../server/logger.js';
+import { trpcPlugin } from '../../../../server/surfaces/trpc/index.js';
+import { createClient, type TockClient } from '../../../../client/src/index.js';
 import { Receiver, timerWorld, type TimerWorld } from '../../../integration/timer/harness.js';
 import type { TestTenant } from '../../../helpers/core.js';
 
@@ -19,6 +21,8 @@ export interface PrikkeServer {
   http: RunningHttpServer;
   /** A new account (its default project, a key with every scope). */
   tenant(name?: string): Promise<TestTenant>;
+  /** A `@tock/client` (tRPC) of this server acting with `apiKey`. */
+  trpc(apiKey: string): TockClient;
   /** Another key of the tenant's account with only these scopes. */
   keyWith(tenant: TestTenant, scopes: Scope[]): Promise<string>;
   close(): Promise<void>;
@@ -35,7 +39,11 @@ export async function startPrikke(opts: { limits?: Partial<DialectLimits> } = {}
     mode: 'postgres',
     port: 0,
     host: '127.0.0.1',
-    mount: (app) => app.register(restPlugin, { core: world.t.core, logger, limits: { ratePerKey: 0, ...opts.limits } }),
+    // As the composition root mounts them: tRPC at /trpc, the REST dialects at their own paths.
+    mount: async (app) => {
+      await app.register(trpcPlugin, { prefix: '/trpc', core: world.t.core, logger: { error: () => {} } });
+      await app.register(restPlugin, { core: world.t.core, logger, limits: { ratePerKey: 0, ...opts.limits } });
+    },
   });
   return {
     url: `http://127.0.0.1:${http.port}`,
@@ -43,6 +51,7 @@ export async function startPrikke(opts: { limits?: Partial<DialectLimits> } = {}
     receiver,
     http,
     tenant: (name) => world.t.tenant(name),
+    trpc: (apiKey) => createClient({ url: `http://127.0.0.1:${http.port}`, apiKey }),
     async keyWith(tenant, scopes) {
       return (await world.t.core.keys.createUnchecked({ accountId: tenant.principal.accountId, name: scopes.join(' '), scopes })).secret;
     },
