@@ -148,6 +148,18 @@ describe('listing and finding jobs', () => {
     expectError(await api(a).get('/jobs/sched_nope'), 404, 'not_found', "No job with id 'sched_nope'");
   });
 
+  it('finds jobs by their longest keys, and keys with the other characters keys may hold', async () => {
+    const a = await s.tenant();
+    const long = `k${'x'.repeat(199)}`;
+    const recurring = (await api(a).post('/jobs', { key: long, url: 'https://myapp.com/l', cron: '0 1 * * *' })).body.job;
+    expect((await api(a).get(`/jobs/key/${long}`)).body.job.id).toBe(recurring.id);
+    const dotted = (await api(a).post('/jobs', { key: 'team.backup:v2_x-1', url: 'https://myapp.com/d', cron: '0 1 * * *' })).body.job;
+    expect((await api(a).get('/jobs/key/team.backup:v2_x-1')).body.job.id).toBe(dotted.id);
+    const spaced = 'ü'.repeat(250) + ' /?';
+    const once = (await api(a).post('/jobs', { key: spaced, url: 'https://myapp.com/o', run_at: later() })).body.job;
+    expect((await api(a).get(`/jobs/key/${encodeURIComponent(spaced)}`)).body.job.id).toBe(once.id);
+  });
+
   it('shows a one-time job created through another API with its URL as its name and no key', async () => {
     const a = await s.tenant();
     const job = await core().jobs.create(a.actor, { url: 'https://myapp.com/plain', scheduledAt: later() });
