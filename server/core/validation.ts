@@ -28,7 +28,11 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
   throw new InvalidArgumentError(field ? `${field}: ${message}` : message, field);
 }
 
-export const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+/** PostgreSQL text cannot hold NUL (U+0000): such a value is refused up front instead of failing the write. */
+export const hasNoNul = (s: string): boolean => !s.includes('\u0000');
+const NO_NUL = { message: 'must not contain NUL characters (\\u0000)' };
+
+export const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').refine(hasNoNul, NO_NUL);
 export const userKey = z
   .string()
   .min(1, 'must not be empty')
@@ -56,7 +60,9 @@ export const headers = z
     z.string().max(8192, 'header values must be at most 8192 characters').regex(/^[^\r\n\0]*$/, 'header values must not contain CR, LF or NUL'),
   )
   .refine((h) => Object.keys(h).length <= 50, 'at most 50 headers');
-export const body = z.string().max(1024 * 1024, 'must be at most 1 MiB');
+export const body = z.string().max(1024 * 1024, 'must be at most 1 MiB').refine(hasNoNul, NO_NUL);
+/** Free text of an object (a description, an idempotency key): at most `max` characters, no NUL. */
+export const text = (max: number) => z.string().max(max, `must be at most ${max} characters`).refine(hasNoNul, NO_NUL);
 export const email = z.string().email('must be an email address').max(320);
 export const timeoutMs = z.number().int('must be an integer').min(1, 'must be at least 1 ms').max(300_000, 'must be at most 300000 ms (5 minutes)');
 export const maxRetries = z.number().int('must be an integer').min(0, 'must be 0 or more').max(20, 'must be at most 20');

@@ -10,7 +10,7 @@ import { isId, newId } from '../ids.js';
 import { SCHEDULE_DEFAULTS } from '../schedules/service.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, JobStatus, Page, PageRequest } from '../types.js';
-import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, maxRetries, name, parse, timeoutMs } from '../validation.js';
+import { backoffMs, body, checkHttpUrl, expectedStatus, hasNoNul, headers, httpMethod, maxRetries, name, parse, text, timeoutMs } from '../validation.js';
 
 export const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 
@@ -43,7 +43,7 @@ export const jobInput = z
     retryBackoffMs: backoffMs.optional(),
     retryBackoffMaxMs: backoffMs.optional(),
     expectedStatus: expectedStatus.optional(),
-    idempotencyKey: z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters').nullish(),
+    idempotencyKey: text(255).min(1, 'must not be empty').nullish(),
     webhookUrl: z.string().nullish(),
     webhookHeaders: headers.optional(),
   })
@@ -179,6 +179,7 @@ export class JobService {
   /** The one-time job created with this idempotency key. */
   async getByIdempotencyKey(actor: Actor, key: string): Promise<Job> {
     requireScope(actor.scopes, 'read:jobs');
+    if (!hasNoNul(key)) throw new NotFoundError('job', key);
     const row = await this.deps.db.em().findOne(JobEntity, { projectId: actor.projectId, idempotencyKey: key });
     if (!row) throw new NotFoundError('job', key);
     return row;

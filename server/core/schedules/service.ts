@@ -16,11 +16,13 @@ import {
   checkHttpUrl,
   email,
   expectedStatus,
+  hasNoNul,
   headers,
   httpMethod,
   maxRetries,
   name,
   parse,
+  text,
   timeoutMs,
   userKey,
 } from '../validation.js';
@@ -31,7 +33,7 @@ export const SCHEDULE_STATES = ['active', 'paused'] as const satisfies readonly 
 const fields = {
   key: userKey.nullish(),
   name: name.optional(),
-  description: z.string().max(2000).nullish(),
+  description: text(2000).nullish(),
   url: z.string(),
   method: httpMethod.optional(),
   headers: headers.optional(),
@@ -241,6 +243,7 @@ export class ScheduleService {
 
   async getByKey(actor: Actor, key: string): Promise<Schedule> {
     requireScope(actor.scopes, 'read:jobs');
+    if (!hasNoNul(key)) throw new NotFoundError('schedule', key);
     const row = await this.deps.db.em().findOne(ScheduleEntity, { projectId: actor.projectId, key });
     if (!row) throw new NotFoundError('schedule', key);
     return row;

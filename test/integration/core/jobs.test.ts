@@ -42,6 +42,9 @@ describe('one-time jobs', () => {
     [{ url: 'https://e.com', expectedStatus: [200, 700] }, 'invalid_argument', 'expected_status[1]', 'status codes are 100-599'],
     [{ url: 'https://e.com', headers: { 'transfer-encoding': 'chunked' } }, 'invalid_argument', 'headers.transfer-encoding', 'set by the HTTP client'],
     [{}, 'invalid_argument', 'url', 'url: is required'],
+    [{ url: 'https://e.com', name: 'a\u0000b' }, 'invalid_argument', 'name', 'name: must not contain NUL characters'],
+    [{ url: 'https://e.com', body: 'a\u0000b' }, 'invalid_argument', 'body', 'body: must not contain NUL characters'],
+    [{ url: 'https://e.com', idempotencyKey: 'a\u0000b' }, 'invalid_argument', 'idempotency_key', 'idempotency_key: must not contain NUL characters'],
   ])('reject %j with %s on %s', async (input, code, field, message) => {
     const err = await rejectionOf(t.core.jobs.create(a.actor, input as never));
     expect(err.code).toBe(code);
@@ -166,6 +169,8 @@ describe('one-time jobs among the ticks of schedules', () => {
     expect(await t.core.jobs.getByIdempotencyKey(e.actor, 'remind-42')).toMatchObject({ id: job.id, name: 'Send reminder' });
     expect((await t.core.jobs.create(e.actor, call)).name).toBeNull();
     expect(await rejectionOf(t.core.jobs.getByIdempotencyKey(a.actor, 'remind-42'))).toBeInstanceOf(NotFoundError);
+    expect(await rejectionOf(t.core.jobs.getByIdempotencyKey(e.actor, 'remind\u0000'))).toBeInstanceOf(NotFoundError);
+    expect(await rejectionOf(t.core.schedules.getByKey(e.actor, 'remind\u0000'))).toBeInstanceOf(NotFoundError);
     expect((await rejectionOf(t.core.jobs.create(e.actor, { ...call, name: '' }))).field).toBe('name');
   });
 });

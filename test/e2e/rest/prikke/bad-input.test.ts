@@ -60,6 +60,12 @@ describe('a bad request body', () => {
     expectError(await post({ url: 'https://myapp.com', run_at: '2031-01-01T00:00:00Z', key: 'k'.repeat(256) }), 400, 'invalid_argument', 'key: must be at most 255 characters');
     expectError(await post({ url: 'https://myapp.com', cron: '* * * * *', headers: { 'Content-Length': '3' } }), 400, 'invalid_argument', /^headers\.Content-Length: is set by the HTTP client/);
     expectError(await post({ url: 'https://myapp.com', cron: '* * * * *', name: '' }), 400, 'invalid_argument', 'name: must not be empty');
+    // PostgreSQL text cannot hold NUL: refused up front, not a failed write.
+    for (const field of ['name', 'body']) {
+      expectError(await post({ url: 'https://myapp.com', cron: '* * * * *', [field]: 'a\u0000b' }), 400, 'invalid_argument', `${field}: must not contain NUL characters (\\u0000)`);
+    }
+    expectError(await post({ url: 'https://myapp.com', run_at: '2031-01-01T00:00:00Z', key: 'a\u0000b' }), 400, 'invalid_argument', 'key: must not contain NUL characters (\\u0000)');
+    expectError(await call(s.url, 'GET', '/jobs/key/a%00b', { key: a.secret }), 404, 'not_found', "No job with key 'a\u0000b'");
   });
 
   it('larger than the body limit answers 413', async () => {
