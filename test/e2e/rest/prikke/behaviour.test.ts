@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestTenant } from '../../../helpers/core.js';
-import { until } from '../../../integration/timer/harness.js';
 import { call, JOB_ID, SCHEDULE_ID, startPrikke, type Answer, type PrikkeServer } from './harness.js';
 
 /**
  * The semantics of the Prikke dialect over Tock's core: a job with `cron` is a schedule, with
  * `run_at` a one-time job; lists, lookups by id and key, PATCH with its changes, DELETE that
- * cancels what is pending, PUT /sync and the project's notifications. The timer runs only in
- * the last group (started there), so jobs due now stay put until then.
+ * cancels what is pending, PUT /sync and the project's notifications. No scheduler runs here
+ * (jobs stay as created); timer.test.ts fires jobs, at loopback targets only.
  */
 
 let s: PrikkeServer;
@@ -331,50 +330,5 @@ describe('GET and PUT /project', () => {
     expectError(await api(a).put('/project', { notifications: { email: 'x' } }), 400, 'invalid_argument', 'notifications.email: must be an email address');
     expectError(await api(a).put('/project', { notifications: { webhook_url: 'hooks' } }), 400, 'invalid_url', /^notifications\.webhook_url: Invalid URL 'hooks'/);
     expect((await api(a).get('/project')).body).toEqual({ notifications: { email: null, webhook_url: null } });
-  });
-});
-
-describe('with the scheduler running', () => {
-  let a: TestTenant;
-  beforeAll(async () => {
-    a = await s.tenant('timer');
-    await s.world.node();
-    s.receiver.respond((req, res) => res.writeHead(req.url.startsWith('/fail') ? 500 : 200).end('ok'));
-  });
-
-  it('runs a one-time job at once when run_at is now or a moment ago, with its method, headers and body', async () => {
-    for (const [path, ago] of [['/now', 0], ['/ago', 3_000]] as const) {
-      const res = await api(a).post('/jobs', { url: `${s.receiver.url}${path}`, method: 'PUT', headers: { 'X-Run': path }, body: 'hi', run_at: new Date(Date.now() - ago).toISOString() });
-      expect(res.status).toBe(200);
-      const sent = Date.now();
-      await until(() => s.receiver.to(path).length > 0, { timeoutMs: 5_000, message: `nothing reached ${path}` });
-      const [got] = s.receiver.to(path);
-      expect(got).toMatchObject({ method: 'PUT', body: 'hi' });
-      expect(got.headers['x-run']).toBe(path);
-      expect(got.at - sent).toBeLessThan(2_000);
-      await until(async () => (await api(a).get(`/jobs/${res.body.job.id}`)).body.job.status === 'success');
-      const executions = await api(a).get(`/jobs/${res.body.job.id}/executions`);
-      expect(executions.body.executions).toEqual([expect.objectContaining({ status: 'success', status_code: 200, attempt: 1, error: null })]);
-    }
-  });
-
-  it("lists a recurring job's executions newest first with Prikke's statuses, and pages them", async () => {
-    const job = (await api(a).post('/jobs', { key: 'exec', url: `${s.receiver.url}/fail`, cron: '0 0 1 1 *' })).body.job;
-    await core().schedules.trigger(a.actor, job.id);
-    await until(async () => (await api(a).get(`/jobs/${job.id}/executions`)).body.executions.length === 1);
-    s.receiver.respond((_req, res) => res.writeHead(200).end('ok'));
-    await api(a).patch(`/jobs/${job.id}`, { url: `${s.receiver.url}/ok` });
-    await core().schedules.trigger(a.actor, job.id);
-    await until(async () => (await api(a).get(`/jobs/${job.id}/executions`)).body.executions.length === 2);
-    const res = await api(a).get(`/jobs/${job.id}/executions`);
-    expect(res.body.executions.map((e: { status: string; status_code: number }) => [e.status, e.status_code])).toEqual([
-      ['success', 200],
-      ['failed', 500],
-    ]);
-    expect(res.body.next_cursor).toBeNull();
-    const firstPage = await api(a).get(`/jobs/${job.id}/executions?limit=1`);
-    expect(firstPage.body.executions).toHaveLength(1);
-    const secondPage = await api(a).get(`/jobs/${job.id}/executions?limit=1&cursor=${firstPage.body.next_cursor}`);
-    expect(secondPage.body.executions[0].status).toBe('failed');
   });
 });
