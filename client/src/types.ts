@@ -107,6 +107,8 @@ export interface Job {
   projectId: string;
   scheduleId: string | null;
   source: JobSource;
+  /** Display name of a one-time job; null for a schedule's ticks. */
+  name: string | null;
   url: string;
   method: HttpMethod;
   headers: Record<string, string>;
@@ -304,6 +306,8 @@ export type SchedulePatch = Partial<ScheduleInput>;
 
 /** A one-time job. */
 export interface JobInput {
+  /** Display name (at most 200 characters). */
+  name?: string | null;
   url: string;
   /** Case-insensitive; default POST. */
   method?: HttpMethod | Lowercase<HttpMethod>;

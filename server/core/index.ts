@@ -45,7 +45,7 @@ export class Core {
     this.schedules = new ScheduleService(deps);
     this.jobs = new JobService(deps);
     this.monitors = new MonitorService(deps);
-    this.sync = new SyncService({ db: deps.db, schedules: this.schedules, monitors: this.monitors, jobs: this.jobs });
+    this.sync = new SyncService({ db: deps.db, schedules: this.schedules, monitors: this.monitors, jobs: this.jobs, projects: this.projects });
     this.monitorDeadlines = new MonitorDeadlines(deps);
     this.alerts = new AlertService(deps);
   }

@@ -176,6 +176,8 @@ export interface Job extends HttpTarget, RetryPolicy, JobWebhook {
   scheduleId: string | null;
   shard: number;
   source: JobSource;
+  /** Display name of a one-time job; null for the ticks of a schedule (the schedule has the name). */
+  name: string | null;
   scheduledAt: Date;
   idempotencyKey: string | null;
   status: JobStatus;

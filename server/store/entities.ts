@@ -136,6 +136,7 @@ export const JobEntity = new EntitySchema<Job>({
     scheduleId: nullableText,
     shard,
     source: text,
+    name: nullableText,
     url: text,
     method: text,
     headers: json,

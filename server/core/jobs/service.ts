@@ -13,7 +13,7 @@ import { isId, newId } from '../ids.js';
 import { SCHEDULE_DEFAULTS } from '../schedules/service.js';
 import { shardOf } from '../shard.js';
 import type { Actor, Execution, Job, JobStatus, Page, PageRequest } from '../types.js';
-import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, LIMITS, maxRetries, parse, targetUrl, text, timeoutMs } from '../validation.js';
+import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, LIMITS, maxRetries, name, parse, storable, targetUrl, text, timeoutMs } from '../validation.js';
 
 export const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
 
@@ -49,6 +49,7 @@ export interface JobCreateOptions {
 
 export const jobInput = z
   .object({
+    name: name.nullish(),
     url: targetUrl,
     method: httpMethod.optional(),
     headers: headers.optional(),
@@ -70,6 +71,10 @@ export interface JobListFilter extends PageRequest {
   /** One status, or any of several. */
   status?: JobStatus | readonly JobStatus[] | null;
   scheduleId?: string | null;
+  /** Only one-time jobs (none a schedule spawned or a trigger made). */
+  oneTime?: boolean;
+  /** `desc` (default): newest first; `asc`: oldest first. */
+  order?: 'asc' | 'desc';
 }
 
 function toDate(value: Date | string | number | null | undefined, now: Date, future: boolean): Date {
@@ -132,6 +137,7 @@ export class JobService {
       scheduleId: null,
       shard: shardOf(id),
       source: 'api',
+      name: p.name ?? null,
       url: checkHttpUrl(p.url, 'url', this.deps.allowTargets),
       method: p.method ?? SCHEDULE_DEFAULTS.method,
       headers: p.headers ?? {},
@@ -199,10 +205,10 @@ export class JobService {
     return this.load(actor, id);
   }
 
-  /** Newest first. */
+  /** Newest first unless `order` says otherwise. */
   async list(actor: Actor, filter: JobListFilter = {}): Promise<Page<Job>> {
     requireScope(actor.scopes, 'read:jobs');
-    const statuses = filter.status == null ? [] : typeof filter.status === 'string' ? [filter.status] : filter.status;
+    const statuses = filter.status == null ? [] : typeof filter.status === 'string' ? [filter.status] : [...filter.status];
     for (const status of statuses) {
       if (!(JOB_STATUSES as readonly string[]).includes(status)) {
         throw new InvalidArgumentError(`status: must be one of ${JOB_STATUSES.join(', ')}`, 'status');
@@ -215,12 +221,21 @@ export class JobService {
       JobEntity,
       {
         projectId: actor.projectId,
-        ...(statuses.length === 1 ? { status: statuses[0] } : statuses.length > 1 ? { status: { $in: [...statuses] } } : {}),
-        ...(filter.scheduleId ? { scheduleId: filter.scheduleId } : {}),
+        ...(statuses.length ? { status: statuses.length === 1 ? statuses[0] : { $in: statuses } } : {}),
+        ...(filter.scheduleId ? { scheduleId: filter.scheduleId } : filter.oneTime ? { scheduleId: null } : {}),
       },
       filter,
-      'desc',
+      filter.order === 'asc' ? 'asc' : 'desc',
     );
+  }
+
+  /** The one-time job created with this idempotency key. */
+  async getByIdempotencyKey(actor: Actor, key: string): Promise<Job> {
+    requireScope(actor.scopes, 'read:jobs');
+    if (!storable(key)) throw new NotFoundError('job', key);
+    const row = await this.deps.db.em().findOne(JobEntity, { projectId: actor.projectId, idempotencyKey: key });
+    if (!row) throw new NotFoundError('job', key);
+    return row;
   }
 
   /**

@@ -10,6 +10,7 @@ import type { Account, Page, PageRequest, Principal, Project, Updatable } from '
 import { findPage } from '../../store/pages.js';
 import { findProjectId, firstProjectId } from '../../store/statements/projects.js';
 import type { AuthCaches } from '../auth/cache.js';
+import type { TargetAllowList } from '../targets.js';
 import { checkHttpUrl, email, name, parse, targetUrl } from '../validation.js';
 
 /** Project notifications: every schedule, job and monitor of the project also alerts these. */
@@ -24,6 +25,30 @@ export type ProjectInput = z.input<typeof projectInput>;
 export type ProjectPatch = z.input<typeof projectPatch>;
 /** Every field `update` takes and its cleared value: a name cannot be cleared ('' is refused); a cleared webhook format is auto. */
 export const PROJECT_UPDATABLE: Updatable<ProjectPatch> = { name: '', notifyEmail: null, notifyWebhookUrl: null, notifyWebhookFormat: 'auto' };
+
+/** The project's settings (its notification channels): what declarative sync manages of a project. */
+export const projectSettingsInput = z.object(notifyFields).strict();
+export type ProjectSettingsInput = z.input<typeof projectSettingsInput>;
+export type ProjectSettings = Pick<Project, 'notifyEmail' | 'notifyWebhookUrl' | 'notifyWebhookFormat'>;
+export const PROJECT_SETTINGS = Object.keys(notifyFields) as Array<keyof ProjectSettings>;
+
+/** The webhook URL as `create` and `update` store it. */
+const notifyWebhookUrlOf = (url: string | null | undefined, allow: TargetAllowList): string | null =>
+  url ? checkHttpUrl(url, 'notify_webhook_url', allow) : null;
+
+/**
+ * The settings `input` describes as a whole, checked and normalised as `update` stores them:
+ * each field it leaves out takes its cleared value (PROJECT_UPDATABLE). Sync compares the
+ * stored project with this.
+ */
+export function buildProjectSettings(input: ProjectSettingsInput, allow: TargetAllowList): ProjectSettings {
+  const p = parse(projectSettingsInput, input);
+  return {
+    notifyEmail: p.notifyEmail ?? PROJECT_UPDATABLE.notifyEmail,
+    notifyWebhookUrl: notifyWebhookUrlOf(p.notifyWebhookUrl, allow) ?? PROJECT_UPDATABLE.notifyWebhookUrl,
+    notifyWebhookFormat: p.notifyWebhookFormat ?? PROJECT_UPDATABLE.notifyWebhookFormat,
+  };
+}
 
 export function toProject(row: ProjectRow): Project {
   return {
@@ -60,6 +85,11 @@ export class ProjectService {
     private readonly caches: AuthCaches,
   ) {}
 
+  /** The settings `input` describes as a whole (see buildProjectSettings), webhook judged by this node's allow list. */
+  buildSettings(input: ProjectSettingsInput): ProjectSettings {
+    return buildProjectSettings(input, this.deps.allowTargets);
+  }
+
   /** Creates an account with its first project (used by bootstrap and sign-up); `notifyEmail` is the project's. */
   async createAccount(input: { name: string; email?: string | null; projectName?: string; notifyEmail?: string | null }): Promise<{ account: Account; project: Project }> {
     const now = this.deps.clock.now();
@@ -81,7 +111,7 @@ export class ProjectService {
     const p = parse(projectInput, input);
     const row = newProjectRow(principal.accountId, p.name, this.deps.clock.now());
     row.notifyEmail = p.notifyEmail ?? null;
-    row.notifyWebhookUrl = p.notifyWebhookUrl ? checkHttpUrl(p.notifyWebhookUrl, 'notify_webhook_url', this.deps.allowTargets) : null;
+    row.notifyWebhookUrl = notifyWebhookUrlOf(p.notifyWebhookUrl, this.deps.allowTargets);
     row.notifyWebhookFormat = p.notifyWebhookFormat ?? 'auto';
     await this.deps.db.em().insert(ProjectEntity, row);
     return toProject(row);
@@ -119,7 +149,7 @@ export class ProjectService {
     const changes: Partial<ProjectRow> = {};
     if (p.name !== undefined) changes.name = p.name;
     if (p.notifyEmail !== undefined) changes.notifyEmail = p.notifyEmail;
-    if (p.notifyWebhookUrl !== undefined) changes.notifyWebhookUrl = p.notifyWebhookUrl ? checkHttpUrl(p.notifyWebhookUrl, 'notify_webhook_url', this.deps.allowTargets) : null;
+    if (p.notifyWebhookUrl !== undefined) changes.notifyWebhookUrl = notifyWebhookUrlOf(p.notifyWebhookUrl, this.deps.allowTargets);
     if (p.notifyWebhookFormat !== undefined) changes.notifyWebhookFormat = p.notifyWebhookFormat;
     if (Object.keys(changes).length > 0) {
       changes.updatedAt = this.deps.clock.now();

@@ -22,6 +22,7 @@ import {
   description,
   email,
   expectedStatus,
+  storable,
   headers,
   httpMethod,
   maxRetries,
@@ -253,6 +254,7 @@ export class ScheduleService {
 
   async getByKey(actor: Actor, key: string): Promise<Schedule> {
     requireScope(actor.scopes, 'read:jobs');
+    if (!storable(key)) throw new NotFoundError('schedule', key);
     const s = await findScheduleByKey(this.deps.db, actor.projectId, key);
     if (!s) throw new NotFoundError('schedule', key);
     return s;
@@ -381,6 +383,7 @@ export class ScheduleService {
       scheduleId: s.id,
       shard: s.shard,
       source: 'manual',
+      name: null,
       url: s.url,
       method: s.method,
       headers: s.headers,

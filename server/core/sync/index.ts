@@ -11,6 +11,7 @@ export type {
   SyncOptions,
   SyncPlan,
   SyncProgress,
+  SyncProjectReport,
   SyncResult,
   SyncService,
 } from './service.js';

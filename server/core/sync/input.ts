@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jobInput } from '../jobs/service.js';
 import { monitorInput } from '../monitors/service.js';
+import { projectSettingsInput } from '../projects/service.js';
 import { scheduleInput } from '../schedules/service.js';
 
 /**
@@ -47,6 +48,9 @@ export const syncInput = z
       syncJobEntry,
       'One-time calls, matched by idempotency key: created once, never changed (a different call under a used key is refused) and never pruned.',
     ),
+    project: projectSettingsInput
+      .optional()
+      .describe("The project's notification channels. Left out: the project is not touched. Given: each setting it leaves out is cleared."),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -63,7 +67,7 @@ export const syncInput = z
   })
   .meta({
     title: 'Tock sync file',
-    description: "The desired schedules, monitors and one-time jobs of one Tock project (`tock sync <file>`).",
+    description: "The desired schedules, monitors, one-time jobs and settings of one Tock project (`tock sync <file>`).",
   });
 
 export type SyncInput = z.input<typeof syncInput>;

@@ -1,7 +1,8 @@
 import { setImmediate } from 'node:timers/promises';
 import { requireScope } from '../auth/scopes.js';
 import { FailedPreconditionError, IdempotencyConflictError, TockError } from '../errors.js';
-import type { Actor, Job, Monitor, Schedule } from '../types.js';
+import type { ProjectService, ProjectSettings } from '../projects/service.js';
+import type { Actor, Job, Monitor, Project, Schedule } from '../types.js';
 import { fieldPath, parse } from '../validation.js';
 import { changesOf, type FieldChanges } from './diff.js';
 import { syncInput, type SyncInput, type SyncKindName } from './input.js';
@@ -9,6 +10,7 @@ import { jobKind } from './kinds/jobs.js';
 import type { SyncKind, SyncKindDeps } from './kinds/kind.js';
 import { monitorKind } from './kinds/monitors.js';
 import { scheduleKind } from './kinds/schedules.js';
+import { ProjectStep, type ProjectStepPlan } from './project.js';
 
 export interface SyncOptions {
   /** Also delete keyed objects of a managed kind that the input no longer names. */
@@ -45,8 +47,13 @@ export interface SyncKindReport<Created extends SyncKeyed = SyncKeyed> {
   unchanged: SyncExisting[];
 }
 
-/** A dry run: what `apply` would do now. */
-export type SyncPlan = Record<SyncKindName, SyncKindReport>;
+/** What a sync does to the project's settings: each changed field, from the stored value to the input's. */
+export interface SyncProjectReport {
+  changes: FieldChanges;
+}
+
+/** A dry run: what `apply` would do now. `project` is null when the input leaves the project's settings out. */
+export type SyncPlan = Record<SyncKindName, SyncKindReport> & { project: SyncProjectReport | null };
 
 export interface SyncObjects {
   schedules: Schedule;
@@ -54,8 +61,18 @@ export interface SyncObjects {
   jobs: Job;
 }
 
-/** What `apply` did, and the object of every entry after it, in the input's order. */
-export type SyncResult = { [K in SyncKindName]: SyncKindReport<SyncExisting> & { objects: SyncObjects[K][] } };
+/**
+ * What `apply` did, and the object of every entry after it, in the input's order; for the
+ * project's settings (null when the input leaves them out), the project after it.
+ */
+export type SyncResult = { [K in SyncKindName]: SyncKindReport<SyncExisting> & { objects: SyncObjects[K][] } } & {
+  project: (SyncProjectReport & { object: Project }) | null;
+};
+
+/** What a sync needs of the core: the services its kinds and its project step write through. */
+export interface SyncDeps extends SyncKindDeps {
+  projects: ProjectService;
+}
 
 type Obj = { id: string };
 type Kind = SyncKind<object, Obj>;
@@ -83,6 +100,12 @@ interface Outcome {
 interface KindPlan {
   kind: Kind;
   steps: Step[];
+}
+
+interface Prepared {
+  kinds: KindPlan[];
+  /** null: the input leaves the project's settings out. */
+  project: ProjectStepPlan | null;
 }
 
 /** Writes of one sync in flight at once (each is a few statements through its service). */
@@ -118,20 +141,24 @@ const BUILD_SLICE = 200;
  *   away) leaves each object either as it was or as the input says, and running the same sync
  *   again finishes it. Deletions come last, so a partial sync never removes before it adds.
  *
- * Project settings (notifications) are not part of the input yet: they join as a step of their
- * own once projects store them, and until then an input that names them fails as an unknown field.
+ * The project's settings (its notification channels) are a step of their own beside the kinds
+ * (see project.ts): checked, scoped (`read:projects` / `write:projects`) and compared with the
+ * entries, and written after the entries' creates and updates, before any deletion.
  */
 export class SyncService {
   private readonly kinds: Kind[];
+  private readonly project: ProjectStep;
 
-  constructor(deps: SyncKindDeps) {
+  constructor(deps: SyncDeps) {
     this.kinds = [scheduleKind(deps), monitorKind(deps), jobKind(deps)] as unknown as Kind[];
+    this.project = new ProjectStep(deps.projects);
   }
 
   /** What `apply` would do, writing nothing. Needs only the read scopes of the kinds named. */
   async plan(actor: Actor, input: SyncInput, opts: SyncOptions = {}): Promise<SyncPlan> {
-    const plans = await this.prepare(actor, input, opts, 'read');
+    const { kinds: plans, project } = await this.prepare(actor, input, opts, 'read');
     const out = emptyReport();
+    out.project = project && { changes: project.changes };
     for (const { kind, steps } of plans) {
       const r = out[kind.name];
       for (const s of steps) {
@@ -146,7 +173,7 @@ export class SyncService {
 
   /** Makes the project match the input. Applying the same input again writes nothing. */
   async apply(actor: Actor, input: SyncInput, opts: SyncApplyOptions = {}): Promise<SyncResult> {
-    const plans = await this.prepare(actor, input, opts, 'write');
+    const { kinds: plans, project } = await this.prepare(actor, input, opts, 'write');
     // Outcomes are filled in by entry index, so the report keeps the input's order whatever
     // write finishes first.
     const outcomes = plans.map(() => [] as Outcome[]);
@@ -159,6 +186,8 @@ export class SyncService {
         else writes.push(async () => void (outcomes[k][s.index] = await this.write(actor, kind, s)));
       }
     });
+    let projectAfter: Project | null = project && project.stored;
+    if (project && Object.keys(project.changes).length > 0) writes.push(async () => void (projectAfter = await this.project.apply(actor, project)));
     const total = writes.length + deletes.length;
     let done = 0;
     opts.onProgress?.({ done, total });
@@ -170,6 +199,7 @@ export class SyncService {
     await runLimited(deletes.map(counted), WRITE_CONCURRENCY);
 
     const out = emptyResult();
+    out.project = project && { changes: project.changes, object: projectAfter! };
     plans.forEach(({ kind, steps }, k) => {
       const r = out[kind.name] as SyncKindReport<SyncExisting> & { objects: Obj[] };
       for (const o of outcomes[k]) {
@@ -215,10 +245,17 @@ export class SyncService {
     return object && { category: 'updated', item: { key: s.e.key, id: object.id, changes: s.changes }, object };
   }
 
-  private async prepare(actor: Actor, input: SyncInput, opts: SyncOptions, access: 'read' | 'write'): Promise<KindPlan[]> {
+  private async prepare(actor: Actor, input: SyncInput, opts: SyncOptions, access: 'read' | 'write'): Promise<Prepared> {
     const p = parse(syncInput, input);
     const named = this.kinds.filter((k) => p[k.name] !== undefined);
     for (const k of named) requireScope(actor.scopes, access === 'read' ? k.readScope : k.writeScope);
+    if (p.project !== undefined) this.project.checkScope(actor, access);
+    let settings: ProjectSettings | null = null;
+    try {
+      settings = p.project === undefined ? null : this.project.build(p.project);
+    } catch (err) {
+      throw err instanceof TockError ? placed(err, 'project') : err;
+    }
     const built: Array<{ kind: Kind; entries: Entry[] }> = [];
     for (const kind of named) {
       const entries: Entry[] = [];
@@ -250,7 +287,7 @@ export class SyncService {
       }
       plans.push({ kind, steps });
     }
-    return plans;
+    return { kinds: plans, project: settings && (await this.project.plan(actor, settings)) };
   }
 
   private compare(kind: Kind, e: Entry, stored: Obj, index: number): Extract<Step, { op: 'update' | 'keep' }> {
@@ -265,12 +302,12 @@ export class SyncService {
 
 function emptyReport(): SyncPlan {
   const kind = (): SyncKindReport => ({ created: [], updated: [], deleted: [], unchanged: [] });
-  return { schedules: kind(), monitors: kind(), jobs: kind() };
+  return { schedules: kind(), monitors: kind(), jobs: kind(), project: null };
 }
 
 function emptyResult(): SyncResult {
   const kind = () => ({ created: [], updated: [], deleted: [], unchanged: [], objects: [] });
-  return { schedules: kind(), monitors: kind(), jobs: kind() };
+  return { schedules: kind(), monitors: kind(), jobs: kind(), project: null };
 }
 
 /**

@@ -5,6 +5,7 @@ import { Migration20261127000000_hot_path_indexes } from './Migration20261127000
 import { Migration20261127180000_unfinished_runs } from './Migration20261127180000_unfinished_runs.js';
 import { Migration20261201000000_monitor_alerts } from './Migration20261201000000_monitor_alerts.js';
 import { Migration20261201150300_executions_by_project_day } from './Migration20261201150300_executions_by_project_day.js';
+import { Migration20261201417700_job_names } from './Migration20261201417700_job_names.js';
 
 /** Every migration, in order. Append new ones; never edit or reorder landed ones. */
 export const migrationsList: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127180000_unfinished_runs', class: Migration20261127180000_unfinished_runs },
   { name: 'Migration20261201000000_monitor_alerts', class: Migration20261201000000_monitor_alerts },
   { name: 'Migration20261201150300_executions_by_project_day', class: Migration20261201150300_executions_by_project_day },
+  { name: 'Migration20261201417700_job_names', class: Migration20261201417700_job_names },
 ];

@@ -11,7 +11,7 @@ import { dateOf, isoOf, jsonOf, msColumn } from './columns.js';
 
 const SELECT = `select id, project_id, schedule_id, shard, source, url, method, headers, body, ${msColumn('scheduled_at')},
        timeout_ms, max_retries, retry_backoff_ms, retry_backoff_max_ms, expected_status, idempotency_key, webhook_url,
-       webhook_headers, status, attempts, ${msColumn('next_attempt_at')}, last_status_code, last_error, ${msColumn('created_at')},
+       webhook_headers, name, status, attempts, ${msColumn('next_attempt_at')}, last_status_code, last_error, ${msColumn('created_at')},
        ${msColumn('updated_at')}, ${msColumn('finished_at')}
   from jobs`;
 
@@ -20,7 +20,7 @@ const BY_IDEMPOTENCY_KEY_SQL = `${SELECT} where project_id = $1 and idempotency_
 
 const COLUMNS = `id, project_id, schedule_id, shard, source, url, method, headers, body, scheduled_at, timeout_ms, max_retries,
   retry_backoff_ms, retry_backoff_max_ms, expected_status, idempotency_key, webhook_url, status, attempts, next_attempt_at,
-  last_status_code, last_error, created_at, updated_at, finished_at, webhook_headers`;
+  last_status_code, last_error, created_at, updated_at, finished_at, webhook_headers, name`;
 
 // A reused idempotency key inserts nothing (its id is missing from RETURNING); the caller reads
 // what holds the key. Any other violation fails the statement.
@@ -28,7 +28,7 @@ const ON_CONFLICT = `on conflict (project_id, idempotency_key) where idempotency
 
 const INSERT_ONE_SQL = `insert into jobs (${COLUMNS})
 values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10::timestamptz, $11, $12, $13, $14, $15::jsonb, $16, $17, $18, $19,
-        $20::timestamptz, $21, $22, $23::timestamptz, $24::timestamptz, $25::timestamptz, $26::jsonb)
+        $20::timestamptz, $21, $22, $23::timestamptz, $24::timestamptz, $25::timestamptz, $26::jsonb, $27)
 ${ON_CONFLICT}`;
 
 const INSERT_MANY_SQL = `insert into jobs (${COLUMNS})
@@ -37,7 +37,7 @@ select ${COLUMNS} from jsonb_to_recordset($1::jsonb) as t(
   scheduled_at timestamptz, timeout_ms int, max_retries int, retry_backoff_ms int, retry_backoff_max_ms int,
   expected_status jsonb, idempotency_key text, webhook_url text, status text, attempts int, next_attempt_at timestamptz,
   last_status_code int, last_error text, created_at timestamptz, updated_at timestamptz, finished_at timestamptz,
-  webhook_headers jsonb)
+  webhook_headers jsonb, name text)
 ${ON_CONFLICT}`;
 
 interface JobRecord {
@@ -59,6 +59,7 @@ interface JobRecord {
   idempotency_key: string | null;
   webhook_url: string | null;
   webhook_headers: Record<string, string> | string;
+  name: string | null;
   status: Job['status'];
   attempts: number;
   next_attempt_at: number | null;
@@ -89,6 +90,7 @@ function toJob(r: JobRecord): Job {
     idempotencyKey: r.idempotency_key,
     webhookUrl: r.webhook_url,
     webhookHeaders: jsonOf(r.webhook_headers),
+    name: r.name,
     status: r.status,
     attempts: r.attempts,
     nextAttemptAt: dateOf(r.next_attempt_at),
@@ -128,6 +130,7 @@ function params(j: Job): unknown[] {
     j.updatedAt.toISOString(),
     isoOf(j.finishedAt),
     JSON.stringify(j.webhookHeaders),
+    j.name,
   ];
 }
 
@@ -159,6 +162,7 @@ function record(j: Job): Record<string, unknown> {
     updated_at: j.updatedAt.toISOString(),
     finished_at: isoOf(j.finishedAt),
     webhook_headers: j.webhookHeaders,
+    name: j.name,
   };
 }
 

@@ -56,8 +56,9 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     clientErrorHandler: clientErrorHandler(limits),
     frameworkErrors,
     // A path parameter longer than this is no route (see frameworkErrors), which also bounds
-    // every rate-limit key taken from one (ping tokens). Dialects with longer ids raise it.
-    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 100 },
+    // every rate-limit key taken from one (ping tokens). Prikke's `/jobs/key/:key` takes keys of
+    // up to 255 characters, percent-encoded up to three times as long.
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 800 },
   });
   // Past the cap Node closes a new connection at once, before reading a byte of it.
   app.server.maxConnections = limits.maxConnections;

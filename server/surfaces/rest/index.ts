@@ -8,6 +8,7 @@ import { cronpeekDialect } from './cronpeek/index.js';
 import { registerDialect, type Dialect, type DialectLimits } from './dialect.js';
 import { fliqDialect } from './fliq/index.js';
 import { krafterDialect } from './krafter/index.js';
+import { prikkeDialect } from './prikke/index.js';
 
 /** What the REST gateway is given by the composition root. */
 export interface RestOptions {
@@ -27,7 +28,7 @@ export interface RestOptions {
  * `/api/v1/cron/jobs`. Each is a folder beside this file with its routes, its codec and one
  * entry here.
  */
-export const DIALECTS: Dialect[] = [fliqDialect, cronpeekDialect, krafterDialect];
+export const DIALECTS: Dialect[] = [prikkeDialect, fliqDialect, cronpeekDialect, krafterDialect];
 
 /**
  * Registers every dialect, each in its own encapsulated context (see dialect.ts), and the

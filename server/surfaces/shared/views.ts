@@ -68,6 +68,7 @@ export function jobView(j: Job): JobView {
     projectId: j.projectId,
     scheduleId: j.scheduleId,
     source: j.source,
+    name: j.name,
     url: j.url,
     method: j.method,
     headers: j.headers,

@@ -42,6 +42,14 @@ describe('gRPC JobService', () => {
     expect(await api.jobs.getJob({ id: job.id })).toEqual(job);
   });
 
+  it('keeps the name of a one-time job, and an empty name means none', async () => {
+    const named = await create({ name: 'Send reminder' });
+    expect((await api.jobs.getJob({ id: named.id })).name).toBe('Send reminder');
+    const unnamed = await create({});
+    expect(unnamed.name).toBe('');
+    expect((await h.t.core.jobs.get(a.actor, unnamed.id)).name).toBeNull();
+  });
+
   it('makes an unset scheduled_at mean now', async () => {
     const before = Date.now();
     const job = await create({});

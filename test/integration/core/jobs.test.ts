@@ -42,6 +42,9 @@ describe('one-time jobs', () => {
     [{ url: 'https://e.com', expectedStatus: [200, 700] }, 'invalid_argument', 'expected_status[1]', 'status codes are 100-599'],
     [{ url: 'https://e.com', headers: { 'transfer-encoding': 'chunked' } }, 'invalid_argument', 'headers.transfer-encoding', 'set by the HTTP client'],
     [{}, 'invalid_argument', 'url', 'url: is required'],
+    [{ url: 'https://e.com', name: 'a\u0000b' }, 'invalid_argument', 'name', 'name: must not contain NUL characters'],
+    [{ url: 'https://e.com', body: 'a\u0000b' }, 'invalid_argument', 'body', 'body: must not contain NUL characters'],
+    [{ url: 'https://e.com', idempotencyKey: 'a\u0000b' }, 'invalid_argument', 'idempotency_key', 'idempotency_key: must not contain NUL characters'],
   ])('reject %j with %s on %s', async (input, code, field, message) => {
     const err = await rejectionOf(t.core.jobs.create(a.actor, input as never));
     expect(err.code).toBe(code);
@@ -167,5 +170,36 @@ describe('future-only creates', () => {
   it('require scheduled_at instead of defaulting it to now', async () => {
     const err = await rejectionOf(t.core.jobs.create(a.actor, call, { future: true }));
     expect(err).toMatchObject({ code: 'invalid_argument', field: 'scheduled_at', message: 'scheduled_at: is required' });
+  });
+});
+
+describe('one-time jobs among the ticks of schedules', () => {
+  it('list oldest first when asked, only the one-time ones, with any of several statuses, and page', async () => {
+    const d = await t.tenant('d');
+    const s = await t.core.schedules.create(d.actor, { url: 'https://example.com/tick', cron: '0 6 * * *' });
+    const tick = await t.core.schedules.trigger(d.actor, s.id);
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await t.core.jobs.create(d.actor, { ...call, scheduledAt: '2026-05-03T00:00:00Z' })).id);
+    await t.core.jobs.cancel(d.actor, ids[2]);
+    const pending = { oneTime: true, status: ['scheduled', 'running'] as const, order: 'asc' as const };
+    const p1 = await t.core.jobs.list(d.actor, { ...pending, pageSize: 2 });
+    const p2 = await t.core.jobs.list(d.actor, { ...pending, pageSize: 2, pageToken: p1.nextPageToken });
+    expect([...p1.items, ...p2.items].map((j) => j.id)).toEqual([ids[0], ids[1], ids[3]]);
+    expect(p2.nextPageToken).toBeNull();
+    expect((await t.core.jobs.list(d.actor, { oneTime: true })).items.map((j) => j.id)).toEqual([...ids].reverse());
+    expect((await t.core.jobs.list(d.actor, {})).items.map((j) => j.id)).toContain(tick.id);
+    expect((await rejectionOf(t.core.jobs.list(d.actor, { status: ['scheduled', 'done' as never] }))).field).toBe('status');
+  });
+
+  it('keep a name, and are found by their idempotency key in their own project only', async () => {
+    const e = await t.tenant('e');
+    const job = await t.core.jobs.create(e.actor, { ...call, name: '  Send reminder ', idempotencyKey: 'remind-42' });
+    expect(job.name).toBe('Send reminder');
+    expect(await t.core.jobs.getByIdempotencyKey(e.actor, 'remind-42')).toMatchObject({ id: job.id, name: 'Send reminder' });
+    expect((await t.core.jobs.create(e.actor, call)).name).toBeNull();
+    expect(await rejectionOf(t.core.jobs.getByIdempotencyKey(a.actor, 'remind-42'))).toBeInstanceOf(NotFoundError);
+    expect(await rejectionOf(t.core.jobs.getByIdempotencyKey(e.actor, 'remind\u0000'))).toBeInstanceOf(NotFoundError);
+    expect(await rejectionOf(t.core.schedules.getByKey(e.actor, 'remind\u0000'))).toBeInstanceOf(NotFoundError);
+    expect((await rejectionOf(t.core.jobs.create(e.actor, { ...call, name: '' }))).field).toBe('name');
   });
 });

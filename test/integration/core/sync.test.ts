@@ -213,6 +213,80 @@ describe('pruning', () => {
   });
 });
 
+describe("the project's settings", () => {
+  it('are set in the same sync as the entries, reported field by field, and left alone by a sync that does not name them', async () => {
+    const a = await t.tenant();
+    const input: SyncInput = {
+      schedules: [backup],
+      project: { notifyEmail: 'alerts@myapp.com', notifyWebhookUrl: 'https://hooks.slack.com/services/xxx' },
+    };
+    const plan = await t.core.sync.plan(a.actor, input);
+    expect(plan.project).toEqual({
+      changes: { notifyEmail: { from: null, to: 'alerts@myapp.com' }, notifyWebhookUrl: { from: null, to: 'https://hooks.slack.com/services/xxx' } },
+    });
+    expect((await t.core.projects.get(a.principal, a.projectId)).notifyEmail).toBeNull();
+
+    const applied = await t.core.sync.apply(a.actor, input);
+    expect(applied.project?.changes).toEqual(plan.project?.changes);
+    expect(applied.project?.object).toMatchObject({ id: a.projectId, notifyEmail: 'alerts@myapp.com', notifyWebhookUrl: 'https://hooks.slack.com/services/xxx' });
+    expect(applied.schedules.created.map((c) => c.key)).toEqual(['daily-backup']);
+    const stored = await t.core.projects.get(a.principal, a.projectId);
+    expect(stored).toMatchObject({ notifyEmail: 'alerts@myapp.com', notifyWebhookUrl: 'https://hooks.slack.com/services/xxx', notifyWebhookFormat: 'auto' });
+
+    clock.advance(1_000);
+    const again = await t.core.sync.apply(a.actor, input);
+    expect(again.project).toEqual({ changes: {}, object: stored });
+    expect((await t.core.projects.get(a.principal, a.projectId)).updatedAt).toEqual(stored.updatedAt);
+
+    const untouched = await t.core.sync.apply(a.actor, { schedules: [backup] });
+    expect(untouched.project).toBeNull();
+    expect((await t.core.projects.get(a.principal, a.projectId)).notifyWebhookUrl).toBe('https://hooks.slack.com/services/xxx');
+  });
+
+  it('clear a setting the named settings leave out, as an entry field left out takes its default', async () => {
+    const a = await t.tenant();
+    await t.core.sync.apply(a.actor, { project: { notifyEmail: 'alerts@myapp.com', notifyWebhookUrl: 'https://hooks.slack.com/services/xxx', notifyWebhookFormat: 'slack' } });
+    const r = await t.core.sync.apply(a.actor, { project: { notifyEmail: 'alerts@myapp.com' } });
+    expect(r.project?.changes).toEqual({
+      notifyWebhookUrl: { from: 'https://hooks.slack.com/services/xxx', to: null },
+      notifyWebhookFormat: { from: 'slack', to: 'auto' },
+    });
+    expect(await t.core.projects.get(a.principal, a.projectId)).toMatchObject({ notifyEmail: 'alerts@myapp.com', notifyWebhookUrl: null, notifyWebhookFormat: 'auto' });
+  });
+
+  it('fail the whole sync naming the setting when one is bad, before any entry is written', async () => {
+    const a = await t.tenant();
+    const url = await rejectionOf(t.core.sync.apply(a.actor, { schedules: [backup], project: { notifyWebhookUrl: 'ftp://hooks.example' } }));
+    expect(url).toMatchObject({ code: 'invalid_url', field: 'project.notify_webhook_url' });
+    expect(url.message).toBe("project.notify_webhook_url: Invalid URL 'ftp://hooks.example': scheme 'ftp' is not allowed (use http or https)");
+    const email = await rejectionOf(t.core.sync.apply(a.actor, { schedules: [backup], project: { notifyEmail: 'not-an-address' } }));
+    expect(email).toMatchObject({ code: 'invalid_argument', field: 'project.notify_email', message: 'project.notify_email: must be an email address' });
+    expect(await rows(a.projectId)).toEqual({});
+    expect((await t.core.projects.get(a.principal, a.projectId)).notifyEmail).toBeNull();
+  });
+
+  it('need read:projects for a dry run and write:projects to apply, checked before any write', async () => {
+    const a = await t.tenant();
+    const input: SyncInput = { schedules: [backup], project: { notifyEmail: 'alerts@myapp.com' } };
+    const jobsOnly = await actorWith(a, ['write:jobs']);
+    expect(await rejectionOf(t.core.sync.plan(jobsOnly, input))).toMatchObject({ code: 'permission_denied', requiredScope: 'read:projects' });
+    expect(await rejectionOf(t.core.sync.apply(jobsOnly, input))).toMatchObject({ code: 'permission_denied', requiredScope: 'write:projects' });
+    expect(await rows(a.projectId)).toEqual({});
+    const readProjects = await actorWith(a, ['write:jobs', 'read:projects']);
+    expect((await t.core.sync.plan(readProjects, input)).project?.changes).toEqual({ notifyEmail: { from: null, to: 'alerts@myapp.com' } });
+    const both = await actorWith(a, ['write:jobs', 'write:projects']);
+    expect((await t.core.sync.apply(both, input)).project?.object.notifyEmail).toBe('alerts@myapp.com');
+  });
+
+  it("reach only the actor's own project", async () => {
+    const a = await t.tenant();
+    const b = await t.tenant();
+    await t.core.sync.apply(a.actor, { project: { notifyEmail: 'a@myapp.com' } });
+    expect((await t.core.projects.get(b.principal, b.projectId)).notifyEmail).toBeNull();
+    expect((await t.core.projects.get(a.principal, a.projectId)).notifyEmail).toBe('a@myapp.com');
+  });
+});
+
 describe('bad input', () => {
   it.each([
     [{ schedules: [backup, hourly, { ...backup, key: 'third', cron: '0 6 * *' }] }, 'invalid_cron', 'schedules[2].cron', "schedules[2].cron: Invalid cron expression: '0 6 * *'"],

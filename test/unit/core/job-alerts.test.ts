@@ -23,7 +23,7 @@ let seq = 0;
 function finished(status: JobStatus, s: Schedule | null, over: { exec?: ExecutionStatus; job?: Partial<Job>; run?: boolean } = {}): FinishedJob {
   const id = `job_${String(++seq).padStart(2, '0')}`;
   const job: Job = {
-    id, projectId: 'proj_01', scheduleId: s?.id ?? null, shard: s?.shard ?? 3, source: s ? 'schedule' : 'api', url: 'https://app.example/run', method: 'POST',
+    id, projectId: 'proj_01', scheduleId: s?.id ?? null, shard: s?.shard ?? 3, source: s ? 'schedule' : 'api', name: null, url: 'https://app.example/run', method: 'POST',
     headers: {}, body: null, scheduledAt: new Date('2026-05-01T10:00:00Z'), timeoutMs: 30_000, maxRetries: 0, retryBackoffMs: 1000, retryBackoffMaxMs: 60_000,
     expectedStatus: [], idempotencyKey: null, webhookUrl: null, webhookHeaders: {}, status, attempts: 1, nextAttemptAt: null,
     lastStatusCode: status === 'failed' ? 500 : 200, lastError: status === 'failed' ? 'unexpected HTTP status 500 (expected 2xx)' : null,

@@ -148,6 +148,11 @@ export interface Job {
     | undefined;
   /** Headers sent with the terminal-state webhook to `webhook_url`. */
   webhookHeaders: { [key: string]: string };
+  /**
+   * Display name of a one-time job (at most 200 characters). Empty means none;
+   * always empty for jobs a schedule spawned (their schedule has the name).
+   */
+  name: string;
 }
 
 export interface Job_HeadersEntry {
@@ -251,6 +256,7 @@ function createBaseJob(): Job {
     lastError: "",
     nextAttemptAt: undefined,
     webhookHeaders: {},
+    name: "",
   };
 }
 
@@ -332,6 +338,9 @@ export const Job: MessageFns<Job> = {
     globalThis.Object.entries(message.webhookHeaders).forEach(([key, value]: [string, string]) => {
       Job_WebhookHeadersEntry.encode({ key: key as any, value }, writer.uint32(194).fork()).join();
     });
+    if (message.name !== "") {
+      writer.uint32(202).string(message.name);
+    }
     return writer;
   },
 
@@ -556,6 +565,14 @@ export const Job: MessageFns<Job> = {
             }
             continue;
           }
+          case 25: {
+            if (tag !== 202) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -693,6 +710,7 @@ export const Job: MessageFns<Job> = {
           {},
         )
         : {},
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
     };
   },
 
@@ -782,6 +800,9 @@ export const Job: MessageFns<Job> = {
         });
       }
     }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
     return obj;
   },
 
@@ -830,6 +851,7 @@ export const Job: MessageFns<Job> = {
       },
       {},
     );
+    message.name = object.name ?? "";
     return message;
   },
 };
