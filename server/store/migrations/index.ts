@@ -4,6 +4,7 @@ import { Migration20261123120000_job_dispatched_at } from './Migration2026112312
 import { Migration20261127000000_hot_path_indexes } from './Migration20261127000000_hot_path_indexes.js';
 import { Migration20261127180000_unfinished_runs } from './Migration20261127180000_unfinished_runs.js';
 import { Migration20261201000000_monitor_alerts } from './Migration20261201000000_monitor_alerts.js';
+import { Migration20261201428100_project_url_heartbeats } from './Migration20261201428100_project_url_heartbeats.js';
 
 /** Every migration, in order. Append new ones; never edit or reorder landed ones. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261127000000_hot_path_indexes', class: Migration20261127000000_hot_path_indexes },
   { name: 'Migration20261127180000_unfinished_runs', class: Migration20261127180000_unfinished_runs },
   { name: 'Migration20261201000000_monitor_alerts', class: Migration20261201000000_monitor_alerts },
+  { name: 'Migration20261201428100_project_url_heartbeats', class: Migration20261201428100_project_url_heartbeats },
 ];

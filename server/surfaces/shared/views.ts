@@ -114,6 +114,7 @@ export function monitorView(m: Monitor, pingUrl: string): MonitorView {
   return {
     id: m.id,
     projectId: m.projectId,
+    scheduleId: m.scheduleId,
     key: m.key,
     name: m.name,
     periodSeconds: m.periodSeconds,
@@ -145,6 +146,7 @@ export function projectView(p: Project): ProjectView {
     id: p.id,
     accountId: p.accountId,
     name: p.name,
+    url: p.url,
     notifyEmail: p.notifyEmail,
     notifyWebhookUrl: p.notifyWebhookUrl,
     notifyWebhookFormat: p.notifyWebhookFormat,
