@@ -307,10 +307,10 @@ export class ScheduleService {
     return row.project_id;
   }
 
-  /** The heartbeat of each of the schedules `ids` (of the actor's project) that has one, by schedule id. */
-  async heartbeats(actor: Actor, ids: readonly string[]): Promise<Map<string, Monitor>>;
-  /** The same over every project the key reaches. */
-  async heartbeats(principal: Principal, ids: readonly string[]): Promise<Map<string, Monitor>>;
+  /**
+   * The heartbeat of each of the schedules `ids` that has one, by schedule id: among the actor's
+   * project, or (a principal) every project the key reaches.
+   */
   async heartbeats(who: Actor | Principal, ids: readonly string[]): Promise<Map<string, Monitor>> {
     requireScope(who.scopes, 'read:jobs');
     return this.heartbeat.of(who.accountId, 'projectId' in who ? who.projectId : who.keyProjectId, ids);

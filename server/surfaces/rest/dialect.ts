@@ -36,7 +36,7 @@ export interface DialectError {
   status: number;
   code: string;
   message: string;
-  /** snake_case path of the input field the error is about, when known. */
+  /** snake_case path of the input field the error is about, when known (an unknown field: its name as sent). */
   field: string | null;
 }
 
@@ -100,7 +100,7 @@ function clientErrorMessage(err: Partial<FastifyError>, req: FastifyRequest): st
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'Body is empty: send a JSON object';
     default:
-      if (err.statusCode === 400 && /JSON/i.test(err.message ?? '')) return `Body is not valid JSON: ${err.message}`;
+      if (err.statusCode === 400 && /JSON/i.test(err.message ?? '')) return /^Body is not valid JSON/.test(err.message!) ? err.message! : `Body is not valid JSON: ${err.message}`;
       return err.message ?? 'Bad request';
   }
 }
@@ -114,7 +114,8 @@ function schemaError(err: FastifyError & { validation: unknown[]; validationCont
     .filter(Boolean)
     .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
   if (first?.keyword === 'unrecognized_keys' && first.params?.keys?.length) {
-    const keys = first.params.keys.map((k) => fieldPath([...path, k]));
+    // An unknown field is named as sent: it is not one of ours, so there is no spelling to translate it to.
+    const keys = first.params.keys.map((k) => (path.length ? `${fieldPath(path)}.${k}` : k));
     return { message: `Unknown field${keys.length > 1 ? 's' : ''}: ${keys.join(', ')}`, field: keys[0] };
   }
   const field = path.length ? fieldPath(path) : null;

@@ -4,6 +4,7 @@ import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { HTTP_LIMIT_DEFAULTS } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
+import { cronpulseDialect } from './cronpulse/index.js';
 import { registerDialect, type Dialect, type DialectLimits } from './dialect.js';
 
 /** What the REST gateway is given by the composition root. */
@@ -20,7 +21,7 @@ export interface RestOptions {
  * `/api/v1/cron/jobs`. Each is a folder beside this file with its routes, its codec and one
  * entry here.
  */
-export const DIALECTS: Dialect[] = [];
+export const DIALECTS: Dialect[] = [cronpulseDialect];
 
 /**
  * Registers every dialect, each in its own encapsulated context (see dialect.ts), and the
