@@ -135,7 +135,7 @@ export const cronpulseDialect: Dialect = {
       const actor = await jobActor(req, id);
       const body = req.body ?? {};
       if (body.projectId !== undefined && body.projectId !== actor.projectId) {
-        return ctx.reject(reply, 400, 'invalid_argument', 'projectId: a job cannot move to another project; create it there and delete this one', 'project_id');
+        return ctx.reject(reply, 400, 'invalid_argument', 'a job cannot move to another project; create it there and delete this one', 'project_id');
       }
       const current = (await core.schedules.heartbeats(actor, [id])).get(id) ?? null;
       const s = await core.schedules.update(actor, id, schedulePatch(body), { heartbeat: heartbeatOfUpdate(body, current) });
