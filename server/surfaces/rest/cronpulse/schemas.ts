@@ -36,13 +36,11 @@ const jobFields = {
   projectId: text(),
   url: text(),
   method: text(),
-  schedule: text(),
+  schedule: text().describe('Cron, 5 fields (or 6 with seconds first), in UTC'),
   heartbeat: bool().optional(),
-  /** Minutes. */
-  heartbeatTolerance: wholeNumber().nullish(),
-  /** Seconds. */
-  timeout: number().nullish(),
-  expectedStatusCode: wholeNumber().nullish(),
+  heartbeatTolerance: wholeNumber().nullish().describe('Minutes a heartbeat may be late (default 5)'),
+  timeout: number().nullish().describe('Seconds (default 30)'),
+  expectedStatusCode: wholeNumber().nullish().describe('The status that counts as success (default: any 2xx)'),
   headers: headers().nullish(),
   body: text().nullish(),
 };

@@ -153,7 +153,8 @@ describe('a heartbeat', () => {
     expect(monitors[0]).toMatchObject({ scheduleId: job.id, cron: '*/15 * * * *', timezone: 'UTC', graceSeconds: 120, status: 'new', name: 'yearly' });
     expect(monitors[0].pingUrl).toBe(job.heartbeatUrl);
 
-    const pinged = await fetch(`${server.origin}${new URL(job.heartbeatUrl).pathname}`);
+    expect(job.heartbeatUrl.startsWith(`${server.origin}/ping/`)).toBe(true);
+    const pinged = await fetch(job.heartbeatUrl);
     expect(pinged.status).toBe(200);
     const after = (await send('GET', `${base}/jobs/${job.id}`, { key })).body;
     expect(after.lastActivityAt).toMatch(DOCUMENT_TIME);
@@ -402,5 +403,17 @@ describe('other surfaces', () => {
       url: 'https://example.com/trpc',
       jobs: [{ id: s.id, name: 'made elsewhere', lastStatus: null }],
     });
+  });
+});
+
+describe('the OpenAPI description', () => {
+  it('has every CronPulse path, with the job’s required fields from the same schemas the routes check', async () => {
+    const doc = (await send('GET', `${server.origin}/openapi.json`)).body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/projects', '/api/v1/projects/{id}', '/api/v1/jobs', '/api/v1/jobs/{id}']));
+    expect(Object.keys(doc.paths['/api/v1/jobs/{id}']).sort()).toEqual(['delete', 'get', 'put']);
+    const create = doc.paths['/api/v1/jobs'].post.requestBody.content['application/json'].schema;
+    expect(create.required).toEqual(['name', 'projectId', 'url', 'method', 'schedule']);
+    expect(create.additionalProperties).toBe(false);
+    expect(create.properties.timeout.description).toMatch(/^Seconds/);
   });
 });

@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { startTock, type RunningTock } from '../../../../server/app.js';
 import { parseConfig } from '../../../../server/config.js';
 import { createLogger } from '../../../../server/logger.js';
@@ -23,9 +25,12 @@ export interface CronPulseServer {
  */
 export async function startServer(opts: { scheduler: boolean; allowTargets?: string[] } = { scheduler: false }): Promise<CronPulseServer> {
   const database = await createTestDatabase();
+  // The URLs Tock hands out (heartbeat ping URLs) name its public URL: the port is chosen first.
+  const port = await freePort();
   const config = parseConfig({
     DATABASE_URL: database.url,
-    PORT: '0',
+    PORT: String(port),
+    TOCK_PUBLIC_URL: `http://127.0.0.1:${port}`,
     GRPC_PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
@@ -47,6 +52,18 @@ export async function startServer(opts: { scheduler: boolean; allowTargets?: str
       await database.close();
     },
   };
+}
+
+/** A loopback port nobody listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 export interface Answer {
