@@ -147,5 +147,14 @@ export const cronpulseDialect: Dialect = {
       await core.schedules.delete(actor, req.params.id, { history: true });
       return deleted;
     });
+
+    // Anything else under the dialect's paths is no route, said in its error shape.
+    const noRoute = (req: FastifyRequest, reply: FastifyReply) =>
+      ctx.reject(reply, 404, 'not_found', `No route for ${req.method} ${req.url.split('?')[0].slice(0, 200)}`);
+    const hidden = { schema: { hide: true } };
+    app.route({ method: ['PUT', 'PATCH', 'DELETE'], url: `${API}/projects`, ...hidden, handler: noRoute });
+    app.route({ method: ['PUT', 'PATCH', 'DELETE'], url: `${API}/jobs`, ...hidden, handler: noRoute });
+    app.all(`${API}/projects/*`, hidden, noRoute);
+    app.all(`${API}/jobs/*`, hidden, noRoute);
   },
 };

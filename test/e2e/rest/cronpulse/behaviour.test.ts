@@ -287,6 +287,16 @@ describe('bad input', () => {
   });
 });
 
+describe('paths the document does not have', () => {
+  it('answer 404 in its error shape', async () => {
+    for (const [method, path] of [['DELETE', '/jobs'], ['PATCH', '/jobs/sched_00000000000000000000000000'], ['GET', '/jobs/a/b'], ['POST', '/projects/x'], ['GET', `/jobs/${'x'.repeat(150)}`]]) {
+      const res = await send(method, `${base}${path}`, { key });
+      expect([method, path, res.status]).toEqual([method, path, 404]);
+      expect(res.body).toEqual({ error: expect.stringMatching(new RegExp(`^No route for ${method} /api/v1/`)) });
+    }
+  });
+});
+
 describe('tenants', () => {
   it("answer another account's ids with 404 and change nothing", async () => {
     const { account } = await server.tock.core.projects.createAccount({ name: 'intruder' });
