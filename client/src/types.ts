@@ -157,6 +157,8 @@ export interface Execution {
 export interface Monitor extends AlertPolicySettings {
   id: string;
   projectId: string;
+  /** The schedule this monitor is the heartbeat of (expected on its trigger, deleted with it); null for a monitor of its own. */
+  scheduleId: string | null;
   key: string | null;
   name: string;
   periodSeconds: number | null;
@@ -187,6 +189,8 @@ export interface Project {
   id: string;
   accountId: string;
   name: string;
+  /** The address of what the project is about (a web site); informational, Tock never calls it. */
+  url: string | null;
   /** Project notifications: every schedule, job and monitor of the project also alerts these. */
   notifyEmail: string | null;
   notifyWebhookUrl: string | null;
@@ -344,6 +348,7 @@ export type MonitorPatch = MonitorInput;
 /** A new project of the calling key's account. */
 export interface ProjectInput {
   name: string;
+  url?: string | null;
   notifyEmail?: string | null;
   notifyWebhookUrl?: string | null;
   notifyWebhookFormat?: WebhookFormat;
@@ -352,6 +357,7 @@ export interface ProjectInput {
 /** Changes to a project; absent fields stay unchanged, `null` clears a notification. */
 export interface ProjectPatch {
   name?: string;
+  url?: string | null;
   notifyEmail?: string | null;
   notifyWebhookUrl?: string | null;
   notifyWebhookFormat?: WebhookFormat;

@@ -73,6 +73,8 @@ export interface Project {
   id: string;
   accountId: string;
   name: string;
+  /** The address of what the project is about (a web site); informational, never called. */
+  url: string | null;
   /** Project-wide alert channels: every schedule, job and monitor of the project alerts here too. */
   notifyEmail: string | null;
   notifyWebhookUrl: string | null;
@@ -210,6 +212,8 @@ export interface Monitor extends AlertPolicy {
   id: string;
   projectId: string;
   shard: number;
+  /** The schedule this monitor is the heartbeat of (expected on its trigger, deleted with it); null for a monitor of its own. */
+  scheduleId: string | null;
   key: string | null;
   name: string;
   periodSeconds: number | null;

@@ -167,6 +167,19 @@ const NO_ALLOWED_TARGETS = new TargetAllowList([]);
  * time. Host names are judged at connect time, on the address they resolve to.
  */
 export function checkHttpUrl(url: string, field = 'url', allow: TargetAllowList = NO_ALLOWED_TARGETS): string {
+  const parsed = parseWebUrl(url, field);
+  const refusal = literalTargetRefusal(parsed.hostname, allow);
+  if (refusal) throw new InvalidUrlError(url, refusal.message, field);
+  return parsed.toString();
+}
+
+/** Checks the shape of a URL Tock shows but never calls (a project's `url`): absolute http(s), no credentials. */
+export function checkWebUrl(url: string, field = 'url'): string {
+  parseWebUrl(url, field);
+  return url;
+}
+
+function parseWebUrl(url: string, field: string): URL {
   if (typeof url !== 'string' || url.length === 0) throw new InvalidArgumentError(`${field}: is required`, field);
   if (url.length > LIMITS.url) throw new InvalidUrlError(url, `longer than ${LIMITS.url} characters`, field);
   let parsed: URL;
@@ -181,7 +194,5 @@ export function checkHttpUrl(url: string, field = 'url', allow: TargetAllowList 
   if (parsed.username || parsed.password) {
     throw new InvalidUrlError(url, 'credentials in the URL are not allowed (send them in a header)', field);
   }
-  const refusal = literalTargetRefusal(parsed.hostname, allow);
-  if (refusal) throw new InvalidUrlError(url, refusal.message, field);
-  return parsed.toString();
+  return parsed;
 }

@@ -12,6 +12,7 @@ const COLUMNS: Array<[keyof MonitorRow, string, Kind]> = [
   ['id', 'id', 'text'],
   ['projectId', 'project_id', 'text'],
   ['shard', 'shard', 'int'],
+  ['scheduleId', 'schedule_id', 'text'],
   ['key', 'key', 'text'],
   ['name', 'name', 'text'],
   ['periodSeconds', 'period_seconds', 'int'],
@@ -70,5 +71,21 @@ export function monitorByKey(db: Database, projectId: string, key: string): Prom
 export async function monitorsByIds(db: Database, ids: readonly string[]): Promise<MonitorRow[]> {
   if (ids.length === 0) return [];
   const rows = await db.query<Record<string, unknown>>(`${SELECT} where id = any($1::text[])`, [`{${ids.map((i) => `"${i}"`).join(',')}}`], 'tock_monitors_by_ids');
+  return rows.map(toRow);
+}
+
+/** The heartbeat of schedule `scheduleId` (see core/schedules/heartbeat.ts), or null. */
+export function monitorOfSchedule(db: Database, projectId: string, scheduleId: string): Promise<MonitorRow | null> {
+  return one(db, 'schedule_id = $1 and project_id = $2', [scheduleId, projectId], 'tock_monitor_of_schedule');
+}
+
+/** The heartbeats of `scheduleIds` among the projects of `accountId` (only `projectId` when given). */
+export async function monitorsOfSchedules(db: Database, accountId: string, projectId: string | null, scheduleIds: readonly string[]): Promise<MonitorRow[]> {
+  if (scheduleIds.length === 0) return [];
+  const rows = await db.query<Record<string, unknown>>(
+    `${SELECT} where schedule_id = any($1::text[]) and project_id in (select id from projects where account_id = $2 and ($3::text is null or id = $3))`,
+    [`{${scheduleIds.map((i) => `"${i.replace(/["\\]/g, '\\$&')}"`).join(',')}}`, accountId, projectId],
+    'tock_monitors_of_schedules',
+  );
   return rows.map(toRow);
 }

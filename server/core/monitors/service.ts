@@ -116,6 +116,7 @@ export class MonitorService {
       id,
       projectId,
       shard: shardOf(id),
+      scheduleId: null,
       key: p.key ?? null,
       name: p.name ?? p.key ?? 'monitor',
       periodSeconds: p.periodSeconds ?? null,
@@ -199,6 +200,14 @@ export class MonitorService {
    */
   async update(actor: Actor, id: string, patch: MonitorPatch): Promise<Monitor> {
     requireScope(actor.scopes, 'write:monitors');
+    return this.reconfigure(actor, id, patch);
+  }
+
+  /**
+   * `update` without its scope check, for the core's own callers that checked theirs: a
+   * schedule's heartbeat changes with its schedule (`write:jobs`, see schedules/heartbeat.ts).
+   */
+  async reconfigure(actor: Actor, id: string, patch: MonitorPatch): Promise<Monitor> {
     const p = parse(monitorPatch, patch);
     for (let attempt = 0; attempt < 20; attempt++) {
       const current = await this.load(actor, id);
@@ -218,7 +227,7 @@ export class MonitorService {
       }
       next.updatedAt = now;
       next.revision = Number(current.revision) + 1;
-      const { id: _i, projectId: _p, shard: _s, createdAt: _c, pingToken: _t, pingCount: _n, ...changes } = next;
+      const { id: _i, projectId: _p, shard: _s, scheduleId: _l, createdAt: _c, pingToken: _t, pingCount: _n, ...changes } = next;
       let changed: number;
       try {
         changed = await this.deps.db.em().nativeUpdate(MonitorEntity, { id, projectId: actor.projectId, revision: current.revision }, changes);

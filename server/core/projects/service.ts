@@ -11,7 +11,7 @@ import { findPage } from '../../store/pages.js';
 import { findProjectId, firstProjectId } from '../../store/statements/projects.js';
 import type { AuthCaches } from '../auth/cache.js';
 import type { TargetAllowList } from '../targets.js';
-import { checkHttpUrl, email, name, parse, targetUrl } from '../validation.js';
+import { checkHttpUrl, checkWebUrl, email, name, parse, targetUrl } from '../validation.js';
 
 /** Project notifications: every schedule, job and monitor of the project also alerts these. */
 const notifyFields = {
@@ -19,12 +19,13 @@ const notifyFields = {
   notifyWebhookUrl: targetUrl.nullish(),
   notifyWebhookFormat: webhookFormat,
 };
-export const projectInput = z.object({ name, ...notifyFields }).strict();
-export const projectPatch = z.object({ name: name.optional(), ...notifyFields }).strict();
+/** `url`: the address of what the project is about (a web site), shown as sent; Tock never calls it. */
+export const projectInput = z.object({ name, url: targetUrl.nullish(), ...notifyFields }).strict();
+export const projectPatch = z.object({ name: name.optional(), url: targetUrl.nullish(), ...notifyFields }).strict();
 export type ProjectInput = z.input<typeof projectInput>;
 export type ProjectPatch = z.input<typeof projectPatch>;
 /** Every field `update` takes and its cleared value: a name cannot be cleared ('' is refused); a cleared webhook format is auto. */
-export const PROJECT_UPDATABLE: Updatable<ProjectPatch> = { name: '', notifyEmail: null, notifyWebhookUrl: null, notifyWebhookFormat: 'auto' };
+export const PROJECT_UPDATABLE: Updatable<ProjectPatch> = { name: '', url: null, notifyEmail: null, notifyWebhookUrl: null, notifyWebhookFormat: 'auto' };
 
 /** The project's settings (its notification channels): what declarative sync manages of a project. */
 export const projectSettingsInput = z.object(notifyFields).strict();
@@ -55,6 +56,7 @@ export function toProject(row: ProjectRow): Project {
     id: row.id,
     accountId: row.accountId,
     name: row.name,
+    url: row.url,
     notifyEmail: row.notifyEmail,
     notifyWebhookUrl: row.notifyWebhookUrl,
     notifyWebhookFormat: row.notifyWebhookFormat,
@@ -68,6 +70,7 @@ function newProjectRow(accountId: string, name: string, now: Date): ProjectRow {
     id: newId('project'),
     accountId,
     name,
+    url: null,
     signingSecret: newSigningSecret(),
     previousSigningSecret: null,
     notifyEmail: null,
@@ -110,6 +113,7 @@ export class ProjectService {
     }
     const p = parse(projectInput, input);
     const row = newProjectRow(principal.accountId, p.name, this.deps.clock.now());
+    row.url = p.url ? checkWebUrl(p.url) : null;
     row.notifyEmail = p.notifyEmail ?? null;
     row.notifyWebhookUrl = notifyWebhookUrlOf(p.notifyWebhookUrl, this.deps.allowTargets);
     row.notifyWebhookFormat = p.notifyWebhookFormat ?? 'auto';
@@ -148,6 +152,7 @@ export class ProjectService {
     const row = await this.getRow(principal, id);
     const changes: Partial<ProjectRow> = {};
     if (p.name !== undefined) changes.name = p.name;
+    if (p.url !== undefined) changes.url = p.url ? checkWebUrl(p.url) : null;
     if (p.notifyEmail !== undefined) changes.notifyEmail = p.notifyEmail;
     if (p.notifyWebhookUrl !== undefined) changes.notifyWebhookUrl = notifyWebhookUrlOf(p.notifyWebhookUrl, this.deps.allowTargets);
     if (p.notifyWebhookFormat !== undefined) changes.notifyWebhookFormat = p.notifyWebhookFormat;
@@ -158,18 +163,42 @@ export class ProjectService {
     return toProject({ ...row, ...changes });
   }
 
-  /** Deletes the project and everything in it. The account keeps at least one project. */
-  async delete(principal: Principal, id: string): Promise<void> {
+  /**
+   * Deletes the project and everything in it: its schedules, jobs with their executions, monitors
+   * with their pings, flips, alerts, and the keys limited to it. Runs not sent yet are cancelled
+   * (the timer is told, and drops them); a call already on its way finishes, and its execution is
+   * dropped with its job. The account keeps at least one project unless `allowLast` (a dialect
+   * whose users expect to delete every project; the account's keys then act on none until one
+   * is created).
+   *
+   * Locks, in this order: the account's projects (two deletes cannot both pass the last-project
+   * rule), the project's schedules (a claim of their ticks in flight commits first, none can
+   * follow, as for a schedule delete), its unfinished jobs in id order (as the timer's dispatch
+   * mark takes them: a job is either marked and sent, or deleted unsent).
+   */
+  async delete(principal: Principal, id: string, opts: { allowLast?: boolean } = {}): Promise<void> {
     requireScope(principal.scopes, 'write:projects');
     await this.getRow(principal, id);
-    const em = this.deps.db.em();
-    const count = await em.count(ProjectEntity, { accountId: principal.accountId });
-    if (count <= 1) throw new FailedPreconditionError(`Project '${id}' is the account's last project; create another before deleting it`);
-    await em.transactional(async (tx) => {
+    const pending = await this.deps.db.em().transactional(async (tx) => {
+      const projects = await tx.execute<Array<{ id: string }>>(`select id from projects where account_id = ? order by id for no key update`, [principal.accountId]);
+      if (!projects.some((p) => p.id === id)) throw new NotFoundError('project', id);
+      if (!opts.allowLast && projects.length <= 1) {
+        throw new FailedPreconditionError(`Project '${id}' is the account's last project; create another before deleting it`);
+      }
+      await tx.execute(`select id from schedules where project_id = ? order by id for update`, [id]);
+      const unsent = await tx.execute<Array<{ id: string; shard: number }>>(
+        `select id, shard from jobs
+          where project_id = ? and (status = 'scheduled' or (status = 'running' and dispatched_at is null))
+          order by id for no key update`,
+        [id],
+      );
       await tx.nativeDelete(ApiKeyEntity, { projectId: id });
+      // The rest goes by the foreign keys' cascades (schedules, jobs, executions, monitors, pings, flips, alerts).
       await tx.nativeDelete(ProjectEntity, { id, accountId: principal.accountId });
+      return unsent;
     });
     this.caches.forgetProject(id);
+    for (const j of pending) this.deps.waker.cancelled?.('job', Number(j.shard), j.id);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JobEntity, ScheduleEntity } from '../../store/entities.js';
+import { FlipEntity, JobEntity, ScheduleEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { checkDailyExecutions } from '../executions/daily-limit.js';
 import { listExecutions } from '../executions/history.js';
@@ -12,7 +12,7 @@ import type { CoreDeps } from '../deps.js';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { isId, newId } from '../ids.js';
 import { shardOf } from '../shard.js';
-import type { Actor, Execution, Job, Page, PageRequest, Schedule, ScheduleState, Updatable } from '../types.js';
+import type { Actor, Execution, Job, Monitor, Page, PageRequest, Principal, Schedule, ScheduleState, Updatable } from '../types.js';
 import type { TargetAllowList } from '../targets.js';
 import {
   backoffMs,
@@ -33,6 +33,7 @@ import {
   timezoneText,
   userKey,
 } from '../validation.js';
+import type { Heartbeats, HeartbeatSettings } from './heartbeat.js';
 import { checkCron, checkInterval, checkTimezone, nextRunAfter } from './timing.js';
 
 export const SCHEDULE_STATES = ['active', 'paused'] as const satisfies readonly ScheduleState[];
@@ -174,8 +175,16 @@ function defaultName(url: string): string {
   return `${u.host}${u.pathname === '/' ? '' : u.pathname}`.slice(0, 200);
 }
 
+/** A schedule's heartbeat in a create or update: settings to have one, null to have none, absent to keep what it has. */
+export interface HeartbeatOption {
+  heartbeat?: HeartbeatSettings | null;
+}
+
 export class ScheduleService {
-  constructor(private readonly deps: CoreDeps) {}
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly heartbeat: Heartbeats,
+  ) {}
 
   /**
    * The schedule `create` makes of `input` (defaults applied, every field checked and
@@ -231,12 +240,21 @@ export class ScheduleService {
     return s;
   }
 
-  async create(actor: Actor, input: ScheduleInput): Promise<Schedule> {
+  /** Stores a new schedule; with `heartbeat` settings, its heartbeat too (see heartbeat.ts), in the same transaction. */
+  async create(actor: Actor, input: ScheduleInput, opts: HeartbeatOption = {}): Promise<Schedule> {
     requireScope(actor.scopes, 'write:jobs');
     const s = this.build(actor, input);
+    const beat = opts.heartbeat ? this.heartbeat.build(actor, s, opts.heartbeat) : null;
     await checkDailyExecutions(this.deps, actor.projectId);
     try {
-      await this.deps.db.em().insert(ScheduleEntity, s);
+      if (beat) {
+        await this.deps.db.em().transactional(async (em) => {
+          await em.insert(ScheduleEntity, s);
+          await this.heartbeat.insertIn(em, beat);
+        });
+      } else {
+        await this.deps.db.em().insert(ScheduleEntity, s);
+      }
     } catch (err) {
       if (isUniqueViolation(err, 'schedules_project_key_uq')) throw new AlreadyExistsError('schedule', 'key', s.key!);
       // The project was deleted since the request resolved it (another node's cache may lag by its TTL).
@@ -268,12 +286,47 @@ export class ScheduleService {
     return findPage(this.deps.db.em(), ScheduleEntity, { projectId: actor.projectId, ...(page.state ? { state: page.state } : {}) }, page, 'asc');
   }
 
+  /** Schedules of every project the key reaches (a key limited to a project: that one), oldest first. */
+  async listAcross(principal: Principal, page: PageRequest = {}): Promise<Page<Schedule>> {
+    requireScope(principal.scopes, 'read:jobs');
+    const projects = await this.deps.db.query<{ id: string }>(
+      `select id from projects where account_id = $1 and ($2::text is null or id = $2)`,
+      [principal.accountId, principal.keyProjectId],
+      'tock_projects_reached',
+    );
+    if (projects.length === 0) return { items: [], nextPageToken: null };
+    return findPage(this.deps.db.em(), ScheduleEntity, { projectId: { $in: projects.map((p) => p.id) } }, page, 'asc');
+  }
+
+  /** The project of schedule `id`, when the key reaches it; else not found (as for another tenant's id). */
+  async projectOf(principal: Principal, id: string): Promise<string> {
+    if (!isId('schedule', id)) throw new NotFoundError('schedule', id);
+    const [row] = await this.deps.db.query<{ project_id: string }>(
+      `select s.project_id from schedules s join projects p on p.id = s.project_id
+        where s.id = $1 and p.account_id = $2 and ($3::text is null or p.id = $3)`,
+      [id, principal.accountId, principal.keyProjectId],
+      'tock_schedule_project',
+    );
+    if (!row) throw new NotFoundError('schedule', id);
+    return row.project_id;
+  }
+
+  /**
+   * The heartbeat of each of the schedules `ids` that has one, by schedule id: among the actor's
+   * project, or (a principal) every project the key reaches.
+   */
+  async heartbeats(who: Actor | Principal, ids: readonly string[]): Promise<Map<string, Monitor>> {
+    requireScope(who.scopes, 'read:jobs');
+    return this.heartbeat.of(who.accountId, 'projectId' in who ? who.projectId : who.keyProjectId, ids);
+  }
+
   /**
    * Applies a patch: absent fields stay, `null` clears a nullable field. Setting `cron` clears
    * `interval_seconds` and the reverse, so a caller can switch trigger kinds with one field.
-   * The next run is recomputed from now when the trigger or the state changes.
+   * The next run is recomputed from now when the trigger or the state changes. The heartbeat
+   * follows the new name and trigger, or takes `heartbeat` (checked before anything is written).
    */
-  async update(actor: Actor, id: string, patch: SchedulePatch): Promise<Schedule> {
+  async update(actor: Actor, id: string, patch: SchedulePatch, opts: HeartbeatOption = {}): Promise<Schedule> {
     requireScope(actor.scopes, 'write:jobs');
     const p = parse(schedulePatch, patch);
     const current = await this.load(actor, id);
@@ -287,6 +340,7 @@ export class ScheduleService {
     if (p.name === undefined && p.key && current.name === current.key) next.name = p.key;
     checkSchedule(next, this.deps.allowTargets);
     settlePolicy(next, p);
+    const beat = opts.heartbeat ? this.heartbeat.build(actor, next, opts.heartbeat) : undefined;
     const now = this.deps.clock.now();
     const triggerChanged =
       next.cron !== current.cron || next.timezone !== current.timezone || next.intervalSeconds !== current.intervalSeconds;
@@ -312,15 +366,18 @@ export class ScheduleService {
     }
     this.tellCancelled(cancelled);
     this.wake(next);
+    if (opts.heartbeat !== undefined || triggerChanged || next.name !== current.name) await this.heartbeat.apply(actor, next, opts.heartbeat, beat);
     return next;
   }
 
   /**
-   * Deletes the schedule; its jobs that have not been sent (`scheduled`, or claimed by the timer
-   * and not yet dispatched) are cancelled, history stays. The schedule row is locked first: a
-   * claim of its ticks in flight commits before, and none can follow.
+   * Deletes the schedule and its heartbeat; its jobs that have not been sent (`scheduled`, or
+   * claimed by the timer and not yet dispatched) are cancelled. History stays, unless `history`:
+   * then its jobs (a call on its way finishes, its execution is dropped with its job), their
+   * executions and its flips go too. The schedule row is locked first: a claim of its ticks in
+   * flight commits before, and none can follow.
    */
-  async delete(actor: Actor, id: string): Promise<void> {
+  async delete(actor: Actor, id: string, opts: { history?: boolean } = {}): Promise<void> {
     requireScope(actor.scopes, 'write:jobs');
     await this.load(actor, id);
     const now = this.deps.clock.now();
@@ -331,6 +388,11 @@ export class ScheduleService {
       ]);
       if (locked.length === 0) return [];
       const rows = await em.execute<Array<{ id: string; shard: number }>>(CANCEL_SCHEDULE_JOBS_SQL, [id, true, now.toISOString(), now.toISOString()]);
+      await this.heartbeat.removeIn(em, id);
+      if (opts.history) {
+        await em.nativeDelete(FlipEntity, { subjectId: id, projectId: actor.projectId });
+        await em.nativeDelete(JobEntity, { scheduleId: id, projectId: actor.projectId });
+      }
       await em.nativeDelete(ScheduleEntity, { id, projectId: actor.projectId });
       return rows;
     });

@@ -6,6 +6,7 @@ import { Migration20261127180000_unfinished_runs } from './Migration202611271800
 import { Migration20261201000000_monitor_alerts } from './Migration20261201000000_monitor_alerts.js';
 import { Migration20261201150300_executions_by_project_day } from './Migration20261201150300_executions_by_project_day.js';
 import { Migration20261201417700_job_names } from './Migration20261201417700_job_names.js';
+import { Migration20261201428100_project_url_heartbeats } from './Migration20261201428100_project_url_heartbeats.js';
 
 /** Every migration, in order. Append new ones; never edit or reorder landed ones. */
 export const migrationsList: MigrationObject[] = [
@@ -16,4 +17,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201000000_monitor_alerts', class: Migration20261201000000_monitor_alerts },
   { name: 'Migration20261201150300_executions_by_project_day', class: Migration20261201150300_executions_by_project_day },
   { name: 'Migration20261201417700_job_names', class: Migration20261201417700_job_names },
+  { name: 'Migration20261201428100_project_url_heartbeats', class: Migration20261201428100_project_url_heartbeats },
 ];

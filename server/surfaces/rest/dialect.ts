@@ -37,7 +37,7 @@ export interface DialectError {
   status: number;
   code: string;
   message: string;
-  /** snake_case path of the input field the error is about, when known. */
+  /** snake_case path of the input field the error is about, when known (an unknown field: its name as sent). */
   field: string | null;
 }
 
@@ -119,7 +119,7 @@ function clientErrorMessage(err: Partial<FastifyError>, req: FastifyRequest): st
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return 'Body is empty: send a JSON object';
     default:
-      if (err.statusCode === 400 && /JSON/i.test(err.message ?? '')) return `Body is not valid JSON: ${err.message}`;
+      if (err.statusCode === 400 && /JSON/i.test(err.message ?? '')) return /^Body is not valid JSON/.test(err.message!) ? err.message! : `Body is not valid JSON: ${err.message}`;
       return err.message ?? 'Bad request';
   }
 }

@@ -5,6 +5,7 @@ import { HTTP_LIMIT_DEFAULTS } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
 import { cronpeekDialect } from './cronpeek/index.js';
+import { cronpulseDialect } from './cronpulse/index.js';
 import { registerDialect, type Dialect, type DialectLimits } from './dialect.js';
 import { fliqDialect } from './fliq/index.js';
 import { krafterDialect } from './krafter/index.js';
@@ -28,7 +29,7 @@ export interface RestOptions {
  * `/api/v1/cron/jobs`. Each is a folder beside this file with its routes, its codec and one
  * entry here.
  */
-export const DIALECTS: Dialect[] = [prikkeDialect, fliqDialect, cronpeekDialect, krafterDialect];
+export const DIALECTS: Dialect[] = [prikkeDialect, cronpulseDialect, fliqDialect, cronpeekDialect, krafterDialect];
 
 /**
  * Registers every dialect, each in its own encapsulated context (see dialect.ts), and the

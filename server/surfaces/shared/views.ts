@@ -115,6 +115,7 @@ export function monitorView(m: Monitor, pingUrl: string): MonitorView {
   return {
     id: m.id,
     projectId: m.projectId,
+    scheduleId: m.scheduleId,
     key: m.key,
     name: m.name,
     periodSeconds: m.periodSeconds,
@@ -146,6 +147,7 @@ export function projectView(p: Project): ProjectView {
     id: p.id,
     accountId: p.accountId,
     name: p.name,
+    url: p.url,
     notifyEmail: p.notifyEmail,
     notifyWebhookUrl: p.notifyWebhookUrl,
     notifyWebhookFormat: p.notifyWebhookFormat,

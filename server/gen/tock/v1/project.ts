@@ -52,6 +52,11 @@ export interface Project {
    * Empty on create means "auto".
    */
   notifyWebhookFormat: string;
+  /**
+   * Address of what the project is about (a web site), shown as sent. Tock
+   * never calls it. Empty means none.
+   */
+  url: string;
 }
 
 /**
@@ -201,6 +206,7 @@ function createBaseProject(): Project {
     notifyEmail: "",
     notifyWebhookUrl: "",
     notifyWebhookFormat: "",
+    url: "",
   };
 }
 
@@ -226,6 +232,9 @@ export const Project: MessageFns<Project> = {
     }
     if (message.notifyWebhookFormat !== "") {
       writer.uint32(58).string(message.notifyWebhookFormat);
+    }
+    if (message.url !== "") {
+      writer.uint32(66).string(message.url);
     }
     return writer;
   },
@@ -299,6 +308,14 @@ export const Project: MessageFns<Project> = {
             message.notifyWebhookFormat = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -340,6 +357,7 @@ export const Project: MessageFns<Project> = {
         : isSet(object.notify_webhook_format)
         ? globalThis.String(object.notify_webhook_format)
         : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
     };
   },
 
@@ -366,6 +384,9 @@ export const Project: MessageFns<Project> = {
     if (message.notifyWebhookFormat !== "") {
       obj.notifyWebhookFormat = message.notifyWebhookFormat;
     }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
     return obj;
   },
 
@@ -381,6 +402,7 @@ export const Project: MessageFns<Project> = {
     message.notifyEmail = object.notifyEmail ?? "";
     message.notifyWebhookUrl = object.notifyWebhookUrl ?? "";
     message.notifyWebhookFormat = object.notifyWebhookFormat ?? "";
+    message.url = object.url ?? "";
     return message;
   },
 };
