@@ -23,6 +23,7 @@ import {
   type ScheduleRuns,
 } from './fire.js';
 import { LeaseManager, type LeaseChange } from './leases.js';
+import { realTimers, SteppedLoop, type SteppedLoopOptions } from './loop.js';
 import { planTicks } from './misfire.js';
 import { errorInfo, resolveOptions, type TimerLogger, type TimerOptions } from './options.js';
 import { SecretCache } from './secrets.js';
@@ -211,27 +212,16 @@ export class Scheduler implements Waker {
   private running = false;
   private stopping: Promise<void> | null = null;
   private listener: WakeListener | null = null;
-  private leaseTimer: NodeJS.Timeout | null = null;
-  private refillTimer: NodeJS.Timeout | null = null;
-  private claimTimer: NodeJS.Timeout | null = null;
-  private claimTimerAt = Infinity;
-  private markTimer: NodeJS.Timeout | null = null;
-  private markTimerAt = Infinity;
-  private markAgain = false;
-  private flushTimer: NodeJS.Timeout | null = null;
-  private readonly loops = {
-    lease: null as Promise<void> | null,
-    refill: null as Promise<void> | null,
-    claim: null as Promise<void> | null,
-    mark: null as Promise<void> | null,
-    flush: null as Promise<void> | null,
-  };
-  private leaseAgain = false;
-  private claimAgain = false;
+  private leaseLoop!: SteppedLoop;
+  private refillLoop!: SteppedLoop;
+  private claimLoop!: SteppedLoop;
+  private markLoop!: SteppedLoop;
+  private flushLoop!: SteppedLoop;
+  /** When the periodic full refill is due (set by each full refill; none before the first). */
+  private nextFullRefillAt = Infinity;
   private refillAll = false;
   private refillNext = false;
   private readonly refillShards = new Set<number>();
-  private readonly backoff = { lease: 0, refill: 0, claim: 0, mark: 0, flush: 0 };
 
   constructor(deps: SchedulerDeps) {
     this.db = deps.db;
@@ -245,6 +235,7 @@ export class Scheduler implements Waker {
     this.leases = new LeaseManager(this.db, this.nodeId, { ttlMs: this.options.leaseTtlMs, hostname: hostname(), pid: process.pid });
     this.writer = new ExecutionWriter(this.db, this.logger, this.options.flushMaxRows);
     this.secrets = new SecretCache(this.db, this.options.secretTtlMs);
+    this.createLoops();
     if (deps.databaseUrl) {
       this.listener = new WakeListener(
         deps.databaseUrl,
@@ -949,7 +940,7 @@ export class Scheduler implements Waker {
     this.owned.delete(jobId);
     if (this.claimThrottled && this.owned.size <= this.options.maxOwned / 2) {
       this.claimThrottled = false;
-      if (this.running && !this.stopping) setImmediate(() => this.runClaim());
+      if (this.running && !this.stopping) setImmediate(() => this.claimLoop.kick());
     }
     const n = (this.ownedPerShard.get(o.item.shard) ?? 1) - 1;
     if (n <= 0) this.ownedPerShard.delete(o.item.shard);
@@ -1083,7 +1074,7 @@ export class Scheduler implements Waker {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Running mode: the steps on timers, each surviving database errors with a backoff.
+  // Running mode: each step in a SteppedLoop (one at a time, backoff on database errors).
 
   async start(): Promise<void> {
     if (this.running || this.stopping) return;
@@ -1091,63 +1082,78 @@ export class Scheduler implements Waker {
     this.logger.info({ node: this.nodeId, pg: this.pg }, 'timer: starting');
     await this.executor.warmUp?.();
     if (this.listener) await this.listener.start().catch((err) => this.logger.warn(errorInfo(err), 'timer: LISTEN failed'));
-    await this.runLease();
-    this.refillTimer = setInterval(() => this.requestRefill('all'), this.options.refillIntervalMs);
-    this.refillTimer.unref();
+    for (const loop of [this.leaseLoop, this.refillLoop, this.claimLoop, this.markLoop, this.flushLoop]) loop.start();
+    await this.leaseLoop.stepNow();
     this.requestRefill('all');
   }
 
-  private nextBackoff(loop: keyof Scheduler['backoff'], cap: number): number {
-    const b = Math.min(cap, this.backoff[loop] === 0 ? 100 : this.backoff[loop] * 2);
-    this.backoff[loop] = b;
-    return b;
+  private createLoop(name: string, opts: Pick<SteppedLoopOptions, 'step' | 'nextAt'> & { maxBackoffMs: number }): SteppedLoop {
+    return new SteppedLoop({
+      name,
+      step: opts.step,
+      nextAt: opts.nextAt,
+      backoff: { firstMs: 100, maxMs: opts.maxBackoffMs },
+      timers: { ...realTimers, now: () => this.now() },
+      onError: (err, loop, retryInMs) => {
+        this.counters.errors++;
+        this.logger.error({ ...errorInfo(err), node: this.nodeId, loop, retryInMs }, `timer: ${loop} step failed`);
+      },
+    });
   }
 
-  private loopError(loop: keyof Scheduler['backoff'], err: unknown, cap: number): number {
-    this.counters.errors++;
-    const delay = this.nextBackoff(loop, cap);
-    this.logger.error({ ...errorInfo(err), node: this.nodeId, loop, retryInMs: delay }, `timer: ${loop} step failed`);
-    return delay;
+  private createLoops(): void {
+    const leasePeriod = Math.max(50, Math.floor(this.options.leaseTtlMs / 3));
+    let leaseDelay = leasePeriod;
+    this.leaseLoop = this.createLoop('lease', {
+      step: async () => {
+        const change = await this.leaseStep();
+        // Step again just after another node's lease would expire: if it is dead, take over then.
+        leaseDelay =
+          change.nextForeignExpiryMs === null ? leasePeriod : Math.min(leasePeriod, Math.max(20, Math.ceil(change.nextForeignExpiryMs) + 20));
+        return false;
+      },
+      nextAt: () => this.now() + leaseDelay,
+      maxBackoffMs: leasePeriod,
+    });
+    this.refillLoop = this.createLoop('refill', {
+      step: () => this.refillRequested(),
+      nextAt: () => (Number.isFinite(this.nextFullRefillAt) ? this.nextFullRefillAt : null),
+      maxBackoffMs: 5_000,
+    });
+    this.claimLoop = this.createLoop('claim', {
+      step: async () => {
+        // Claim moments often coincide with fire moments (whole seconds): fire first.
+        this.fireDueStep();
+        await this.claimStep();
+        return false;
+      },
+      nextAt: () => this.nextClaimAt(),
+      maxBackoffMs: 2_000,
+    });
+    this.markLoop = this.createLoop('mark', {
+      step: async () => {
+        this.fireDueStep();
+        await this.markStep();
+        return false;
+      },
+      nextAt: () => this.nextMarkAt(),
+      maxBackoffMs: 1_000,
+    });
+    this.flushLoop = this.createLoop('flush', {
+      step: async () => {
+        const t0 = performance.now();
+        const rows = await this.writer.flush();
+        this.logger.debug({ node: this.nodeId, rows, ms: Math.round(performance.now() - t0) }, 'timer: flush step');
+        return this.writer.full;
+      },
+      // While a flush runs, results queue up; the next flush is timed from its end.
+      nextAt: () => (this.writer.pending > 0 ? this.now() + this.options.flushIntervalMs : null),
+      maxBackoffMs: 5_000,
+    });
   }
 
   private requestLeaseStep(): void {
-    if (!this.running) return;
-    if (this.loops.lease) {
-      this.leaseAgain = true;
-      return;
-    }
-    if (this.leaseTimer) clearTimeout(this.leaseTimer);
-    this.leaseTimer = setTimeout(() => void this.runLease(), 0);
-    this.leaseTimer.unref();
-  }
-
-  private runLease(): Promise<void> {
-    if (this.loops.lease) return this.loops.lease;
-    if (this.leaseTimer) clearTimeout(this.leaseTimer);
-    this.leaseTimer = null;
-    const p = (async () => {
-      let delay = Math.max(50, Math.floor(this.options.leaseTtlMs / 3));
-      try {
-        const change = await this.leaseStep();
-        this.backoff.lease = 0;
-        // Step again just after another node's lease would expire: if it is dead, take over then.
-        if (change.nextForeignExpiryMs !== null) delay = Math.min(delay, Math.max(20, Math.ceil(change.nextForeignExpiryMs) + 20));
-      } catch (err) {
-        delay = Math.min(delay, this.loopError('lease', err, delay));
-      }
-      if (this.leaseAgain) {
-        this.leaseAgain = false;
-        delay = 0;
-      }
-      if (this.running) {
-        this.leaseTimer = setTimeout(() => void this.runLease(), delay);
-        this.leaseTimer.unref();
-      }
-    })().finally(() => {
-      this.loops.lease = null;
-    });
-    this.loops.lease = p;
-    return p;
+    this.leaseLoop.kick();
   }
 
   /** `next`: the next page of a backlog (see refillStep); a full refill pending covers it. */
@@ -1155,166 +1161,61 @@ export class Scheduler implements Waker {
     if (shards === 'all') this.refillAll = true;
     else if (shards === 'next') this.refillNext = true;
     else for (const s of shards) this.refillShards.add(s);
-    if (!this.running || this.loops.refill) return;
-    this.loops.refill = this.runRefill().finally(() => {
-      this.loops.refill = null;
-    });
+    this.refillLoop.kick();
   }
 
-  private async runRefill(): Promise<void> {
-    while (this.running && (this.refillAll || this.refillNext || this.refillShards.size > 0)) {
-      const all = this.refillAll;
-      const next = !all && this.refillNext;
-      // A full refill covers the shards and the next page; the next page goes before the shards.
-      const shards = all ? [...this.refillShards] : next ? [] : [...this.refillShards];
-      if (all || next) this.refillNext = false;
-      this.refillAll = false;
-      if (all || !next) this.refillShards.clear();
-      try {
-        await this.refillStep(all || next ? undefined : shards, { next });
-        this.backoff.refill = 0;
-      } catch (err) {
-        if (all) this.refillAll = true;
-        if (next) this.refillNext = true;
-        for (const s of shards) this.refillShards.add(s);
-        await sleep(this.loopError('refill', err, 5_000));
-      }
+  /** The refill loop's step: one pending request (the periodic full refill when it is due). */
+  private async refillRequested(): Promise<boolean> {
+    if (this.now() >= this.nextFullRefillAt) this.refillAll = true;
+    if (!(this.refillAll || this.refillNext || this.refillShards.size > 0)) return false;
+    const all = this.refillAll;
+    const next = !all && this.refillNext;
+    // A full refill covers the shards and the next page; the next page goes before the shards.
+    const shards = all ? [...this.refillShards] : next ? [] : [...this.refillShards];
+    if (all || next) this.refillNext = false;
+    this.refillAll = false;
+    if (all || !next) this.refillShards.clear();
+    if (all) this.nextFullRefillAt = this.now() + this.options.refillIntervalMs;
+    try {
+      await this.refillStep(all || next ? undefined : shards, { next });
+    } catch (err) {
+      if (all) this.refillAll = true;
+      if (next) this.refillNext = true;
+      for (const s of shards) this.refillShards.add(s);
+      throw err;
     }
+    return this.refillAll || this.refillNext || this.refillShards.size > 0;
+  }
+
+  private nextClaimAt(): number | null {
+    if (this.stopping || this.claimThrottled) return null;
+    const head = this.queue.peekDueMs();
+    return head === null ? null : head - this.options.claimAheadMs;
   }
 
   private armClaimTimer(): void {
-    if (!this.running || this.stopping || this.claimThrottled) return;
-    const head = this.queue.peekDueMs();
-    if (head === null) return;
-    const at = head - this.options.claimAheadMs;
-    if (this.loops.claim) {
-      if (at <= this.now()) this.claimAgain = true;
-      else if (at < this.claimTimerAt) this.setClaimTimer(at);
-      return;
-    }
-    if (at >= this.claimTimerAt && this.claimTimer) return;
-    this.setClaimTimer(at);
+    const at = this.nextClaimAt();
+    if (at !== null) this.claimLoop.kickAt(at);
   }
 
-  private setClaimTimer(at: number): void {
-    if (this.claimTimer) clearTimeout(this.claimTimer);
-    this.claimTimerAt = at;
-    this.claimTimer = setTimeout(() => {
-      this.claimTimer = null;
-      this.claimTimerAt = Infinity;
-      // Claim moments often coincide with fire moments (whole seconds): fire first.
-      this.fireDueStep();
-      this.runClaim();
-    }, Math.max(0, at - this.now()));
-    this.claimTimer.unref();
-  }
-
-  private runClaim(): void {
-    if (this.loops.claim) {
-      this.claimAgain = true;
-      return;
-    }
-    this.loops.claim = (async () => {
-      do {
-        this.claimAgain = false;
-        try {
-          await this.claimStep();
-          this.backoff.claim = 0;
-        } catch (err) {
-          await sleep(this.loopError('claim', err, 2_000));
-          this.claimAgain = true;
-        }
-      } while (this.claimAgain && this.running && !this.stopping);
-    })().finally(() => {
-      this.loops.claim = null;
-      this.armClaimTimer();
-    });
-  }
-
-  private armMarkTimer(): void {
-    if (!this.running || this.stopping) return;
+  private nextMarkAt(): number | null {
+    if (this.stopping) return null;
     let head = this.claimedDue.peek();
     while (head !== undefined && !this.claimed.has(head)) {
       this.claimedDue.pop();
       head = this.claimedDue.peek();
     }
-    if (head === undefined) return;
-    const at = head - this.options.dispatchMarkMs;
-    if (this.loops.mark) {
-      if (at <= this.now()) this.markAgain = true;
-      else if (at < this.markTimerAt) this.setMarkTimer(at);
-      return;
-    }
-    if (at >= this.markTimerAt && this.markTimer) return;
-    this.setMarkTimer(at);
+    return head === undefined ? null : head - this.options.dispatchMarkMs;
   }
 
-  private setMarkTimer(at: number): void {
-    if (this.markTimer) clearTimeout(this.markTimer);
-    this.markTimerAt = at;
-    this.markTimer = setTimeout(() => {
-      this.markTimer = null;
-      this.markTimerAt = Infinity;
-      this.fireDueStep();
-      this.runMark();
-    }, Math.max(0, at - this.now()));
-    this.markTimer.unref();
-  }
-
-  private runMark(): void {
-    if (this.loops.mark) {
-      this.markAgain = true;
-      return;
-    }
-    this.loops.mark = (async () => {
-      do {
-        this.markAgain = false;
-        try {
-          await this.markStep();
-          this.backoff.mark = 0;
-        } catch (err) {
-          await sleep(this.loopError('mark', err, 1_000));
-          this.markAgain = true;
-        }
-      } while (this.markAgain && this.running && !this.stopping);
-    })().finally(() => {
-      this.loops.mark = null;
-      this.armMarkTimer();
-    });
+  private armMarkTimer(): void {
+    const at = this.nextMarkAt();
+    if (at !== null) this.markLoop.kickAt(at);
   }
 
   private scheduleFlush(): void {
-    if (!this.running && !this.stopping) return;
-    if (this.loops.flush) return;
-    if (this.writer.full) {
-      if (this.flushTimer) clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-      this.runFlush();
-      return;
-    }
-    if (this.flushTimer) return;
-    this.flushTimer = setTimeout(() => {
-      this.flushTimer = null;
-      this.runFlush();
-    }, this.options.flushIntervalMs);
-    this.flushTimer.unref();
-  }
-
-  private runFlush(): void {
-    if (this.loops.flush) return;
-    this.loops.flush = (async () => {
-      try {
-        const t0 = performance.now();
-        const rows = await this.writer.flush();
-        this.logger.debug({ node: this.nodeId, rows, ms: Math.round(performance.now() - t0) }, 'timer: flush step');
-        this.backoff.flush = 0;
-      } catch (err) {
-        await sleep(this.loopError('flush', err, 5_000));
-      }
-    })().finally(() => {
-      this.loops.flush = null;
-      if (this.writer.pending > 0) this.scheduleFlush();
-    });
+    if (this.writer.full) this.flushLoop.kick();
+    else if (!this.flushLoop.busy) this.flushLoop.kickAt(this.now() + this.options.flushIntervalMs);
   }
 
   private notifyLeases(): void {
@@ -1336,10 +1237,7 @@ export class Scheduler implements Waker {
   private async doStop(deadlineMs: number): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     this.running = false;
-    for (const t of [this.leaseTimer, this.claimTimer, this.markTimer, this.flushTimer]) if (t) clearTimeout(t);
-    if (this.refillTimer) clearInterval(this.refillTimer);
-    this.leaseTimer = this.claimTimer = this.markTimer = this.flushTimer = this.refillTimer = null;
-    await Promise.allSettled([this.loops.claim, this.loops.mark, this.loops.lease, this.loops.refill].filter(Boolean));
+    await Promise.allSettled([this.claimLoop.stop(), this.markLoop.stop(), this.leaseLoop.stop(), this.refillLoop.stop()]);
 
     // Hand back what is claimed but not fired (marked or not: nothing of it went out).
     for (const t of this.fireTimers.values()) clearTimeout(t);
@@ -1383,6 +1281,7 @@ export class Scheduler implements Waker {
     } catch (err) {
       this.logger.warn(errorInfo(err), 'timer: releasing leases failed; they expire after the TTL');
     }
+    await this.flushLoop.stop();
     await this.listener?.stop();
     this.queue.clear();
   }
