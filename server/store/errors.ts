@@ -8,3 +8,10 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const code = (err as { code?: string } | null)?.code;
   return code === '23505' && (!constraint || String((err as Error).message).includes(constraint));
 }
+
+/** The SQLSTATE of a driver error, when it has one (MikroORM wraps; the code survives). */
+export function sqlState(err: unknown): string {
+  const e = err as { code?: unknown; sqlState?: unknown; cause?: { code?: unknown } } | null;
+  for (const c of [e?.code, e?.sqlState, e?.cause?.code]) if (typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c)) return c;
+  return '';
+}

@@ -1,7 +1,7 @@
 import type { Misfire } from '../core/types.js';
 import type { Database } from '../store/database.js';
 import { MinHeap } from './heap.js';
-import { iso, ms, pgArray } from './sql.js';
+import { iso, ms, pgArray } from '../store/sql/values.js';
 
 /**
  * The per-node due queue: a min-heap of what is due within the horizon on the shards this node

@@ -45,5 +45,4 @@ export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerDeps,
 export { DEFAULT_TIMER_OPTIONS, silentLogger, type TimerLogger, type TimerOptions } from './options.js';
 export { createNotifyWaker, WAKE_CHANNEL, formatCancel, formatWake, parseWake } from './wake.js';
 export { fairShare, type LeaseChange } from './leases.js';
-export { retryDelayMs } from './backoff.js';
 export { misfireAction, planTicks } from './misfire.js';

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { SHARD_COUNT } from '../core/shard.js';
 import type { Database } from '../store/database.js';
-import { pgArray } from './sql.js';
+import { pgArray } from '../store/sql/values.js';
 
 /**
  * Shard leases: the unit of work ownership between scheduler nodes.

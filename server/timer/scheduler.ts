@@ -6,25 +6,24 @@ import type { CancelKind, Waker, WakeKind } from '../core/wake.js';
 import type { CallOutcome, OutboundCall } from '../executor/index.js';
 import type { Database } from '../store/database.js';
 import { DueQueue, loadDueJobs, loadDueSchedules, type DueEntry, type JobDue, type ScheduleDue } from './due-queue.js';
-import { ExecutionWriter, type AttemptRecord } from './executions.js';
+import { ExecutionWriter } from './executions.js';
 import { MinHeap } from './heap.js';
+import { attemptResult, skippedResult } from '../core/jobs/attempts.js';
 import {
-  attemptRecord,
   BUSY_LIMIT,
-  buildCall,
   claimJobs,
-  claimSchedules,
-  epochText,
+  claimScheduleTicks,
+  handBackClaims,
   markDispatched,
-  skippedRecord,
-  unclaimJobs,
-  type FireItem,
-  type ScheduleClaim,
+  nextRunText,
+  type AttemptResult,
   type ScheduleRuns,
-} from './fire.js';
+  type TickClaim,
+} from '../store/job-transitions.js';
+import { buildCall, type FireItem } from './fire.js';
 import { LeaseManager, type LeaseChange } from './leases.js';
 import { realTimers, SteppedLoop, type SteppedLoopOptions } from './loop.js';
-import { planTicks } from './misfire.js';
+import { planTicks, type TickPlan } from './misfire.js';
 import { errorInfo, resolveOptions, type TimerLogger, type TimerOptions } from './options.js';
 import { SecretCache } from './secrets.js';
 import { formatCancel, formatWake, notifyWake, WakeListener, type WakeMessage } from './wake.js';
@@ -437,7 +436,7 @@ export class Scheduler implements Waker {
     // Holding all it may: what is due stays queued until results drain (see disown).
     const head = this.queue.peekDueMs();
     this.claimThrottled = head !== null && head <= until;
-    const scheduleClaims: ScheduleClaim[] = [];
+    const scheduleClaims: Array<{ entry: ScheduleDue; epoch: number; plan: TickPlan }> = [];
     const jobClaims: Array<{ entry: JobDue; epoch: number }> = [];
     for (const e of entries) {
       const epoch = this.leases.epochOf(e.shard);
@@ -461,7 +460,20 @@ export class Scheduler implements Waker {
       for (let i = 0; i < scheduleClaims.length; i += size) {
         const batch = scheduleClaims.slice(i, i + size);
         const q0 = performance.now();
-        const { moved, items, unfinished } = await this.claimStatement(() => claimSchedules(this.db, this.nodeId, batch, this.markBefore()), true);
+        const ticks = batch.map(
+          (c): TickClaim => ({
+            scheduleId: c.entry.id,
+            shard: c.entry.shard,
+            epoch: c.epoch,
+            expectedNextRun: c.entry.expectedEpoch,
+            cron: c.entry.cron,
+            timezone: c.entry.timezone,
+            intervalSeconds: c.entry.intervalSeconds,
+            ticks: c.plan.ticks,
+            nextRunAtMs: c.plan.nextRunAtMs,
+          }),
+        );
+        const { moved, jobs: items } = await this.claimStatement(() => claimScheduleTicks(this.db, this.nodeId, ticks, this.markBefore()), true);
         sqlMs += performance.now() - q0;
         const lostShards = new Set<number>();
         for (const c of batch) {
@@ -484,7 +496,7 @@ export class Scheduler implements Waker {
           }
           const next = c.plan.nextRunAtMs;
           if (next !== null && next < nowMs + this.options.horizonMs && this.leases.claims(c.entry.shard)) {
-            this.queue.push({ ...c.entry, dueMs: next, expectedEpoch: epochText(next) });
+            this.queue.push({ ...c.entry, dueMs: next, expectedEpoch: nextRunText(next) });
           }
         }
         this.counters.claimedTicks += items.length;
@@ -496,7 +508,8 @@ export class Scheduler implements Waker {
       for (let i = 0; i < jobClaims.length; i += size) {
         const batch = jobClaims.slice(i, i + size);
         const q0 = performance.now();
-        const { items } = await this.claimStatement(() => claimJobs(this.db, this.nodeId, batch, this.markBefore()), false);
+        const claims = batch.map((c) => ({ jobId: c.entry.id, shard: c.entry.shard, epoch: c.epoch, expectStatus: c.entry.status }));
+        const { jobs: items } = await this.claimStatement(() => claimJobs(this.db, this.nodeId, claims, this.markBefore()), false);
         sqlMs += performance.now() - q0;
         const got = new Set(items.map((it) => it.jobId));
         for (const c of batch) {
@@ -778,7 +791,7 @@ export class Scheduler implements Waker {
       const active = this.activeRuns.get(item.scheduleId);
       if (active && [...active.jobs].some(([id, at]) => id !== item.jobId && at < item.scheduledAtMs)) {
         this.counters.skipped++;
-        this.submit(item, skippedRecord(item, this.now()));
+        this.submit(item, skippedResult(item, this.now()));
         return;
       }
     }
@@ -831,7 +844,7 @@ export class Scheduler implements Waker {
         }),
       )
       .then((outcome) => {
-        const rec = attemptRecord(item, outcome, this.now(), this.random);
+        const rec = attemptResult(item, outcome, this.now(), this.random);
         if (rec.jobStatus === 'succeeded') this.counters.succeeded++;
         else if (rec.jobStatus === 'failed') this.counters.failed++;
         else this.counters.retries++;
@@ -845,14 +858,14 @@ export class Scheduler implements Waker {
     void p.finally(() => this.inflight.delete(p));
   }
 
-  private submit(item: FireItem, rec: AttemptRecord): void {
+  private submit(item: FireItem, rec: AttemptResult): void {
     const o = this.owned.get(item.jobId);
     if (o) o.state = 'writing';
     void this.writer.add(rec).then((updated) => this.afterWrite(item, rec, updated));
     this.scheduleFlush();
   }
 
-  private afterWrite(item: FireItem, rec: AttemptRecord, updated: boolean): void {
+  private afterWrite(item: FireItem, rec: AttemptResult, updated: boolean): void {
     this.disown(item.jobId);
     this.lastChange.set(`job:${item.jobId}`, ++this.seq);
     if (item.scheduleId && (rec.jobStatus !== 'scheduled' || !updated)) this.endRun(item.jobId);
@@ -1250,7 +1263,7 @@ export class Scheduler implements Waker {
       .filter((o) => o.state === 'claimed' || o.state === 'marking' || o.state === 'armed' || o.state === 'deferred')
       .map((o) => o.item);
     try {
-      const n = await unclaimJobs(this.db, handBack);
+      const n = await handBackClaims(this.db, handBack);
       if (n > 0) this.logger.info({ node: this.nodeId, jobs: n }, 'timer: claimed jobs handed back');
     } catch (err) {
       this.logger.warn(errorInfo(err), 'timer: handing back claimed jobs failed; the next owner re-runs them');

@@ -1,5 +1,5 @@
 import type { Database } from '../store/database.js';
-import { pgArray } from './sql.js';
+import { pgArray } from '../store/sql/values.js';
 
 interface Entry {
   secrets: string[] | null;

@@ -7,7 +7,7 @@ import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 /**
  * Cancelling what the timer claimed ahead of its time (see the cancel invariant in
- * server/timer/fire.ts): until the dispatch mark a claimed job can be cancelled and is then
+ * server/store/job-transitions.ts): until the dispatch mark a claimed job can be cancelled and is then
  * never sent; from the mark on the cancel answers job_already_executed and the call goes out.
  */
 

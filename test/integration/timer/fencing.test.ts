@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../../server/core/ids.js';
-import { writeAttempts } from '../../../server/timer/executions.js';
+import { writeAttempts } from '../../../server/store/job-transitions.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 let w: TimerWorld;

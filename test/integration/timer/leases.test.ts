@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { newId } from '../../../server/core/ids.js';
 import type { Schedule } from '../../../server/core/types.js';
 import type { Database } from '../../../server/store/database.js';
-import { writeAttempts } from '../../../server/timer/executions.js';
+import { writeAttempts } from '../../../server/store/job-transitions.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 let w: TimerWorld;
