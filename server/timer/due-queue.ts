@@ -1,7 +1,9 @@
 import type { Misfire } from '../core/types.js';
 import type { Database } from '../store/database.js';
 import { MinHeap } from './heap.js';
-import { iso, ms, pgArray } from '../store/sql/values.js';
+import { iso, pgArray } from '../store/sql/values.js';
+import { LOAD_DUE_JOBS_SQL } from './sql/load-due-jobs.js';
+import { LOAD_DUE_SCHEDULES_SQL } from './sql/load-due-schedules.js';
 
 /**
  * The per-node due queue: a min-heap of what is due within the horizon on the shards this node
@@ -146,7 +148,7 @@ export interface ScheduleRow {
   id: string;
   shard: number;
   due_ms: number;
-  next_epoch: string;
+  next_run_s: string;
   cron: string | null;
   timezone: string;
   interval_seconds: number | null;
@@ -160,12 +162,7 @@ export interface ScheduleRow {
 export async function loadDueSchedules(db: Database, shards: number[], untilMs: number, limit: number, fromMs: number | null = null): Promise<ScheduleDue[]> {
   if (shards.length === 0) return [];
   const rows = await db.query<ScheduleRow>(
-    `select id, shard, ${ms('next_run_at')} as due_ms, extract(epoch from next_run_at)::text as next_epoch,
-            cron, timezone, interval_seconds, misfire
-       from schedules
-      where shard = any($1::int[]) and state = 'active' and next_run_at < $2::timestamptz and next_run_at >= $4::timestamptz
-      order by next_run_at
-      limit $3`,
+    LOAD_DUE_SCHEDULES_SQL,
     [pgArray(shards), iso(untilMs), limit, fromMs === null ? '-infinity' : iso(fromMs)],
     'tock_due_schedules',
   );
@@ -174,7 +171,7 @@ export async function loadDueSchedules(db: Database, shards: number[], untilMs: 
     id: r.id,
     shard: Number(r.shard),
     dueMs: Number(r.due_ms),
-    expectedEpoch: r.next_epoch,
+    expectedEpoch: r.next_run_s,
     cron: r.cron,
     timezone: r.timezone,
     intervalSeconds: r.interval_seconds === null ? null : Number(r.interval_seconds),
@@ -212,18 +209,7 @@ export async function loadDueJobs(
 ): Promise<JobRow[]> {
   if (shards.length === 0) return [];
   const rows = await db.query<JobRow>(
-    `select d.id, d.shard, d.due_ms, d.status, d.lease_epoch
-       from unnest($1::int[], $2::bigint[]) as o(shard, epoch)
-       cross join lateral (
-         select j.id, j.shard, ${ms('j.next_attempt_at')} as due_ms, j.next_attempt_at, j.status, j.lease_epoch::text as lease_epoch
-           from jobs j
-          where j.shard = o.shard and j.status in ('scheduled', 'running') and j.next_attempt_at < $3::timestamptz
-            and j.next_attempt_at >= $6::timestamptz
-            and (j.status = 'scheduled' or j.lease_epoch is null or j.lease_epoch < o.epoch or $4::boolean)
-          order by j.next_attempt_at
-          limit $5) d
-      order by d.next_attempt_at
-      limit $5`,
+    LOAD_DUE_JOBS_SQL,
     [pgArray(shards.map((s) => s.shard)), pgArray(shards.map((s) => s.epoch)), iso(untilMs), includeOwn, limit, fromMs === null ? '-infinity' : iso(fromMs)],
     'tock_due_jobs',
   );
