@@ -1,6 +1,7 @@
 /**
- * The timer: sharded due queues, claim-ahead and the fire path. See scheduler.ts for the loops
- * and their invariants, leases.ts for shard ownership and fencing.
+ * The timer: sharded due queues, claim-ahead and the fire path. See node.ts for the parts, the
+ * loops and their invariants, leases.ts for shard ownership and fencing, sources/ for the kinds
+ * of due work.
  *
  * The composition root starts one per node (unless TOCK_SCHEDULER=false) and hands `waker` to
  * the core:
@@ -11,7 +12,7 @@
  *   await timer.stop(config.shutdownDeadlineMs);
  */
 import type { Waker } from '../core/wake.js';
-import { Scheduler, type SchedulerDeps, type SchedulerStats } from './scheduler.js';
+import { Scheduler, type SchedulerDeps, type SchedulerStats } from './node.js';
 
 export type StartSchedulerInput = Omit<SchedulerDeps, 'random'>;
 
@@ -41,7 +42,7 @@ export function createScheduler(input: SchedulerDeps): Scheduler {
   return new Scheduler(input);
 }
 
-export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerDeps, type SchedulerStats } from './scheduler.js';
+export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerDeps, type SchedulerStats } from './node.js';
 export { DEFAULT_TIMER_OPTIONS, silentLogger, type TimerLogger, type TimerOptions } from './options.js';
 export { createNotifyWaker, WAKE_CHANNEL, formatCancel, formatWake, parseWake } from './wake.js';
 export { fairShare, type LeaseChange } from './leases.js';

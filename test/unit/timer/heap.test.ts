@@ -31,7 +31,7 @@ describe('DueQueue', () => {
   it('orders by due time, then kind, then id', () => {
     const q = new DueQueue();
     q.push(job('b', 100));
-    q.push({ kind: 'schedule', id: 'a', shard: 0, dueMs: 100, expectedEpoch: '0.100', cron: null, timezone: 'UTC', intervalSeconds: 1, misfire: 'skip' });
+    q.push({ kind: 'schedule', id: 'a', shard: 0, dueMs: 100, expectedNextRun: '0.100', cron: null, timezone: 'UTC', intervalSeconds: 1, misfire: 'skip' });
     q.push(job('a', 100));
     q.push(job('c', 50));
     expect(q.popUntil(1000).map((e) => `${e.kind}:${e.id}`)).toEqual(['job:c', 'job:a', 'job:b', 'schedule:a']);
