@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { CancelNotices, ChangeLog } from './changes.js';
-import type { TimerCounters } from './counters.js';
 import { MARK_BATCH_MS } from './dispatch-mark.js';
 import type { DueQueues } from './due-queue.js';
+import type { TimerMetrics } from './metrics.js';
 import type { FireItem } from './fire.js';
 import { errorInfo, type TimerLogger, type TimerOptions } from './options.js';
 import type { OwnedItems } from './owned.js';
@@ -31,7 +31,7 @@ export interface ClaimDeps {
   cancels: CancelNotices;
   runs: UnfinishedRuns;
   secrets: SecretCache;
-  counters: TimerCounters;
+  metrics: TimerMetrics;
   logger: TimerLogger;
   now(): number;
   /** Claimed attempts enter the owned-item state machine. */
@@ -68,7 +68,7 @@ export class Claimer {
   }
 
   async step(nowMs: number): Promise<ClaimStepResult> {
-    const { options, queues, ownership, owned, changes, counters } = this.deps;
+    const { options, queues, ownership, owned, changes, metrics } = this.deps;
     const result: ClaimStepResult = { claimed: 0, jobs: 0, lostRaces: 0 };
     const t0 = performance.now();
     const until = nowMs + options.claimBatchMs;
@@ -97,8 +97,7 @@ export class Claimer {
           result.claimed += got.claimed;
           result.lostRaces += got.lost;
           result.jobs += got.items.length;
-          if (source.kind === 'schedule') counters.claimedTicks += got.items.length;
-          else counters.claimedJobs += got.items.length;
+          metrics.claimedOf(source.kind, got.items.length);
           await this.warmSecrets(got.items);
           this.deps.hold(got.items);
           if (got.reload) {
@@ -117,7 +116,7 @@ export class Claimer {
       }
       throw err;
     } finally {
-      counters.lostRaces += result.lostRaces;
+      if (result.lostRaces > 0) metrics.lostRaces.inc(result.lostRaces);
     }
     if (entries.length > 0) {
       this.deps.logger.debug({ node: this.deps.nodeId, popped: entries.length, ...result, ms: Math.round(performance.now() - t0) }, 'timer: claim step');

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Database } from '../store/database.js';
 import { markDispatched } from '../store/job-transitions.js';
 import type { CancelNotices } from './changes.js';
-import type { TimerCounters } from './counters.js';
+import type { TimerMetrics } from './metrics.js';
 import type { FirePath } from './fire.js';
 import type { TimerLogger, TimerOptions } from './options.js';
 import type { OwnedItems } from './owned.js';
@@ -17,7 +17,7 @@ export interface DispatchMarkDeps {
   owned: OwnedItems;
   cancels: CancelNotices;
   fire: FirePath;
-  counters: TimerCounters;
+  metrics: TimerMetrics;
   logger: TimerLogger;
   now(): number;
   /** A mark was refused: the job may still be `running` under this node's epoch (see below). */
@@ -44,7 +44,7 @@ export async function markStep(deps: DispatchMarkDeps, nowMs: number): Promise<n
         continue;
       }
       deps.fire.drop(o);
-      deps.counters.cancelledTold++;
+      deps.metrics.cancelledTold.inc();
     }
     asked += part.length;
     let marked: Set<string>;
@@ -69,7 +69,7 @@ export async function markStep(deps: DispatchMarkDeps, nowMs: number): Promise<n
         // last case the row is still `running` under our epoch (a lapsed lease that nobody
         // took is renewed with the same epoch): the next full refill must read our own claims.
         deps.fire.drop(o);
-        deps.counters.cancelledAtMark++;
+        deps.metrics.cancelledAtMark.inc();
         deps.refused();
       }
     }

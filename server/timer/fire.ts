@@ -2,7 +2,7 @@ import { attemptResult, skippedResult } from '../core/jobs/attempts.js';
 import type { CallOutcome, OutboundCall } from '../executor/index.js';
 import type { AttemptResult, ClaimedJob } from '../store/job-transitions.js';
 import type { CancelNotices, ChangeLog } from './changes.js';
-import type { TimerCounters } from './counters.js';
+import type { TimerMetrics } from './metrics.js';
 import type { ExecutionWriter } from './executions.js';
 import type { LeaseManager } from './leases.js';
 import { errorInfo, type TimerLogger } from './options.js';
@@ -42,7 +42,7 @@ export interface FirePathDeps {
   runs: UnfinishedRuns;
   cancels: CancelNotices;
   changes: ChangeLog;
-  counters: TimerCounters;
+  metrics: TimerMetrics;
   logger: TimerLogger;
   now(): number;
   random(): number;
@@ -93,10 +93,7 @@ export class FirePath {
   private readonly inflight = new Set<Promise<void>>();
   private live = false;
 
-  constructor(
-    private readonly deps: FirePathDeps,
-    private readonly recordLateness: (ms: number) => void,
-  ) {}
+  constructor(private readonly deps: FirePathDeps) {}
 
   /** Calls and secret loads under way. */
   get inFlight(): number {
@@ -189,19 +186,19 @@ export class FirePath {
   }
 
   private fireOne(o: Owned): void {
-    const { owned, counters } = this.deps;
+    const { owned, metrics } = this.deps;
     const item = o.item;
     if (this.deps.cancels.has(item.jobId)) {
       // Cannot happen while the cancel protocol holds (the mark won, so no cancel did); never
       // send a job this node was told is cancelled anyway.
       this.drop(o);
-      counters.cancelledTold++;
+      metrics.cancelledTold.inc();
       return;
     }
     const validity = this.deps.leases.validity(item.shard, item.epoch);
     if (validity === 'lost') {
       owned.release(o);
-      counters.dropped++;
+      metrics.dropped.inc();
       return;
     }
     if (validity === 'stale') {
@@ -211,7 +208,7 @@ export class FirePath {
     }
     if (item.overlap === 'forbid' && item.scheduleId && item.source === 'schedule' && item.attempt === 1) {
       if (this.deps.runs.holdsBack(item.scheduleId, item.jobId, item.scheduledAtMs)) {
-        counters.skipped++;
+        metrics.skipped.inc();
         this.submit(o, skippedResult(item, this.deps.now()));
         return;
       }
@@ -234,26 +231,25 @@ export class FirePath {
   }
 
   private launch(o: Owned, secrets: string[] | null): void {
-    const { owned, counters } = this.deps;
+    const { owned, metrics } = this.deps;
     const item = o.item;
     if (!owned.is(o, 'inflight')) return;
     if (secrets === null) {
       this.deps.logger.warn({ job: item.jobId, project: item.projectId }, 'timer: project gone; job dropped');
       owned.release(o);
-      counters.dropped++;
+      metrics.dropped.inc();
       return;
     }
     if (item.scheduleId && item.source !== 'api') this.deps.runs.add(item.scheduleId, item.shard, item.jobId, item.scheduledAtMs);
-    this.recordLateness(Date.now() - item.dueMs);
-    counters.fired++;
+    metrics.firedLate(Date.now() - item.dueMs);
     const p = this.deps.executor
       .execute(buildCall(item, secrets))
       .catch(failedOutcome)
       .then((outcome) => {
         const rec = attemptResult(item, outcome, this.deps.now(), this.deps.random);
-        if (rec.jobStatus === 'succeeded') counters.succeeded++;
-        else if (rec.jobStatus === 'failed') counters.failed++;
-        else counters.retries++;
+        if (rec.jobStatus === 'succeeded') metrics.succeeded.inc();
+        else if (rec.jobStatus === 'failed') metrics.failed.inc();
+        else metrics.retried.inc();
         this.submit(o, rec);
       });
     this.track(p);

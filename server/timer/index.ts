@@ -11,6 +11,7 @@
  *   ...
  *   await timer.stop(config.shutdownDeadlineMs);
  */
+import type { Registry } from 'prom-client';
 import type { Waker } from '../core/wake.js';
 import { Scheduler, type SchedulerDeps, type SchedulerStats } from './node.js';
 
@@ -22,7 +23,10 @@ export interface RunningScheduler {
   waker: Waker;
   /** Stop claiming, finish in-flight calls up to `deadlineMs`, write results, release leases. */
   stop(deadlineMs?: number): Promise<void>;
-  stats(): SchedulerStats;
+  /** A summary read from the node's metrics. */
+  stats(): Promise<SchedulerStats>;
+  /** The node's prom-client registry (its own: several nodes in one process do not clash). */
+  metrics: Registry;
 }
 
 /** Registers the node, takes its share of leases and starts the loops. */
@@ -34,6 +38,7 @@ export async function startScheduler(input: StartSchedulerInput): Promise<Runnin
     waker: scheduler,
     stop: (deadlineMs) => scheduler.stop(deadlineMs),
     stats: () => scheduler.stats(),
+    metrics: scheduler.metrics.registry,
   };
 }
 
@@ -43,6 +48,7 @@ export function createScheduler(input: SchedulerDeps): Scheduler {
 }
 
 export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerDeps, type SchedulerStats } from './node.js';
+export { TimerMetrics, type MetricValues } from './metrics.js';
 export { DEFAULT_TIMER_OPTIONS, silentLogger, type TimerLogger, type TimerOptions } from './options.js';
 export { createNotifyWaker, WAKE_CHANNEL, formatCancel, formatWake, parseWake } from './wake.js';
 export { fairShare, type LeaseChange } from './leases.js';

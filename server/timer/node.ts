@@ -7,13 +7,13 @@ import type { Database } from '../store/database.js';
 import { handBackClaims } from '../store/job-transitions.js';
 import { CancelNotices, ChangeLog } from './changes.js';
 import { Claimer, type ClaimStepResult } from './claim.js';
-import { newCounters, type TimerCounters } from './counters.js';
 import { markStep } from './dispatch-mark.js';
 import { DueQueues } from './due-queue.js';
 import { ExecutionWriter } from './executions.js';
 import { FirePath, type CallExecutor, type FireItem } from './fire.js';
 import { LeaseManager, type LeaseChange } from './leases.js';
 import { realTimers, SteppedLoop, type SteppedLoopOptions } from './loop.js';
+import { latenessOf, TimerMetrics } from './metrics.js';
 import { errorInfo, resolveOptions, type TimerLogger, type TimerOptions } from './options.js';
 import { OwnedItems, type Owned } from './owned.js';
 import { Ownership } from './ownership.js';
@@ -63,11 +63,12 @@ export interface SchedulerStats {
   misfires: { fireOnce: number; skip: number };
   dropped: number;
   errors: number;
-  /** Fire lateness (actual dispatch - due time) over the last 10 000 fires, in ms. */
+  /**
+   * Fire lateness (call sent - due time) since start, in ms, from the lateness histogram: p50,
+   * p99 and max are bucket upper bounds ("at most"); `count` is the calls sent.
+   */
   lateness: { count: number; p50: number; p99: number; max: number };
 }
-
-const LATENESS_WINDOW = 10_000;
 
 /**
  * One scheduler node: the wiring of the timer's parts. Each loop is a single step that can be
@@ -100,6 +101,8 @@ export class Scheduler implements Waker {
   readonly queue: DueQueues;
   readonly writer: ExecutionWriter;
   readonly secrets: SecretCache;
+  /** prom-client metrics in a registry of this node's own (`metrics.registry.metrics()` for /metrics). */
+  readonly metrics: TimerMetrics;
 
   private readonly db: Database;
   private readonly clock: Clock;
@@ -116,9 +119,6 @@ export class Scheduler implements Waker {
   private readonly refiller: Refiller;
   private readonly claimer: Claimer;
   private readonly fire: FirePath;
-  private readonly counters: TimerCounters = newCounters();
-  private readonly latency: number[] = [];
-  private latencyPos = 0;
 
   private running = false;
   private stopping: Promise<void> | null = null;
@@ -138,7 +138,7 @@ export class Scheduler implements Waker {
     this.nodeId = this.options.nodeId ?? newId('node');
     this.pg = deps.databaseUrl !== null;
     const now = () => this.now();
-    const { db, nodeId, options, logger, counters } = this;
+    const { db, nodeId, options, logger } = this;
     this.leases = new LeaseManager(db, nodeId, { ttlMs: options.leaseTtlMs, hostname: hostname(), pid: process.pid });
     this.ownership = new Ownership(this.leases, nodeId, logger, {
       gained: (shards) => this.refiller.request(shards),
@@ -150,30 +150,33 @@ export class Scheduler implements Waker {
     this.writer = new ExecutionWriter(db, logger, options.flushMaxRows);
     this.secrets = new SecretCache(db, options.secretTtlMs);
     this.owned = new OwnedItems({ armed: (dueMs) => this.fire.armedAt(dueMs), released: (o) => this.released(o) });
+    const metrics = (this.metrics = new TimerMetrics(nodeId, {
+      shards: () => ({ held: this.ownership.heldCount, draining: this.ownership.drainingCount }),
+      queued: () => this.queue.size,
+      owned: () => this.owned.counts(),
+      pendingWrites: () => this.writer.pending,
+    }));
     this.sources = [
-      new ScheduleSource({ db, nodeId, options, counters, logger }),
+      new ScheduleSource({ db, nodeId, options, metrics, logger }),
       new JobSource({ db, nodeId, leadMs: options.claimAheadMs, owned: this.owned, cancels: this.cancels }),
     ];
     this.queue = new DueQueues(this.sources);
-    this.fire = new FirePath(
-      {
-        owned: this.owned,
-        leases: this.leases,
-        secrets: this.secrets,
-        executor: this.executor,
-        writer: this.writer,
-        runs: this.runs,
-        cancels: this.cancels,
-        changes: this.changes,
-        counters,
-        logger,
-        now,
-        random: deps.random ?? Math.random,
-        retry: (item, dueMs) => this.retry(item, dueMs),
-        flush: () => this.scheduleFlush(),
-      },
-      (ms) => this.recordLateness(ms),
-    );
+    this.fire = new FirePath({
+      owned: this.owned,
+      leases: this.leases,
+      secrets: this.secrets,
+      executor: this.executor,
+      writer: this.writer,
+      runs: this.runs,
+      cancels: this.cancels,
+      changes: this.changes,
+      metrics,
+      logger,
+      now,
+      random: deps.random ?? Math.random,
+      retry: (item, dueMs) => this.retry(item, dueMs),
+      flush: () => this.scheduleFlush(),
+    });
     this.refiller = new Refiller({
       nodeId,
       options,
@@ -197,7 +200,7 @@ export class Scheduler implements Waker {
       cancels: this.cancels,
       runs: this.runs,
       secrets: this.secrets,
-      counters,
+      metrics,
       logger,
       now,
       hold: (items) => this.hold(items),
@@ -347,7 +350,7 @@ export class Scheduler implements Waker {
         owned: this.owned,
         cancels: this.cancels,
         fire: this.fire,
-        counters: this.counters,
+        metrics: this.metrics,
         logger: this.logger,
         now: () => this.now(),
         refused: () => this.refiller.ownClaimsUnknown(),
@@ -371,41 +374,38 @@ export class Scheduler implements Waker {
     return this.fire.idle();
   }
 
-  stats(): SchedulerStats {
-    const n = this.owned.counts();
-    const sorted = [...this.latency].sort((a, b) => a - b);
-    const pct = (p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]);
-    const c = this.counters;
+  /** A summary read from the metrics (see TimerMetrics). */
+  async stats(): Promise<SchedulerStats> {
+    const v = await this.metrics.read();
+    const m = (name: string, series = '') => v.get(`tock_timer_${name}`)?.get(series) ?? 0;
+    let errors = 0;
+    for (const n of v.get('tock_timer_loop_errors_total')?.values() ?? []) errors += n;
+    const lateness = latenessOf(v);
     return {
       nodeId: this.nodeId,
       running: this.running,
       stopping: this.stopping !== null,
-      shards: { held: this.ownership.heldCount, draining: this.ownership.drainingCount },
-      queued: this.queue.size,
-      claimed: n.claimed + n.marking,
-      armed: n.armed,
-      deferred: n.deferred,
-      inFlight: n.inflight,
-      pendingWrites: this.writer.pending,
-      claimedTicks: c.claimedTicks,
-      claimedJobs: c.claimedJobs,
-      lostRaces: c.lostRaces,
-      fired: c.fired,
-      succeeded: c.succeeded,
-      failed: c.failed,
-      retries: c.retries,
-      skipped: c.skipped,
-      cancelled: { told: c.cancelledTold, refusedAtMark: c.cancelledAtMark },
-      misfires: { fireOnce: c.misfireFireOnce, skip: c.misfireSkip },
-      dropped: c.dropped,
-      errors: c.errors,
-      lateness: { count: sorted.length, p50: pct(0.5), p99: pct(0.99), max: sorted.length ? sorted[sorted.length - 1] : 0 },
+      shards: { held: m('shards', 'state=held'), draining: m('shards', 'state=draining') },
+      queued: m('queued'),
+      claimed: m('owned', 'state=claimed') + m('owned', 'state=marking'),
+      armed: m('owned', 'state=armed'),
+      deferred: m('owned', 'state=deferred'),
+      inFlight: m('owned', 'state=inflight'),
+      pendingWrites: m('pending_writes'),
+      claimedTicks: m('claimed_total', 'kind=schedule'),
+      claimedJobs: m('claimed_total', 'kind=job'),
+      lostRaces: m('lost_races_total'),
+      fired: lateness.count,
+      succeeded: m('attempt_results_total', 'result=succeeded'),
+      failed: m('attempt_results_total', 'result=failed'),
+      retries: m('attempt_results_total', 'result=retry'),
+      skipped: m('skipped_total'),
+      cancelled: { told: m('cancelled_total', 'how=told'), refusedAtMark: m('cancelled_total', 'how=refused_at_mark') },
+      misfires: { fireOnce: m('misfires_total', 'policy=fire_once'), skip: m('misfires_total', 'policy=skip') },
+      dropped: m('dropped_total'),
+      errors,
+      lateness,
     };
-  }
-
-  private recordLateness(ms: number): void {
-    if (this.latency.length < LATENESS_WINDOW) this.latency.push(ms);
-    else this.latency[this.latencyPos++ % LATENESS_WINDOW] = ms;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -417,7 +417,7 @@ export class Scheduler implements Waker {
       if (this.owned.get(item.jobId)) continue;
       if (this.cancels.has(item.jobId) && !item.dispatched) {
         // Claimed just before the cancel won; the claim's answer came after the news.
-        this.counters.cancelledTold++;
+        this.metrics.cancelledTold.inc();
         this.changes.note('job', item.jobId);
         continue;
       }
@@ -456,7 +456,7 @@ export class Scheduler implements Waker {
     // `inflight`/`writing` cannot be: the cancel won, so no mark did.
     if (o.state === 'claimed' || o.state === 'armed' || o.state === 'deferred') {
       this.fire.drop(o);
-      this.counters.cancelledTold++;
+      this.metrics.cancelledTold.inc();
       this.logger.debug({ node: this.nodeId, job: jobId }, 'timer: claimed job cancelled before dispatch; dropped');
     }
   }
@@ -492,7 +492,7 @@ export class Scheduler implements Waker {
       backoff: { firstMs: 100, maxMs: maxBackoffMs },
       timers: { ...realTimers, now: () => this.now() },
       onError: (err, loop, retryInMs) => {
-        this.counters.errors++;
+        this.metrics.loopFailed(loop);
         this.logger.error({ ...errorInfo(err), node: this.nodeId, loop, retryInMs }, `timer: ${loop} step failed`);
       },
     });

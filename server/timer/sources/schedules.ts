@@ -2,7 +2,7 @@ import type { Misfire } from '../../core/types.js';
 import type { Database } from '../../store/database.js';
 import { claimScheduleTicks, nextRunText, type TickClaim } from '../../store/job-transitions.js';
 import { iso, pgArray } from '../../store/sql/values.js';
-import type { TimerCounters } from '../counters.js';
+import type { TimerMetrics } from '../metrics.js';
 import { planTicks, type TickPlan } from '../misfire.js';
 import type { TimerLogger, TimerOptions } from '../options.js';
 import { LOAD_DUE_SCHEDULES_SQL } from '../sql/load-due-schedules.js';
@@ -42,7 +42,7 @@ export interface ScheduleSourceDeps {
   db: Database;
   nodeId: string;
   options: TimerOptions;
-  counters: TimerCounters;
+  metrics: TimerMetrics;
   logger: TimerLogger;
 }
 
@@ -91,7 +91,7 @@ export class ScheduleSource implements DueSource<ScheduleDue> {
   }
 
   async claim(batch: ReadonlyArray<Fenced<ScheduleDue>>, ctx: ClaimContext): Promise<SourceClaim> {
-    const { options, counters, logger } = this.deps;
+    const { options, metrics, logger } = this.deps;
     const planOpts = { claimAheadMs: options.claimAheadMs, misfireThresholdMs: options.misfireThresholdMs, maxTicks: options.maxTicksPerClaim };
     const plans: TickPlan[] = [];
     const claims: TickClaim[] = [];
@@ -125,8 +125,7 @@ export class ScheduleSource implements DueSource<ScheduleDue> {
         continue;
       }
       out.claimed++;
-      if (plan.misfire === 'fire_once') counters.misfireFireOnce++;
-      if (plan.misfire === 'skip') counters.misfireSkip++;
+      if (plan.misfire) metrics.misfire(plan.misfire);
       if (plan.misfire) logger.info({ schedule: e.id, missed: new Date(e.dueMs).toISOString(), policy: plan.misfire }, 'timer: misfire');
       const next = plan.nextRunAtMs;
       if (next !== null) out.next.push({ ...e, dueMs: next, expectedNextRun: nextRunText(next) });
