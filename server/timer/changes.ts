@@ -49,8 +49,10 @@ export class ChangeLog {
     return this.inClaim.delete(`${kind}:${id}`);
   }
 
-  isClaiming(kind: DueKind, id: string): boolean {
-    return this.inClaim.has(`${kind}:${id}`);
+  /** Whether a refill that started at `point` must leave `(kind, id)` alone: being claimed, or changed since. */
+  heldBack(kind: DueKind, id: string, point: number): boolean {
+    const k = `${kind}:${id}`;
+    return this.inClaim.has(k) || (this.last.get(k) ?? 0) > point;
   }
 
   /**

@@ -156,7 +156,7 @@ export class Refiller {
       for (const e of pages[i]) {
         // A full page is thousands of rows: let due fires run in between (state is checked per row).
         if (++seen % REFILL_YIELD_ROWS === 0) await yieldToLoop();
-        if (!ownership.claims(e.shard) || changes.isClaiming(e.kind, e.id) || changes.changedSince(e.kind, e.id, point)) continue;
+        if (!ownership.claims(e.shard) || changes.heldBack(e.kind, e.id, point)) continue;
         if (!source.admit(e as never)) continue;
         if (queues.pushIfChanged(e, same)) pushed++;
       }
