@@ -5,7 +5,7 @@
  * comma list). Either way:
  * - arrays travel as PostgreSQL array literals (`$1::int[]`) or as JSON
  *   (`jsonb_to_recordset($1::jsonb)`), which also carries batches of rows in one parameter;
- * - timestamps come back as text from this driver setup, so statements select them as epoch
+ * - timestamps come back as text from this driver setup, so statements select them as Unix
  *   milliseconds (`ms(col)`), and take them as ISO strings.
  */
 
