@@ -74,7 +74,7 @@ export class Claimer {
     const until = nowMs + options.claimBatchMs;
     const room = options.maxOwned - owned.size;
     const entries = room > 0 ? queues.popClaimable(until, room) : [];
-    // Holding all it may: what is due stays queued until results drain (see `released`).
+    // Holding all it may: what is due stays queued until results drain (node.ts, `released`).
     const head = queues.nextClaimAt();
     this.throttled = head !== null && head <= until;
     const batches = new Map<DueKind, Array<Fenced<DueEntry>>>();

@@ -139,6 +139,11 @@ export class DueQueues {
     return n;
   }
 
+  /** Whether some source queues `kind`. */
+  handles(kind: string): kind is DueKind {
+    return this.queues.has(kind as DueKind);
+  }
+
   has(kind: DueKind, id: string): boolean {
     return this.of(kind).has(kind, id);
   }

@@ -275,7 +275,7 @@ export class Scheduler implements Waker {
    * Things due beyond the horizon need nothing: the periodic refill finds them in time.
    */
   wake(kind: WakeKind, shard: number, dueAt: Date): void {
-    if (kind === 'monitor') return; // monitors are not due work of this timer yet
+    if (!this.queue.handles(kind)) return; // no source for that kind of work (monitors, today)
     if (dueAt.getTime() - this.now() >= this.options.horizonMs) return;
     if (this.ownership.claims(shard)) {
       this.refiller.request([shard]);
@@ -309,7 +309,7 @@ export class Scheduler implements Waker {
       if (m.id) this.dropCancelled(m.id);
       return;
     }
-    if (m.kind === 'monitor') return;
+    if (!this.queue.handles(m.kind)) return;
     if (this.ownership.claims(m.shard) && m.dueMs - this.now() < this.options.horizonMs) this.refiller.request([m.shard]);
   }
 

@@ -92,7 +92,7 @@ export class ScheduleSource implements DueSource<ScheduleDue> {
 
   async claim(batch: ReadonlyArray<Fenced<ScheduleDue>>, ctx: ClaimContext): Promise<SourceClaim> {
     const { options, metrics, logger } = this.deps;
-    const planOpts = { claimAheadMs: options.claimAheadMs, misfireThresholdMs: options.misfireThresholdMs, maxTicks: options.maxTicksPerClaim };
+    const planOpts = { claimAheadMs: this.leadMs, misfireThresholdMs: options.misfireThresholdMs, maxTicks: options.maxTicksPerClaim };
     const plans: TickPlan[] = [];
     const claims: TickClaim[] = [];
     for (const { entry: e, epoch } of batch) {
