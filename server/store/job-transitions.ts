@@ -225,8 +225,8 @@ interface ClaimedJobRow {
 
 /** Claims jobs; those due at or before `markBeforeMs` are marked dispatched too. */
 export async function claimJobs(db: Database, nodeId: string, claims: readonly JobClaim[], markBeforeMs: number): Promise<JobClaimResult> {
-  const input = claims.map((c) => ({ id: c.jobId, shard: c.shard, epoch: c.epoch, expect_status: c.expectStatus }));
-  const rows = await db.query<ClaimedJobRow>(CLAIM_JOBS_SQL, [JSON.stringify(input), nodeId, iso(markBeforeMs)], 'tock_claim_jobs');
+  // The claims travel as they are: the statement reads JobClaim's fields by name.
+  const rows = await db.query<ClaimedJobRow>(CLAIM_JOBS_SQL, [JSON.stringify(claims), nodeId, iso(markBeforeMs)], 'tock_claim_jobs');
   // Earlier unfinished runs of the forbid schedules whose ticks were claimed here (not the
   // complete set of the schedule's unfinished runs: only those before each tick).
   const unfinished = new Map<string, ScheduleRuns>();

@@ -44,8 +44,15 @@ export class ChangeLog {
     this.inClaim.add(`${kind}:${id}`);
   }
 
-  /** The claim of `(kind, id)` was answered (or given up); false if it was not being claimed. */
-  claimed(kind: DueKind, id: string): boolean {
+  /** The claim of `(kind, id)` was answered: a change of the row, and no longer being claimed. */
+  answered(kind: DueKind, id: string): void {
+    const k = `${kind}:${id}`;
+    this.inClaim.delete(k);
+    this.last.set(k, ++this.seq);
+  }
+
+  /** The claim of `(kind, id)` was given up unanswered; false if it was not being claimed. */
+  unclaimed(kind: DueKind, id: string): boolean {
     return this.inClaim.delete(`${kind}:${id}`);
   }
 

@@ -112,7 +112,7 @@ export class Claimer {
       // schedules lose the retried race harmlessly.
       this.deps.unanswered();
       for (const fenced of batches.values()) {
-        for (const { entry } of fenced) if (changes.claimed(entry.kind, entry.id) && ownership.claims(entry.shard)) queues.push(entry);
+        for (const { entry } of fenced) if (changes.unclaimed(entry.kind, entry.id) && ownership.claims(entry.shard)) queues.push(entry);
       }
       throw err;
     } finally {
@@ -142,10 +142,7 @@ export class Claimer {
         owns: (jobId) => this.deps.owned.get(jobId) !== undefined,
       });
     }
-    for (const { entry } of batch) {
-      changes.claimed(entry.kind, entry.id);
-      changes.note(entry.kind, entry.id);
-    }
+    for (const { entry } of batch) changes.answered(entry.kind, entry.id);
     const horizon = nowMs + this.deps.options.horizonMs;
     for (const e of got.next) if (e.dueMs < horizon && ownership.claims(e.shard)) queues.push(e);
     return got;

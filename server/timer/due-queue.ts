@@ -172,7 +172,7 @@ export class DueQueues {
 
   /** Removes and returns the entries whose claim moment is at or before `untilMs`, earliest first, at most `max`. */
   popClaimable(untilMs: number, max: number): DueEntry[] {
-    const out: DueEntry[] = [];
+    let out: DueEntry[] = [];
     if (this.queues.size === 1) {
       const [q] = this.queues.values();
       return q.queue.popUntil(untilMs + q.leadMs, max);
@@ -196,7 +196,8 @@ export class DueQueues {
         if (due !== null && due - q.leadMs < bound) bound = due - q.leadMs;
       }
       const run = best.queue.popUntil(bound + best.leadMs, max - out.length);
-      if (run.length === 0) out.push(best.queue.pop()!);
+      if (run.length === 0) break;
+      if (out.length === 0) out = run;
       else for (const e of run) out.push(e);
     }
     return out;

@@ -135,6 +135,11 @@ export class FirePath {
     this.deps.changes.note('job', o.item.jobId);
   }
 
+  /** Stopping: what is armed from now on gets no fire timer (it is handed back). */
+  stopArming(): void {
+    this.live = false;
+  }
+
   /** Stops firing: no fire timer is left (what is armed is handed back by the caller). */
   stop(): void {
     this.live = false;

@@ -536,6 +536,7 @@ export class Scheduler implements Waker {
   private async doStop(deadlineMs: number): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     this.running = false;
+    this.fire.stopArming();
     await Promise.allSettled([this.claimLoop.stop(), this.markLoop.stop(), this.leaseLoop.stop(), this.refillLoop.stop()]);
 
     // Hand back what is claimed but not fired (marked or not: nothing of it went out).

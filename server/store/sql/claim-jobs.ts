@@ -6,11 +6,12 @@ import { runCallObject, runColumnsOf } from './run-call.js';
  * Claims jobs (one-time, manual, retries, recovery of claims by a dead node): one conditional
  * UPDATE to `running` under the claimer's lease epoch, fenced on the shard lease, conditional on
  * the status the claimer read. Jobs due by `$3` are marked dispatched by the claim itself.
- * Params: jobs (jsonb: id, shard, epoch, expect_status), node id, mark-before (timestamptz).
+ * Params: jobs (jsonb: JobClaim objects), node id, mark-before (timestamptz).
  */
 export const CLAIM_JOBS_SQL = `
 with input as (
-  select * from jsonb_to_recordset($1::jsonb) as x(id text, shard int, epoch bigint, expect_status text)
+  select x."jobId" as id, x.shard, x.epoch, x."expectStatus" as expect_status
+    from jsonb_to_recordset($1::jsonb) as x("jobId" text, shard int, epoch bigint, "expectStatus" text)
 ),
 -- The fence, joined on (shard, epoch) first (see CLAIM_SCHEDULE_TICKS_SQL).
 fenced as materialized (
