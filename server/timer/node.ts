@@ -7,7 +7,7 @@ import type { Database } from '../store/database.js';
 import { handBackClaims } from '../store/job-transitions.js';
 import { CancelNotices, ChangeLog } from './changes.js';
 import { Claimer, type ClaimStepResult } from './claim.js';
-import { markStep } from './dispatch-mark.js';
+import { markStep, type DispatchMarkDeps } from './dispatch-mark.js';
 import { DueQueues } from './due-queue.js';
 import { ExecutionWriter } from './executions.js';
 import { FirePath, type CallExecutor, type FireItem } from './fire.js';
@@ -119,6 +119,7 @@ export class Scheduler implements Waker {
   private readonly refiller: Refiller;
   private readonly claimer: Claimer;
   private readonly fire: FirePath;
+  private readonly marks: DispatchMarkDeps;
 
   private running = false;
   private stopping: Promise<void> | null = null;
@@ -177,6 +178,18 @@ export class Scheduler implements Waker {
       retry: (item, dueMs) => this.retry(item, dueMs),
       flush: () => this.scheduleFlush(),
     });
+    this.marks = {
+      db,
+      nodeId,
+      options,
+      owned: this.owned,
+      cancels: this.cancels,
+      fire: this.fire,
+      metrics,
+      logger,
+      now,
+      refused: () => this.refiller.ownClaimsUnknown(),
+    };
     this.refiller = new Refiller({
       nodeId,
       options,
@@ -342,21 +355,7 @@ export class Scheduler implements Waker {
 
   /** See dispatch-mark.ts. */
   markStep(now: Date = this.clock.now()): Promise<number> {
-    return markStep(
-      {
-        db: this.db,
-        nodeId: this.nodeId,
-        options: this.options,
-        owned: this.owned,
-        cancels: this.cancels,
-        fire: this.fire,
-        metrics: this.metrics,
-        logger: this.logger,
-        now: () => this.now(),
-        refused: () => this.refiller.ownClaimsUnknown(),
-      },
-      now.getTime(),
-    );
+    return markStep(this.marks, now.getTime());
   }
 
   /** Fires armed (marked) work due at or before `now`; returns how many attempts were due. */
