@@ -583,7 +583,7 @@ const NOTES = `## Method and notes
 
 - One loopback sink (node:http, keep-alive) runs in its own process and stamps each request with
   \`performance.timeOrigin + performance.now()\` when its headers are parsed; due times travel in
-  \`x-due-at\` (ms epoch) or Tock's \`x-tock-scheduled-at\`, ids in \`x-job-id\` (or \`webhook-id\`).
+  \`x-due-at\` (Unix ms) or Tock's \`x-tock-scheduled-at\`, ids in \`x-job-id\` (or \`webhook-id\`).
   Everything runs on one machine, so the sink, the schedulers and PostgreSQL share the same clock
   and the same ${os.cpus().length} cores.
 - Each cell: a fresh database (\`create database bench_<target>_<cell>_<rand>\`, dropped after), a

@@ -6,7 +6,7 @@
  * For every request except `/__*` it records:
  * - arrival: `performance.timeOrigin + performance.now()` (wall-clock ms, sub-ms precision),
  *   taken when the request's headers have been parsed;
- * - due time: `x-due-at` (ms since the epoch) or, failing that, `x-tock-scheduled-at` (ISO);
+ * - due time: `x-due-at` (Unix ms) or, failing that, `x-tock-scheduled-at` (ISO);
  * - id: `x-job-id`, else `webhook-id`, else `x-tock-job-id`.
  * It answers `200 ok` once the body has been read, over keep-alive.
  *

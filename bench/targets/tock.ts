@@ -41,7 +41,7 @@ interface TimerModule {
 
 interface RunningTimer {
   stop(deadlineMs?: number): Promise<void>;
-  stats?(): Record<string, unknown>;
+  stats?(): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 type LogFn = (obj: object, msg?: string) => void;
@@ -247,8 +247,8 @@ export class TockTarget implements BenchTarget {
   }
 
   /** Scheduler counters (fired, queued, ...) if the timer exposes them. */
-  stats(): Record<string, unknown> | null {
-    return this.#timer?.stats?.() ?? null;
+  async stats(): Promise<Record<string, unknown> | null> {
+    return (await this.#timer?.stats?.()) ?? null;
   }
 
   async stop(): Promise<void> {

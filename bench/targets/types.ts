@@ -10,7 +10,7 @@
 export interface BenchJob {
   /** Bench id, sent back to the sink as `x-job-id` (duplicate detection). */
   id: string;
-  /** When the job is due, ms since the epoch; sent to the sink as `x-due-at`. */
+  /** When the job is due, in Unix ms; sent to the sink as `x-due-at`. */
   dueAtMs: number;
 }
 

@@ -86,7 +86,7 @@ export function isId(kind: IdKind, id: string): boolean {
   return id.startsWith(`${ID_PREFIXES[kind]}_`) && ID_PATTERN.test(id);
 }
 
-/** Milliseconds since the epoch at which the id was made. */
+/** Unix time (ms) at which the id was made. */
 export function idTimestamp(id: string): number {
   const suffix = id.slice(id.indexOf('_') + 1);
   let value = 0n;

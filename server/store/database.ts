@@ -88,7 +88,7 @@ export class Database {
    * parameter into the SQL string, which for a JSON batch of a few hundred rows costs more CPU
    * than the statement itself), and a `name` makes it a prepared statement, parsed and planned
    * once per connection. Values: strings, numbers, booleans, null (arrays travel as literals,
-   * see timer/sql.ts).
+   * see store/sql/values.ts).
    */
   async query<T = Record<string, unknown>>(text: string, values: unknown[] = [], name?: string): Promise<T[]> {
     const client = this.knexClient();

@@ -15,3 +15,10 @@ export function isForeignKeyViolation(err: unknown, constraint?: string): boolea
   if (!(err instanceof ForeignKeyConstraintViolationException) && e?.code !== '23503') return false;
   return !constraint || e?.constraint === constraint || String(e?.message).includes(constraint);
 }
+
+/** The SQLSTATE of a driver error, when it has one (MikroORM wraps; the code survives). */
+export function sqlState(err: unknown): string {
+  const e = err as { code?: unknown; sqlState?: unknown; cause?: { code?: unknown } } | null;
+  for (const c of [e?.code, e?.sqlState, e?.cause?.code]) if (typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c)) return c;
+  return '';
+}

@@ -1,45 +1,19 @@
-import type { Misfire } from '../core/types.js';
-import type { Database } from '../store/database.js';
 import { MinHeap } from './heap.js';
-import { iso, ms, pgArray } from './sql.js';
+import type { DueEntry, DueKind } from './sources/source.js';
+
+export type { DueEntry, DueKind } from './sources/source.js';
+export type { JobDue } from './sources/jobs.js';
+export type { ScheduleDue } from './sources/schedules.js';
 
 /**
- * The per-node due queue: a min-heap of what is due within the horizon on the shards this node
- * leases, refilled by indexed queries per owned shards and pushed to directly by wakes, claims
- * (a schedule's next occurrence) and retries.
+ * A due queue: a min-heap of what is due within the horizon on the shards this node leases,
+ * refilled by the sources' loads and pushed to directly by wakes, claims (a schedule's next
+ * occurrence) and retries.
  *
  * One live entry per `(kind, id)`: pushing an id again replaces its entry (the old one stays in
- * the heap and is skipped when popped), so a refill that finds a schedule the queue already holds
+ * the heap and is skipped when popped), so a refill that finds a row the queue already holds
  * just refreshes it.
  */
-
-export type DueKind = 'schedule' | 'job';
-
-export interface ScheduleDue {
-  kind: 'schedule';
-  id: string;
-  shard: number;
-  dueMs: number;
-  /** `extract(epoch from next_run_at)` exactly, for the claim's `next_run_at = expected` check. */
-  expectedEpoch: string;
-  cron: string | null;
-  timezone: string;
-  intervalSeconds: number | null;
-  misfire: Misfire;
-}
-
-export interface JobDue {
-  kind: 'job';
-  id: string;
-  shard: number;
-  dueMs: number;
-  /** Status when loaded; the claim is conditional on it. `running` = recovery of an older claim. */
-  status: 'scheduled' | 'running';
-}
-
-export type DueEntry = ScheduleDue | JobDue;
-
-const key = (kind: DueKind, id: string) => `${kind}:${id}`;
 
 function earlier(a: DueEntry, b: DueEntry): boolean {
   if (a.dueMs !== b.dueMs) return a.dueMs < b.dueMs;
@@ -47,57 +21,48 @@ function earlier(a: DueEntry, b: DueEntry): boolean {
   return a.id < b.id;
 }
 
-function sameEntry(a: DueEntry, b: DueEntry): boolean {
-  if (a.dueMs !== b.dueMs || a.shard !== b.shard) return false;
-  if (a.kind === 'job' && b.kind === 'job') return a.status === b.status;
-  if (a.kind === 'schedule' && b.kind === 'schedule') {
-    return (
-      a.expectedEpoch === b.expectedEpoch &&
-      a.cron === b.cron &&
-      a.timezone === b.timezone &&
-      a.intervalSeconds === b.intervalSeconds &&
-      a.misfire === b.misfire
-    );
-  }
-  return false;
-}
-
-export class DueQueue {
-  private readonly heap = new MinHeap<DueEntry>(earlier);
-  private readonly live = new Map<string, DueEntry>();
+export class DueQueue<E extends DueEntry = DueEntry> {
+  private readonly heap = new MinHeap<E>(earlier);
+  /** Kind -> id -> the live entry. */
+  private readonly live = new Map<DueKind, Map<string, E>>();
+  private count = 0;
 
   get size(): number {
-    return this.live.size;
+    return this.count;
   }
 
   has(kind: DueKind, id: string): boolean {
-    return this.live.has(key(kind, id));
+    return this.live.get(kind)?.has(id) ?? false;
   }
 
-  get(kind: DueKind, id: string): DueEntry | undefined {
-    return this.live.get(key(kind, id));
+  get(kind: DueKind, id: string): E | undefined {
+    return this.live.get(kind)?.get(id);
   }
 
   /** Adds or replaces the entry of `(kind, id)`. */
-  push(entry: DueEntry): void {
-    this.live.set(key(entry.kind, entry.id), entry);
+  push(entry: E): void {
+    let ids = this.live.get(entry.kind);
+    if (!ids) this.live.set(entry.kind, (ids = new Map()));
+    const before = ids.size;
+    ids.set(entry.id, entry);
+    this.count += ids.size - before;
     this.heap.push(entry);
   }
 
   /**
-   * `push`, unless the queue already holds this exact entry (same due time, same state): a full
-   * refill finds mostly what the queue already has, and re-pushing it would only grow the heap
-   * with entries to skip. Returns whether it pushed.
+   * `push`, unless the queue already holds the same entry (`same`: same due time, same state): a
+   * full refill finds mostly what the queue already has, and re-pushing it would only grow the
+   * heap with entries to skip. Returns whether it pushed.
    */
-  pushIfChanged(entry: DueEntry): boolean {
-    const live = this.live.get(key(entry.kind, entry.id));
-    if (live !== undefined && sameEntry(live, entry)) return false;
+  pushIfChanged(entry: E, same: (live: E, entry: E) => boolean): boolean {
+    const live = this.get(entry.kind, entry.id);
+    if (live !== undefined && same(live, entry)) return false;
     this.push(entry);
     return true;
   }
 
   remove(kind: DueKind, id: string): void {
-    this.live.delete(key(kind, id));
+    if (this.live.get(kind)?.delete(id)) this.count--;
   }
 
   /** Due time of the earliest live entry, or null. */
@@ -106,15 +71,23 @@ export class DueQueue {
     return this.heap.peek()?.dueMs ?? null;
   }
 
+  /** Removes and returns the earliest live entry. */
+  pop(): E | undefined {
+    this.dropStaleHead();
+    const head = this.heap.pop();
+    if (head) this.remove(head.kind, head.id);
+    return head;
+  }
+
   /** Removes and returns the live entries due at or before `untilMs`, earliest first. */
-  popUntil(untilMs: number, max = Infinity): DueEntry[] {
-    const out: DueEntry[] = [];
+  popUntil(untilMs: number, max = Infinity): E[] {
+    const out: E[] = [];
     while (out.length < max) {
       this.dropStaleHead();
       const head = this.heap.peek();
       if (!head || head.dueMs > untilMs) break;
       this.heap.pop();
-      this.live.delete(key(head.kind, head.id));
+      this.remove(head.kind, head.id);
       out.push(head);
     }
     return out;
@@ -124,108 +97,124 @@ export class DueQueue {
   dropShards(shards: Iterable<number>): void {
     const set = new Set(shards);
     if (set.size === 0) return;
-    for (const [k, e] of this.live) if (set.has(e.shard)) this.live.delete(k);
-    if (this.live.size === 0) this.heap.clear();
+    for (const ids of this.live.values()) {
+      for (const [id, e] of ids) {
+        if (!set.has(e.shard)) continue;
+        ids.delete(id);
+        this.count--;
+      }
+    }
+    if (this.count === 0) this.heap.clear();
   }
 
   clear(): void {
     this.live.clear();
+    this.count = 0;
     this.heap.clear();
   }
 
   private dropStaleHead(): void {
     for (;;) {
       const head = this.heap.peek();
-      if (!head || this.live.get(key(head.kind, head.id)) === head) return;
+      if (!head || this.get(head.kind, head.id) === head) return;
       this.heap.pop();
     }
   }
 }
 
-export interface ScheduleRow {
-  id: string;
-  shard: number;
-  due_ms: number;
-  next_epoch: string;
-  cron: string | null;
-  timezone: string;
-  interval_seconds: number | null;
-  misfire: Misfire;
-}
-
 /**
- * Active schedules due before `untilMs` on `shards` (hot query; `schedules_due_idx` on
- * `(shard, next_run_at) where state = 'active'`).
+ * One due queue per kind of due work, each claimed `leadMs` before its entries are due: an
+ * entry's claim moment is `dueMs - leadMs`, and the kinds are merged by it.
  */
-export async function loadDueSchedules(db: Database, shards: number[], untilMs: number, limit: number, fromMs: number | null = null): Promise<ScheduleDue[]> {
-  if (shards.length === 0) return [];
-  const rows = await db.query<ScheduleRow>(
-    `select id, shard, ${ms('next_run_at')} as due_ms, extract(epoch from next_run_at)::text as next_epoch,
-            cron, timezone, interval_seconds, misfire
-       from schedules
-      where shard = any($1::int[]) and state = 'active' and next_run_at < $2::timestamptz and next_run_at >= $4::timestamptz
-      order by next_run_at
-      limit $3`,
-    [pgArray(shards), iso(untilMs), limit, fromMs === null ? '-infinity' : iso(fromMs)],
-    'tock_due_schedules',
-  );
-  return rows.map((r) => ({
-    kind: 'schedule',
-    id: r.id,
-    shard: Number(r.shard),
-    dueMs: Number(r.due_ms),
-    expectedEpoch: r.next_epoch,
-    cron: r.cron,
-    timezone: r.timezone,
-    intervalSeconds: r.interval_seconds === null ? null : Number(r.interval_seconds),
-    misfire: r.misfire,
-  }));
-}
+export class DueQueues {
+  private readonly queues = new Map<DueKind, { queue: DueQueue; leadMs: number }>();
 
-export interface JobRow {
-  id: string;
-  shard: number;
-  due_ms: number;
-  status: 'scheduled' | 'running';
-  lease_epoch: string | null;
-}
+  constructor(kinds: ReadonlyArray<{ kind: DueKind; leadMs: number }>) {
+    for (const k of kinds) this.queues.set(k.kind, { queue: new DueQueue(), leadMs: k.leadMs });
+  }
 
-/**
- * Jobs due before `untilMs` on the given shards (hot query; `jobs_due_idx` on
- * `(shard, next_attempt_at) where status in ('scheduled', 'running')`, one ordered index scan per
- * shard): those waiting for their (next) attempt, and those `running` under an older epoch than
- * this node's lease: claimed by a node that died or lost the shard (they run again:
- * at-least-once). Jobs running under this node's own epoch are its own claims and are left out,
- * so a backlog larger than `limit` is read page after page instead of finding the same claimed
- * rows again; `includeOwn` puts them back in for the one case where this node may have claimed a
- * job without knowing (a claim statement whose answer was lost). The caller skips the ones it
- * is running itself and any claimed under an epoch newer than its own. `fromMs` starts the page
- * at a due time (the next page of a backlog; rows due exactly then are read again).
- */
-export async function loadDueJobs(
-  db: Database,
-  shards: Array<{ shard: number; epoch: number }>,
-  untilMs: number,
-  limit: number,
-  includeOwn = false,
-  fromMs: number | null = null,
-): Promise<JobRow[]> {
-  if (shards.length === 0) return [];
-  const rows = await db.query<JobRow>(
-    `select d.id, d.shard, d.due_ms, d.status, d.lease_epoch
-       from unnest($1::int[], $2::bigint[]) as o(shard, epoch)
-       cross join lateral (
-         select j.id, j.shard, ${ms('j.next_attempt_at')} as due_ms, j.next_attempt_at, j.status, j.lease_epoch::text as lease_epoch
-           from jobs j
-          where j.shard = o.shard and j.status in ('scheduled', 'running') and j.next_attempt_at < $3::timestamptz
-            and j.next_attempt_at >= $6::timestamptz
-            and (j.status = 'scheduled' or j.lease_epoch is null or j.lease_epoch < o.epoch or $4::boolean)
-          order by j.next_attempt_at
-          limit $5) d
-      order by d.next_attempt_at
-      limit $5`,
-    [pgArray(shards.map((s) => s.shard)), pgArray(shards.map((s) => s.epoch)), iso(untilMs), includeOwn, limit, fromMs === null ? '-infinity' : iso(fromMs)],
-    'tock_due_jobs',
-  );
-  return rows.map((r) => ({ ...r, shard: Number(r.shard), due_ms: Number(r.due_ms) }));
+  get size(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.queue.size;
+    return n;
+  }
+
+  /** Whether some source queues `kind`. */
+  handles(kind: string): kind is DueKind {
+    return this.queues.has(kind as DueKind);
+  }
+
+  has(kind: DueKind, id: string): boolean {
+    return this.of(kind).has(kind, id);
+  }
+
+  push(entry: DueEntry): void {
+    this.of(entry.kind).push(entry);
+  }
+
+  pushIfChanged(entry: DueEntry, same: (live: DueEntry, entry: DueEntry) => boolean): boolean {
+    return this.of(entry.kind).pushIfChanged(entry, same);
+  }
+
+  remove(kind: DueKind, id: string): void {
+    this.of(kind).remove(kind, id);
+  }
+
+  /** The earliest claim moment of any entry, or null. */
+  nextClaimAt(): number | null {
+    let at: number | null = null;
+    for (const q of this.queues.values()) {
+      const due = q.queue.peekDueMs();
+      if (due !== null && (at === null || due - q.leadMs < at)) at = due - q.leadMs;
+    }
+    return at;
+  }
+
+  /** Removes and returns the entries whose claim moment is at or before `untilMs`, earliest first, at most `max`. */
+  popClaimable(untilMs: number, max: number): DueEntry[] {
+    let out: DueEntry[] = [];
+    if (this.queues.size === 1) {
+      const [q] = this.queues.values();
+      return q.queue.popUntil(untilMs + q.leadMs, max);
+    }
+    while (out.length < max) {
+      let best: { queue: DueQueue; leadMs: number } | null = null;
+      let bestAt = Infinity;
+      for (const q of this.queues.values()) {
+        const due = q.queue.peekDueMs();
+        if (due !== null && due - q.leadMs < bestAt) {
+          best = q;
+          bestAt = due - q.leadMs;
+        }
+      }
+      if (!best || bestAt > untilMs) break;
+      // Pop a run from the best queue, up to the next claim moment of another kind.
+      let bound = untilMs;
+      for (const q of this.queues.values()) {
+        if (q === best) continue;
+        const due = q.queue.peekDueMs();
+        if (due !== null && due - q.leadMs < bound) bound = due - q.leadMs;
+      }
+      const run = best.queue.popUntil(bound + best.leadMs, max - out.length);
+      if (run.length === 0) break;
+      if (out.length === 0) out = run;
+      else for (const e of run) out.push(e);
+    }
+    return out;
+  }
+
+  dropShards(shards: Iterable<number>): void {
+    const set = new Set(shards);
+    for (const q of this.queues.values()) q.queue.dropShards(set);
+  }
+
+  clear(): void {
+    for (const q of this.queues.values()) q.queue.clear();
+  }
+
+  private of(kind: DueKind): DueQueue {
+    const q = this.queues.get(kind);
+    if (!q) throw new Error(`timer: no due queue for ${kind}`);
+    return q.queue;
+  }
 }

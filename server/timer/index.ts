@@ -1,6 +1,7 @@
 /**
- * The timer: sharded due queues, claim-ahead and the fire path. See scheduler.ts for the loops
- * and their invariants, leases.ts for shard ownership and fencing.
+ * The timer: sharded due queues, claim-ahead and the fire path. See node.ts for the parts, the
+ * loops and their invariants, leases.ts for shard ownership and fencing, sources/ for the kinds
+ * of due work.
  *
  * The composition root starts one per node (unless TOCK_SCHEDULER=false) and hands `waker` to
  * the core:
@@ -10,8 +11,9 @@
  *   ...
  *   await timer.stop(config.shutdownDeadlineMs);
  */
+import type { Registry } from 'prom-client';
 import type { Waker } from '../core/wake.js';
-import { Scheduler, type SchedulerDeps, type SchedulerStats } from './scheduler.js';
+import { Scheduler, type SchedulerDeps, type SchedulerStats } from './node.js';
 
 export type StartSchedulerInput = Omit<SchedulerDeps, 'random'>;
 
@@ -21,7 +23,10 @@ export interface RunningScheduler {
   waker: Waker;
   /** Stop claiming, finish in-flight calls up to `deadlineMs`, write results, release leases. */
   stop(deadlineMs?: number): Promise<void>;
-  stats(): SchedulerStats;
+  /** A summary read from the node's metrics. */
+  stats(): Promise<SchedulerStats>;
+  /** The node's prom-client registry (its own: several nodes in one process do not clash). */
+  metrics: Registry;
 }
 
 /** Registers the node, takes its share of leases and starts the loops. */
@@ -33,6 +38,7 @@ export async function startScheduler(input: StartSchedulerInput): Promise<Runnin
     waker: scheduler,
     stop: (deadlineMs) => scheduler.stop(deadlineMs),
     stats: () => scheduler.stats(),
+    metrics: scheduler.metrics.registry,
   };
 }
 
@@ -41,9 +47,9 @@ export function createScheduler(input: SchedulerDeps): Scheduler {
   return new Scheduler(input);
 }
 
-export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerDeps, type SchedulerStats } from './scheduler.js';
+export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerDeps, type SchedulerStats } from './node.js';
+export { TimerMetrics, type MetricValues } from './metrics.js';
 export { DEFAULT_TIMER_OPTIONS, silentLogger, type TimerLogger, type TimerOptions } from './options.js';
 export { createNotifyWaker, WAKE_CHANNEL, formatCancel, formatWake, parseWake } from './wake.js';
 export { fairShare, type LeaseChange } from './leases.js';
-export { retryDelayMs } from './backoff.js';
 export { misfireAction, planTicks } from './misfire.js';

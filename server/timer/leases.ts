@@ -1,7 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { SHARD_COUNT } from '../core/shard.js';
 import type { Database } from '../store/database.js';
-import { pgArray } from './sql.js';
+import { pgArray } from '../store/sql/values.js';
+import { ACQUIRE_LEASES_SQL } from './sql/acquire-leases.js';
+import { DELETE_NODE_SQL } from './sql/delete-node.js';
+import { HEARTBEAT_NODE_SQL } from './sql/heartbeat-node.js';
+import { PRUNE_NODES_SQL } from './sql/prune-nodes.js';
+import { RELEASE_ALL_LEASES_SQL } from './sql/release-all-leases.js';
+import { RELEASE_LEASES_SQL } from './sql/release-leases.js';
+import { RENEW_LEASES_SQL } from './sql/renew-leases.js';
 
 /**
  * Shard leases: the unit of work ownership between scheduler nodes.
@@ -138,35 +145,24 @@ export class LeaseManager {
       changed: false,
     };
 
-    const [hb] = await this.db.execute<{ live: number; next_expiry_ms: number | null }>(
-      `with hb as (
-         insert into scheduler_nodes (id, hostname, pid) values (?, ?, ?)
-         on conflict (id) do update set heartbeat_at = now()
-         returning id
-       )
-       select 1 + (select count(*) from scheduler_nodes
-                   where id <> ? and heartbeat_at > now() - ?::int * interval '1 millisecond')::int as live,
-              (select extract(epoch from min(expires_at) - now()) * 1000 from shard_leases
-                where owner is not null and owner <> ? and expires_at > now())::float8 as next_expiry_ms`,
-      [this.nodeId, this.opts.hostname, this.opts.pid, this.nodeId, ttl, this.nodeId],
-    );
+    const [hb] = await this.db.execute<{ live: number; next_expiry_ms: number | null }>(HEARTBEAT_NODE_SQL, [
+      this.nodeId,
+      this.opts.hostname,
+      this.opts.pid,
+      this.nodeId,
+      ttl,
+      this.nodeId,
+    ]);
     change.liveNodes = Number(hb.live);
     change.nextForeignExpiryMs = hb.next_expiry_ms === null ? null : Number(hb.next_expiry_ms);
     change.share = fairShare(change.liveNodes);
     if (++this.steps % 20 === 1) {
       // Rows of nodes long gone; a paused node re-registers through the upsert above.
-      await this.db.execute(`delete from scheduler_nodes where heartbeat_at < now() - ?::int * interval '1 millisecond'`, [
-        Math.max(60_000, ttl * 10),
-      ]);
+      await this.db.execute(PRUNE_NODES_SQL, [Math.max(60_000, ttl * 10)]);
     }
 
-    // Renew. Renewing a lease that expired but that nobody took over is safe: its epoch did
-    // not change, so nobody fired under a newer one.
     let sent = this.monotonic();
-    const renewed = await this.db.execute<{ shard: number; epoch: string }>(
-      `update shard_leases set expires_at = now() + ?::int * interval '1 millisecond' where owner = ? returning shard, epoch`,
-      [ttl, this.nodeId],
-    );
+    const renewed = await this.db.execute<{ shard: number; epoch: string }>(RENEW_LEASES_SQL, [ttl, this.nodeId]);
     const seen = new Set<number>();
     for (const r of renewed) {
       const shard = Number(r.shard);
@@ -210,18 +206,7 @@ export class LeaseManager {
     }
     if (plan.acquire > 0) {
       sent = this.monotonic();
-      const got = await this.db.execute<{ shard: number; epoch: string }>(
-        `update shard_leases
-            set owner = ?, epoch = epoch + 1, expires_at = now() + ?::int * interval '1 millisecond'
-          where shard in (select shard from shard_leases
-                           where owner is null or expires_at is null or expires_at < now()
-                           order by shard
-                           limit ?
-                           for update skip locked)
-            and (owner is null or expires_at is null or expires_at < now())
-          returning shard, epoch`,
-        [this.nodeId, ttl, plan.acquire],
-      );
+      const got = await this.db.execute<{ shard: number; epoch: string }>(ACQUIRE_LEASES_SQL, [this.nodeId, ttl, plan.acquire]);
       for (const r of got) {
         const shard = Number(r.shard);
         const epoch = Number(r.epoch);
@@ -238,10 +223,7 @@ export class LeaseManager {
   /** Gives up leases (owner and expiry cleared) so another node can take them at once. */
   async release(shards: number[]): Promise<number[]> {
     if (shards.length === 0) return [];
-    const rows = await this.db.execute<{ shard: number }>(
-      `update shard_leases set owner = null, expires_at = null where owner = ? and shard = any(?::int[]) returning shard`,
-      [this.nodeId, pgArray(shards)],
-    );
+    const rows = await this.db.execute<{ shard: number }>(RELEASE_LEASES_SQL, [this.nodeId, pgArray(shards)]);
     for (const s of shards) {
       this.held.delete(s);
       this.draining.delete(s);
@@ -251,13 +233,10 @@ export class LeaseManager {
 
   /** Releases every lease of this node and removes its node row (shutdown). */
   async releaseAll(): Promise<number[]> {
-    const rows = await this.db.execute<{ shard: number }>(
-      `update shard_leases set owner = null, expires_at = null where owner = ? returning shard`,
-      [this.nodeId],
-    );
+    const rows = await this.db.execute<{ shard: number }>(RELEASE_ALL_LEASES_SQL, [this.nodeId]);
     this.held.clear();
     this.draining.clear();
-    await this.db.execute(`delete from scheduler_nodes where id = ?`, [this.nodeId]);
+    await this.db.execute(DELETE_NODE_SQL, [this.nodeId]);
     return rows.map((r) => Number(r.shard));
   }
 }

@@ -1,5 +1,6 @@
 import type { Database } from '../store/database.js';
-import { pgArray } from './sql.js';
+import { pgArray } from '../store/sql/values.js';
+import { LOAD_SIGNING_SECRETS_SQL } from './sql/load-signing-secrets.js';
 
 interface Entry {
   secrets: string[] | null;
@@ -52,7 +53,7 @@ export class SecretCache {
 
   private async load(ids: string[], now: number): Promise<void> {
     const rows = await this.db.query<{ id: string; signing_secret: string; previous_signing_secret: string | null }>(
-      `select id, signing_secret, previous_signing_secret from projects where id = any($1::text[])`,
+      LOAD_SIGNING_SECRETS_SQL,
       [pgArray(ids)],
       'tock_signing_secrets',
     );

@@ -3,6 +3,7 @@ import { isId } from '../core/ids.js';
 import type { CancelKind, Waker, WakeKind } from '../core/wake.js';
 import type { Database } from '../store/database.js';
 import { errorInfo, silentLogger, type TimerLogger } from './options.js';
+import { NOTIFY_WAKE_SQL, WAKE_CHANNEL } from './sql/notify-wake.js';
 
 /**
  * Cross-node wake-ups on PostgreSQL: `NOTIFY tock_wake, '<kind>:<shard>:<dueMs>[:<origin node>]'`.
@@ -17,7 +18,7 @@ import { errorInfo, silentLogger, type TimerLogger } from './options.js';
  * scheduler uses only the in-process path (and there is only one node).
  */
 
-export const WAKE_CHANNEL = 'tock_wake';
+export { WAKE_CHANNEL };
 
 export type BusKind = WakeKind | 'lease' | 'cancel';
 
@@ -58,7 +59,7 @@ export function parseWake(payload: string): WakeMessage | null {
 }
 
 export async function notifyWake(db: Database, payload: string): Promise<void> {
-  await db.execute(`select pg_notify('${WAKE_CHANNEL}', ?)`, [payload]);
+  await db.execute(NOTIFY_WAKE_SQL, [payload]);
 }
 
 /**

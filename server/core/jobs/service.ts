@@ -5,6 +5,7 @@ import { checkDailyExecutions } from '../executions/daily-limit.js';
 import { listExecutions } from '../executions/history.js';
 import { isForeignKeyViolation } from '../../store/errors.js';
 import { Coalescer } from '../../store/coalescer.js';
+import { cancelJob } from '../../store/job-transitions.js';
 import { findJob, findJobByIdempotencyKey, insertJobs, type JobInsert } from '../../store/statements/jobs.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
@@ -16,19 +17,6 @@ import type { Actor, Execution, Job, JobStatus, Page, PageRequest } from '../typ
 import { backoffMs, body, checkHttpUrl, expectedStatus, headers, httpMethod, LIMITS, maxRetries, name, parse, storable, targetUrl, text, timeoutMs } from '../validation.js';
 
 export const JOB_STATUSES = ['scheduled', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly JobStatus[];
-
-/**
- * The cancel: wins only while the job is not dispatched. `attempts` loses the claim's count
- * (a claim increments it before anything is sent). Params: now, now, job id, project id.
- */
-export const CANCEL_JOB_SQL = `
-update jobs
-   set status = 'cancelled',
-       attempts = case when status = 'running' then greatest(attempts - 1, 0) else attempts end,
-       next_attempt_at = null, finished_at = ?::timestamptz, updated_at = ?::timestamptz
- where id = ? and project_id = ?
-   and (status = 'scheduled' or (status = 'running' and dispatched_at is null))
-returning attempts`;
 
 /** How far ahead a one-time job may be scheduled. */
 const MAX_AHEAD_MS = 5 * 366 * 86_400_000;
@@ -241,7 +229,7 @@ export class JobService {
   /**
    * Cancels a job that has not been sent: `scheduled`, or `running` but only claimed by the
    * timer (claimed ahead of its time, not yet marked dispatched: `dispatched_at is null`). One
-   * conditional UPDATE decides against the timer's dispatch mark (see server/timer/fire.ts): if
+   * conditional UPDATE decides against the timer's dispatch mark (see server/store/job-transitions.ts): if
    * the mark committed first, nothing changes and the job is reported as executed; if the cancel
    * did, the timer never sends it (the owning node is told so it drops it at once). A claimed
    * attempt that is cancelled did not happen: `attempts` goes back down. Cancelling a cancelled
@@ -253,10 +241,10 @@ export class JobService {
     if (job.status === 'cancelled') return job;
     if (job.status === 'scheduled' || job.status === 'running') {
       const now = this.deps.clock.now();
-      const rows = await this.deps.db.execute<{ attempts: number }>(CANCEL_JOB_SQL, [now.toISOString(), now.toISOString(), id, actor.projectId]);
-      if (rows.length === 1) {
+      const attempts = await cancelJob(this.deps.db, { jobId: id, projectId: actor.projectId, at: now });
+      if (attempts !== null) {
         this.deps.waker.cancelled?.('job', job.shard, id);
-        return { ...job, status: 'cancelled', attempts: Number(rows[0].attempts), nextAttemptAt: null, finishedAt: now, updatedAt: now };
+        return { ...job, status: 'cancelled', attempts, nextAttemptAt: null, finishedAt: now, updatedAt: now };
       }
       const current = await this.load(actor, id);
       if (current.status === 'cancelled') return current;

@@ -7,6 +7,7 @@ import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js'
 import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
 import { insertJob } from '../../store/statements/jobs.js';
 import { findSchedule, findScheduleByKey } from '../../store/statements/schedules.js';
+import { cancelScheduleJobs } from '../../store/job-transitions.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
@@ -34,6 +35,7 @@ import {
   userKey,
 } from '../validation.js';
 import type { Heartbeats, HeartbeatSettings } from './heartbeat.js';
+import { runJob } from './runs.js';
 import { checkCron, checkInterval, checkTimezone, nextRunAfter } from './timing.js';
 
 export const SCHEDULE_STATES = ['active', 'paused'] as const satisfies readonly ScheduleState[];
@@ -70,35 +72,6 @@ export const scheduleInput = z.object(fields).strict();
 export const schedulePatch = z.object({ ...fields, url: targetUrl.optional() }).strict();
 export type ScheduleInput = z.input<typeof scheduleInput>;
 export type SchedulePatch = z.input<typeof schedulePatch>;
-
-/**
- * Cancels jobs of a schedule that have not been sent, in one statement: with `all`, every job
- * `scheduled` or claimed-not-dispatched (delete); without, only ticks whose first attempt has
- * not been sent (pause: a tick claimed ahead, or one handed back by a stopping node). Like a job
- * cancel it wins only against jobs the timer has not marked dispatched (see
- * server/timer/fire.ts); rows are locked in id order, as the timer's dispatch mark does.
- * Params: schedule id, all (boolean), now, now.
- */
-export const CANCEL_SCHEDULE_JOBS_SQL = `
-with target as (
-  select id from jobs
-   where schedule_id = ?
-     and case when ?::boolean
-              then status = 'scheduled' or (status = 'running' and dispatched_at is null)
-              else source = 'schedule'
-                   and ((status = 'running' and dispatched_at is null and attempts = 1) or (status = 'scheduled' and attempts = 0))
-         end
-   order by id
-   for no key update
-)
-update jobs j
-   set status = 'cancelled',
-       attempts = case when j.status = 'running' then greatest(j.attempts - 1, 0) else j.attempts end,
-       next_attempt_at = null, finished_at = ?::timestamptz, updated_at = ?::timestamptz
-  from target t
- where j.id = t.id
-   and (j.status = 'scheduled' or (j.status = 'running' and j.dispatched_at is null))
-returning j.id, j.shard`;
 
 export const SCHEDULE_DEFAULTS = {
   method: 'POST',
@@ -355,7 +328,7 @@ export class ScheduleService {
       if (pausing) {
         cancelled = await this.deps.db.em().transactional(async (em) => {
           await em.nativeUpdate(ScheduleEntity, { id, projectId: actor.projectId }, changes);
-          return em.execute<Array<{ id: string; shard: number }>>(CANCEL_SCHEDULE_JOBS_SQL, [id, false, now.toISOString(), now.toISOString()]);
+          return cancelScheduleJobs(em, { scheduleId: id, all: false, at: now });
         });
       } else {
         await this.deps.db.em().nativeUpdate(ScheduleEntity, { id, projectId: actor.projectId }, changes);
@@ -387,7 +360,7 @@ export class ScheduleService {
         actor.projectId,
       ]);
       if (locked.length === 0) return [];
-      const rows = await em.execute<Array<{ id: string; shard: number }>>(CANCEL_SCHEDULE_JOBS_SQL, [id, true, now.toISOString(), now.toISOString()]);
+      const rows = await cancelScheduleJobs(em, { scheduleId: id, all: true, at: now });
       await this.heartbeat.removeIn(em, id);
       if (opts.history) {
         await em.nativeDelete(FlipEntity, { subjectId: id, projectId: actor.projectId });
@@ -421,7 +394,7 @@ export class ScheduleService {
       const changed = await em.nativeUpdate(ScheduleEntity, { id, projectId: actor.projectId, state: s.state }, { state, nextRunAt, updatedAt: now });
       const cancelled =
         changed > 0 && state === 'paused'
-          ? await em.execute<Array<{ id: string; shard: number }>>(CANCEL_SCHEDULE_JOBS_SQL, [id, false, now.toISOString(), now.toISOString()])
+          ? await cancelScheduleJobs(em, { scheduleId: id, all: false, at: now })
           : [];
       return { changed, cancelled };
     });
@@ -438,36 +411,7 @@ export class ScheduleService {
     const s = await this.load(actor, id);
     await checkDailyExecutions(this.deps, actor.projectId);
     const now = this.deps.clock.now();
-    const jobId = newId('job');
-    const job: Job = {
-      id: jobId,
-      projectId: s.projectId,
-      scheduleId: s.id,
-      shard: s.shard,
-      source: 'manual',
-      name: null,
-      url: s.url,
-      method: s.method,
-      headers: s.headers,
-      body: s.body,
-      scheduledAt: now,
-      timeoutMs: s.timeoutMs,
-      maxRetries: s.maxRetries,
-      retryBackoffMs: s.retryBackoffMs,
-      retryBackoffMaxMs: s.retryBackoffMaxMs,
-      expectedStatus: s.expectedStatus,
-      idempotencyKey: null,
-      webhookUrl: s.webhookUrl,
-      webhookHeaders: s.webhookHeaders,
-      status: 'scheduled',
-      attempts: 0,
-      nextAttemptAt: now,
-      lastStatusCode: null,
-      lastError: null,
-      createdAt: now,
-      updatedAt: now,
-      finishedAt: null,
-    };
+    const job = runJob(s, { id: newId('job'), source: 'manual', scheduledAt: now, now });
     try {
       await insertJob(this.deps.db, job);
     } catch (err) {
@@ -495,7 +439,7 @@ export class ScheduleService {
   }
 
   private tellCancelled(jobs: Array<{ id: string; shard: number }>): void {
-    for (const j of jobs) this.deps.waker.cancelled?.('job', Number(j.shard), j.id);
+    for (const j of jobs) this.deps.waker.cancelled?.('job', j.shard, j.id);
   }
 
   private wake(s: Schedule): void {

@@ -116,7 +116,7 @@ describe.skipIf(!binDir)('a PostgreSQL restart under a running scheduler', () =>
     expect(run.at - run.scheduledAt).toBeGreaterThan(THRESHOLD_MS);
     // skip: no run for the missed ticks.
     expect(missed(skip)).toEqual([]);
-    const stats = node.stats();
+    const stats = await node.stats();
     expect(stats.misfires.fireOnce).toBeGreaterThanOrEqual(1);
     expect(stats.misfires.skip).toBeGreaterThanOrEqual(1);
     expect(stats.errors).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 /**
  * Cancelling what the timer claimed ahead of its time (see the cancel invariant in
- * server/timer/fire.ts): until the dispatch mark a claimed job can be cancelled and is then
+ * server/store/job-transitions.ts): until the dispatch mark a claimed job can be cancelled and is then
  * never sent; from the mark on the cancel answers job_already_executed and the call goes out.
  */
 
@@ -46,7 +46,7 @@ async function passed(atMs: number): Promise<void> {
 
 describe('cancelling a job the timer has claimed but not dispatched', () => {
   it('succeeds: the job is cancelled, nothing is sent after its due time, no execution is written', async () => {
-    const toldBefore = node.stats().cancelled.told;
+    const toldBefore = (await node.stats()).cancelled.told;
     const due = Date.now() + 1_500;
     const job = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/claimed`, scheduledAt: new Date(due) });
     // Claimed ahead (woken in process): running, attempt counted, not dispatched.
@@ -57,7 +57,7 @@ describe('cancelling a job the timer has claimed but not dispatched', () => {
     const c = await w.t.core.jobs.cancel(w.tenant.actor, job.id);
     expect(c).toMatchObject({ status: 'cancelled', attempts: 0, nextAttemptAt: null });
     // Told in process: the node dropped it (now, or when its claim's answer came in).
-    await until(() => node.stats().cancelled.told === toldBefore + 1);
+    await until(async () => (await node.stats()).cancelled.told === toldBefore + 1);
 
     await passed(due + 300);
     expect(r.to('/claimed')).toHaveLength(0);
@@ -67,7 +67,7 @@ describe('cancelling a job the timer has claimed but not dispatched', () => {
   it('succeeds even when the owning node is never told: its dispatch mark is refused', async () => {
     // A core whose waker says nothing to anyone: only the database can stop the call.
     const silent = createCore({ db: w.db, publicUrl: 'http://tock.test', allowTargets: LOOPBACK_TARGETS });
-    const refusedBefore = node.stats().cancelled.refusedAtMark;
+    const refusedBefore = (await node.stats()).cancelled.refusedAtMark;
     const due = Date.now() + 1_500;
     const job = await w.t.core.jobs.create(w.tenant.actor, { url: `${r.url}/untold`, scheduledAt: new Date(due) });
     await until(async () => (await w.jobState(job.id)).status === 'running', { timeoutMs: 5_000, message: 'job claimed' });
@@ -76,7 +76,7 @@ describe('cancelling a job the timer has claimed but not dispatched', () => {
     await passed(due + 300);
     expect(r.to('/untold')).toHaveLength(0);
     expect(await w.jobState(job.id)).toEqual({ status: 'cancelled', attempts: 0, dispatched: false, executions: 0 });
-    expect(node.stats().cancelled.refusedAtMark).toBe(refusedBefore + 1);
+    expect((await node.stats()).cancelled.refusedAtMark).toBe(refusedBefore + 1);
   });
 
   it('answers job_already_executed once the job is marked dispatched, and the call goes out', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../../server/core/ids.js';
-import { writeAttempts } from '../../../server/timer/executions.js';
+import { writeAttempts } from '../../../server/store/job-transitions.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 let w: TimerWorld;
@@ -85,7 +85,7 @@ describe('epoch fencing and crash recovery (driven step by step)', () => {
     // Cancelled behind the node's back (this core's waker does not reach manual nodes).
     expect((await w.t.core.jobs.cancel(w.tenant.actor, cancelled.id)).status).toBe('cancelled');
     expect(await n.markStep(new Date(Date.now() + 1_000))).toBe(2);
-    expect(n.stats().cancelled.refusedAtMark).toBe(1);
+    expect((await n.stats()).cancelled.refusedAtMark).toBe(1);
     expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(1);
     await n.idle();
     expect(r.to('/mark-kept')).toHaveLength(1);
@@ -99,7 +99,7 @@ describe('epoch fencing and crash recovery (driven step by step)', () => {
       orphan.shard,
     ]);
     expect(await n.markStep(new Date(Date.now() + 1_000))).toBe(1);
-    expect(n.stats().cancelled.refusedAtMark).toBe(2);
+    expect((await n.stats()).cancelled.refusedAtMark).toBe(2);
     expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(0);
     const [row] = await w.db.execute<{ status: string; dispatched: boolean }>(`select status, dispatched_at is not null as dispatched from jobs where id = ?`, [
       orphan.id,
@@ -119,7 +119,7 @@ describe('epoch fencing and crash recovery (driven step by step)', () => {
     // The lease runs out in the database (renewals too slow), still ours: nobody took it.
     await w.db.execute(`update shard_leases set expires_at = now() - interval '1 second' where shard = ?`, [job.shard]);
     expect(await n.markStep(new Date(Date.now() + 1_000))).toBe(1);
-    expect(n.stats().cancelled.refusedAtMark).toBe(1);
+    expect((await n.stats()).cancelled.refusedAtMark).toBe(1);
     expect(n.fireDueStep(new Date(Date.now() + 10_000))).toBe(0);
     const [row] = await w.db.execute<{ status: string; dispatched: boolean }>(`select status, dispatched_at is not null as dispatched from jobs where id = ?`, [
       job.id,

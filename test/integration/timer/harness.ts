@@ -68,13 +68,13 @@ export class Receiver {
 /** Polls `condition` until it holds; fails with `message` after `timeoutMs`. */
 export async function until(
   condition: () => boolean | Promise<boolean>,
-  opts: { timeoutMs?: number; intervalMs?: number; message?: string | (() => string) } = {},
+  opts: { timeoutMs?: number; intervalMs?: number; message?: string | (() => string | Promise<string>) } = {},
 ): Promise<void> {
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
   for (;;) {
     if (await condition()) return;
     if (Date.now() > deadline) {
-      const m = typeof opts.message === 'function' ? opts.message() : opts.message;
+      const m = typeof opts.message === 'function' ? await opts.message() : opts.message;
       throw new Error(`condition not met within ${opts.timeoutMs ?? 10_000} ms${m ? `: ${m}` : ''}`);
     }
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 20));

@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import { newId } from '../../../server/core/ids.js';
 import type { Schedule } from '../../../server/core/types.js';
 import type { Database } from '../../../server/store/database.js';
-import { writeAttempts } from '../../../server/timer/executions.js';
+import { writeAttempts } from '../../../server/store/job-transitions.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 let w: TimerWorld;
@@ -36,7 +36,7 @@ describe('two schedulers on one database', () => {
     await until(async () => {
       const o = await owners();
       return o.get(a.nodeId) === 128 && o.get(b.nodeId) === 128;
-    }, { timeoutMs: 20_000, message: () => `A ${JSON.stringify(a.stats().shards)} B ${JSON.stringify(b.stats().shards)}` });
+    }, { timeoutMs: 20_000, message: async () => `A ${JSON.stringify((await a.stats()).shards)} B ${JSON.stringify((await b.stats()).shards)}` });
 
     const schedules: Schedule[] = [];
     for (let i = 0; i < 20; i++) {
@@ -48,8 +48,8 @@ describe('two schedulers on one database', () => {
     expect(schedules.some((s) => shardsA.has(s.shard)) && schedules.some((s) => !shardsA.has(s.shard))).toBe(true);
 
     await until(() => schedules.every((_, i) => r.to(`/split/${i}`).length >= 3), { timeoutMs: 10_000 });
-    expect(a.stats().fired).toBeGreaterThan(0);
-    expect(b.stats().fired).toBeGreaterThan(0);
+    expect((await a.stats()).fired).toBeGreaterThan(0);
+    expect((await b.stats()).fired).toBeGreaterThan(0);
 
     // Stop A: its shards are free at once and B takes them without waiting for the TTL.
     const stoppedAt = Date.now();
@@ -57,10 +57,10 @@ describe('two schedulers on one database', () => {
     const o = await owners();
     expect(o.get(a.nodeId)).toBeUndefined();
     if (postgres) {
-      await until(() => b.stats().shards.held === 256, { timeoutMs: 1_500 });
+      await until(async () => (await b.stats()).shards.held === 256, { timeoutMs: 1_500 });
       console.info(`[timer] takeover after stop: ${Date.now() - stoppedAt} ms`);
     } else {
-      await until(() => b.stats().shards.held === 256, { timeoutMs: 5_000 });
+      await until(async () => (await b.stats()).shards.held === 256, { timeoutMs: 5_000 });
     }
     const afterStop = Date.now();
     await until(() => schedules.every((_, i) => r.to(`/split/${i}`).some((q) => q.at > afterStop + 1_000)), { timeoutMs: 5_000 });

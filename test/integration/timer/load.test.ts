@@ -45,7 +45,7 @@ describe('load', () => {
     const pct = (p: number) => lateness[Math.min(lateness.length - 1, Math.floor(p * lateness.length))];
     console.info(
       `[timer load] ${N} schedules x 10 s: received ${inWindow.length}, distinct ${keys.size}; ` +
-        `receiver lateness p50=${pct(0.5)} p99=${pct(0.99)} max=${lateness[lateness.length - 1]} ms; node ${JSON.stringify(node.stats().lateness)}; ` +
+        `receiver lateness p50=${pct(0.5)} p99=${pct(0.99)} max=${lateness[lateness.length - 1]} ms; node ${JSON.stringify((await node.stats()).lateness)}; ` +
         `event loop delay p50=${Math.round(loop.percentile(50) / 1e6)} p99=${Math.round(loop.percentile(99) / 1e6)} max=${Math.round(loop.max / 1e6)} ms`,
     );
     expect(keys.size).toBe(inWindow.length);

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CANCEL_JOB_SQL } from '../../../server/core/jobs/service.js';
+import { cancelJob } from '../../../server/store/job-transitions.js';
 import type { Schedule } from '../../../server/core/types.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
@@ -84,11 +84,9 @@ describe('overlap forbid', () => {
     [
       'a run cancelled where the node was not told (lost notice) stops counting at the next claim',
       '/cancel-untold',
-      // The core's cancel statement, without telling any node.
+      // The core's cancel transition, without telling any node.
       async (jobId) => {
-        const now = new Date().toISOString();
-        const rows = await w.db.execute(CANCEL_JOB_SQL, [now, now, jobId, w.tenant.projectId]);
-        expect(rows).toHaveLength(1);
+        expect(await cancelJob(w.db, { jobId, projectId: w.tenant.projectId, at: new Date() })).not.toBeNull();
       },
     ],
   ])('%s', async (_behaviour, path, cancel) => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SKIPPED_ERROR } from '../../../server/timer/fire.js';
+import { SKIPPED_ERROR } from '../../../server/core/jobs/attempts.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 let w: TimerWorld;

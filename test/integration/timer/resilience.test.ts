@@ -51,7 +51,7 @@ describe.skipIf(!postgres)('database connections dropped under the timer (as in 
     const times = r.to('/tick').map((q) => Date.parse(String(q.headers['x-tock-scheduled-at']))).sort((a, b) => a - b);
     expect(new Set(times).size).toBe(times.length);
     for (let i = 1; i < times.length; i++) expect(times[i] - times[i - 1]).toBe(1000);
-    console.info(`[timer] after dropped connections: errors=${node.stats().errors}, ticks=${times.length}`);
+    console.info(`[timer] after dropped connections: errors=${(await node.stats()).errors}, ticks=${times.length}`);
     await node.stop(1_000);
   });
 });
@@ -81,7 +81,7 @@ describe('a database outage of most of a lease TTL', () => {
     const f = flaky(w.db);
     const node = await w.node({ leaseTtlMs: 3_000 }, 'outage', f.db);
     // This file's earlier node may hold leases; wait until the outage node has them all.
-    await until(() => node.stats().shards.held === 256, { timeoutMs: 10_000 });
+    await until(async () => (await node.stats()).shards.held === 256, { timeoutMs: 10_000 });
     const s = await w.t.core.schedules.create(w.tenant.actor, { url: `${r.url}/outage`, cron: '* * * * * *' });
     await until(() => r.to('/outage').length >= 2, { timeoutMs: 5_000 });
 
@@ -95,7 +95,7 @@ describe('a database outage of most of a lease TTL', () => {
     await w.t.core.schedules.pause(w.tenant.actor, s.id);
     await new Promise((res) => setTimeout(res, 300));
 
-    const stats = node.stats();
+    const stats = await node.stats();
     expect(stats.errors).toBeGreaterThan(0);
     const times = r.to('/outage').map((q) => Date.parse(String(q.headers['x-tock-scheduled-at']))).sort((a, b) => a - b);
     expect(new Set(times).size).toBe(times.length);

@@ -28,7 +28,7 @@ describe.skipIf(!postgres)('wakes across nodes (LISTEN/NOTIFY)', () => {
     w.wakers.length = 0;
     apiCore = createCore({ db: w.db, waker: createNotifyWaker(w.db), publicUrl: 'http://tock.test', allowTargets: LOOPBACK_TARGETS });
     // Let the first (full) refill pass, so only a wake can bring new jobs in.
-    await until(() => timer.stats().shards.held === 256);
+    await until(async () => (await timer.stats()).shards.held === 256);
     await new Promise((res) => setTimeout(res, 300));
   });
 
@@ -43,7 +43,7 @@ describe.skipIf(!postgres)('wakes across nodes (LISTEN/NOTIFY)', () => {
   });
 
   it('a cancel on an API-only node reaches the timer node by NOTIFY: the claimed job is dropped, never sent', async () => {
-    const toldBefore = timer.stats().cancelled.told;
+    const toldBefore = (await timer.stats()).cancelled.told;
     const due = Date.now() + 1_500;
     const job = await apiCore.jobs.create(w.tenant.actor, { url: `${r.url}/cancelled-elsewhere`, scheduledAt: new Date(due) });
     const state = async () =>
@@ -61,7 +61,7 @@ describe.skipIf(!postgres)('wakes across nodes (LISTEN/NOTIFY)', () => {
 
     expect((await apiCore.jobs.cancel(w.tenant.actor, job.id)).status).toBe('cancelled');
     // The timer node heard of it (not only refused it at its dispatch mark).
-    await until(() => timer.stats().cancelled.told === toldBefore + 1, { timeoutMs: 2_000, message: 'cancel NOTIFY received' });
+    await until(async () => (await timer.stats()).cancelled.told === toldBefore + 1, { timeoutMs: 2_000, message: 'cancel NOTIFY received' });
 
     // Once a job due after it has been delivered, the timer is past its due moment.
     await apiCore.jobs.create(w.tenant.actor, { url: `${r.url}/after-cancel`, scheduledAt: new Date(due + 300) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DueQueue, type JobDue } from '../../../server/timer/due-queue.js';
+import { DueQueue, DueQueues, type JobDue, type ScheduleDue } from '../../../server/timer/due-queue.js';
 import { MinHeap } from '../../../server/timer/heap.js';
 
 const job = (id: string, dueMs: number, shard = 0): JobDue => ({ kind: 'job', id, shard, dueMs, status: 'scheduled' });
@@ -31,7 +31,7 @@ describe('DueQueue', () => {
   it('orders by due time, then kind, then id', () => {
     const q = new DueQueue();
     q.push(job('b', 100));
-    q.push({ kind: 'schedule', id: 'a', shard: 0, dueMs: 100, expectedEpoch: '0.100', cron: null, timezone: 'UTC', intervalSeconds: 1, misfire: 'skip' });
+    q.push({ kind: 'schedule', id: 'a', shard: 0, dueMs: 100, expectedNextRun: '0.100', cron: null, timezone: 'UTC', intervalSeconds: 1, misfire: 'skip' });
     q.push(job('a', 100));
     q.push(job('c', 50));
     expect(q.popUntil(1000).map((e) => `${e.kind}:${e.id}`)).toEqual(['job:c', 'job:a', 'job:b', 'schedule:a']);
@@ -66,5 +66,37 @@ describe('DueQueue', () => {
     q.dropShards([2]);
     q.remove('job', 'd');
     expect(q.popUntil(100).map((e) => e.id)).toEqual(['a']);
+  });
+});
+
+const schedule = (id: string, dueMs: number): ScheduleDue => ({
+  kind: 'schedule',
+  id,
+  shard: 0,
+  dueMs,
+  expectedNextRun: String(dueMs / 1000),
+  cron: null,
+  timezone: 'UTC',
+  intervalSeconds: 1,
+  misfire: 'skip',
+});
+
+describe('DueQueues (one queue per kind of due work)', () => {
+  it('pops by claim moment (due time minus the kind\'s lead), across kinds, up to a limit', () => {
+    const q = new DueQueues([
+      { kind: 'schedule', leadMs: 0 },
+      { kind: 'job', leadMs: 500 },
+    ]);
+    q.push(schedule('s1', 600));
+    q.push(job('j1', 700)); // claim moment 200
+    q.push(job('j2', 1_400)); // 900
+    q.push(schedule('s2', 400));
+    q.push(schedule('s3', 1_000));
+    expect(q.nextClaimAt()).toBe(200);
+    expect(q.popClaimable(650, 10).map((e) => e.id)).toEqual(['j1', 's2', 's1']);
+    expect(q.popClaimable(2_000, 1).map((e) => e.id)).toEqual(['j2']);
+    expect(q.size).toBe(1);
+    expect(q.has('schedule', 's3')).toBe(true);
+    expect(q.handles('job') && !q.handles('monitor')).toBe(true);
   });
 });

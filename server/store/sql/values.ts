@@ -1,10 +1,11 @@
 /**
- * Helpers for raw SQL: the timer's hot statements go through `Database.query` (`$1` placeholders,
- * bound parameters, prepared by name), the rest through `Database.execute` (the ORM's `?`
- * placeholders, where a JS array would be expanded into a comma list). Either way:
+ * How values travel in raw SQL: the timer's and the job transitions' hot statements go through
+ * `Database.query` (`$1` placeholders, bound parameters, prepared by name), the rest through
+ * `Database.execute` (the ORM's `?` placeholders, where a JS array would be expanded into a
+ * comma list). Either way:
  * - arrays travel as PostgreSQL array literals (`$1::int[]`) or as JSON
  *   (`jsonb_to_recordset($1::jsonb)`), which also carries batches of rows in one parameter;
- * - timestamps come back as text from this driver setup, so statements select them as epoch
+ * - timestamps come back as text from this driver setup, so statements select them as Unix
  *   milliseconds (`ms(col)`), and take them as ISO strings.
  */
 
@@ -15,7 +16,7 @@ export function pgArray(values: readonly (string | number)[]): string {
     .join(',')}}`;
 }
 
-/** SQL expression: a timestamptz column as whole epoch milliseconds (float8, so it reads as a JS number). */
+/** SQL expression: a timestamptz column as whole Unix milliseconds (float8, so it reads as a JS number). */
 export function ms(column: string): string {
   return `floor(extract(epoch from ${column}) * 1000)::float8`;
 }
@@ -30,9 +31,7 @@ export function jsonColumn<T>(value: T | string): T {
   return typeof value === 'string' ? (JSON.parse(value) as T) : value;
 }
 
-/** The SQLSTATE of a driver error, when it has one (MikroORM wraps; the code survives). */
-export function sqlState(err: unknown): string {
-  const e = err as { code?: unknown; sqlState?: unknown; cause?: { code?: unknown } } | null;
-  for (const c of [e?.code, e?.sqlState, e?.cause?.code]) if (typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c)) return c;
-  return '';
+/** The column of an entity property (columns are the snake_case of the properties, see entities.ts). */
+export function columnOf(property: string): string {
+  return property.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
