@@ -11,6 +11,8 @@ export interface RestOptions {
   core: Core;
   logger: Logger;
   limits?: Partial<DialectLimits>;
+  /** The dialects to serve; default DIALECTS (tests serve dialects of their own). */
+  dialects?: readonly Dialect[];
 }
 
 /**
@@ -28,6 +30,7 @@ export const DIALECTS: Dialect[] = [];
  * the routes validate with.
  */
 export async function restPlugin(app: FastifyInstance, opts: RestOptions): Promise<void> {
+  const dialects = opts.dialects ?? DIALECTS;
   const limits: DialectLimits = {
     ratePerKey: opts.limits?.ratePerKey ?? HTTP_LIMIT_DEFAULTS.apiRatePerKey,
     bodyLimit: opts.limits?.bodyLimit ?? HTTP_LIMIT_DEFAULTS.apiBodyLimit,
@@ -48,10 +51,10 @@ export async function restPlugin(app: FastifyInstance, opts: RestOptions): Promi
         },
       },
       security: [{ bearer: [] }, { apiKey: [] }],
-      tags: DIALECTS.map((d) => ({ name: d.name })),
+      tags: dialects.map((d) => ({ name: d.name })),
     },
     transform: jsonSchemaTransform,
   });
-  for (const dialect of DIALECTS) await registerDialect(app, dialect, { core: opts.core, logger: opts.logger, limits });
+  for (const dialect of dialects) await registerDialect(app, dialect, { core: opts.core, logger: opts.logger, limits });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }
