@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { request } from 'undici';
 import { startTock, type RunningTock } from '../../../server/app.js';
 import { parseConfig } from '../../../server/config.js';
 import { createLogger } from '../../../server/logger.js';
 import { startHttpServer, type RunningHttpServer } from '../../../server/surfaces/http/server.js';
-import type { Dialect } from '../../../server/surfaces/rest/dialect.js';
 import { restPlugin } from '../../../server/surfaces/rest/index.js';
-import { scheduleView } from '../../../server/surfaces/shared/index.js';
 import { appRouter } from '../../../server/surfaces/trpc/index.js';
 import { createTestCore, type TestCore } from '../../helpers/core.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { probeDialect } from '../../helpers/probe-dialect.js';
 import { answerSummary, runRestFuzz, type RestFuzzReport } from '../../helpers/rest-fuzz.js';
 
 /**
@@ -116,66 +114,6 @@ describe(`the HTTP port of a whole server with generated requests (fast-check se
   });
 });
 
-/**
- * A small dialect with the kinds of zod schema the five documents need (a strict body with
- * required fields, enums, a nested object, an array, a date-time, a record; a coerced query;
- * path ids) over the core's schedules, so fuzzed requests reach the schema check, the codec and
- * the core's own validation.
- */
-const fuzzprobe: Dialect = {
-  name: 'fuzzprobe',
-  errorBody: (e) => ({ error: { code: e.code, message: e.message } }),
-  routes(r, ctx) {
-    const body = z
-      .object({
-        url: z.url(),
-        every_seconds: z.number().int().min(60).max(86_400),
-        timezone: z.enum(['UTC', 'Europe/Riga']).optional(),
-        http_method: z.enum(['GET', 'POST', 'PUT', 'DELETE']).optional(),
-        headers: z.record(z.string().regex(/^x-[a-z]{1,20}$/), z.string().max(100)).optional(),
-        tags: z.array(z.string().max(20)).max(5).optional(),
-        retry: z.object({ max: z.number().int().min(0).max(10) }).strict().optional(),
-        start_at: z.iso.datetime().optional(),
-        paused: z.boolean().optional(),
-      })
-      .strict();
-    const id = z.object({ id: z.string() });
-    const input = (b: Partial<z.infer<typeof body>>) => ({
-      url: b.url,
-      intervalSeconds: b.every_seconds,
-      timezone: b.timezone,
-      method: b.http_method,
-      headers: b.headers,
-      maxRetries: b.retry?.max,
-      state: b.paused === undefined ? undefined : b.paused ? ('paused' as const) : ('active' as const),
-    });
-    const view = (s: Parameters<typeof scheduleView>[0]) => {
-      const v = scheduleView(s);
-      return { id: v.id, url: v.url, cron: v.cron, every_seconds: v.intervalSeconds, next_run_at: v.nextRunAt?.toISOString() ?? null };
-    };
-    r.post('/fuzzprobe/schedules', { schema: { body } }, async (req, reply) => {
-      const s = await ctx.core.schedules.create(await ctx.actor(req), input(req.body) as never);
-      return reply.code(201).send(view(s));
-    });
-    r.get(
-      '/fuzzprobe/schedules',
-      { schema: { querystring: z.object({ limit: z.coerce.number().int().min(1).max(100).optional(), cursor: z.string().max(200).optional() }).strict() } },
-      async (req) => {
-        const page = await ctx.core.schedules.list(await ctx.actor(req), { pageSize: req.query.limit ?? 20, pageToken: req.query.cursor ?? null });
-        return { data: page.items.map(view), next_cursor: page.nextPageToken };
-      },
-    );
-    r.get('/fuzzprobe/schedules/:id', { schema: { params: id } }, async (req) => view(await ctx.core.schedules.get(await ctx.actor(req), req.params.id)));
-    r.patch('/fuzzprobe/schedules/:id', { schema: { params: id, body: body.partial() } }, async (req) =>
-      view(await ctx.core.schedules.update(await ctx.actor(req), req.params.id, input(req.body) as never)),
-    );
-    r.delete('/fuzzprobe/schedules/:id', { schema: { params: id } }, async (req, reply) => {
-      await ctx.core.schedules.delete(await ctx.actor(req), req.params.id);
-      return reply.code(204).send();
-    });
-  },
-};
-
 describe(`the fuzz driver on a dialect's routes (fast-check seed ${SEED})`, () => {
   let t: TestCore;
   let http: RunningHttpServer;
@@ -195,7 +133,7 @@ describe(`the fuzz driver on a dialect's routes (fast-check seed ${SEED})`, () =
       mode: 'postgres',
       port: 0,
       host: '127.0.0.1',
-      mount: (app) => app.register(restPlugin, { core: t.core, logger, dialects: [fuzzprobe] }),
+      mount: (app) => app.register(restPlugin, { core: t.core, logger, dialects: [probeDialect] }),
     });
     baseUrl = `http://127.0.0.1:${http.port}`;
     const s = await t.core.schedules.create(a.actor, { url: 'https://example.com/probe', intervalSeconds: 60 });
