@@ -149,15 +149,26 @@ export const unknownKey: fc.Arbitrary<string> = fc.oneof(
 
 /**
  * Values by what a field is called, tried beside what its schema allows: the documents' field
- * names say what a string holds (a cron, a URL, a time) far better than `type: string`.
+ * names say what a string holds (a cron, a URL, a time) far better than `type: string`. `valid`
+ * ones pass the core's rules (so a body can get through to a create), `odd` ones are at or past
+ * the edge of them.
  */
-const HINTS: Array<[RegExp, string[]]> = [
-  [/url|webhook|endpoint|callback|target/i, ['https://example.com/hook', 'http://93.184.216.34:8080/x?y=1', 'http://127.0.0.1:1/', 'ftp://example.com/', 'example.com']],
-  [/cron|schedule|expression/i, ['*/5 * * * *', '0 3 * * *', '30 */2 * * * *', '0 9 * * MON-FRI', '@daily', 'every_5m', '* * *', '61 * * * *']],
-  [/zone/i, ['UTC', 'Europe/Riga', 'America/New_York', 'utc', 'Mars/Olympus']],
-  [/email/i, ['ops@example.com', 'a@b.co', 'not-an-email']],
-  [/(^|_)at$|At$|date|time(?!out|zone)/i, ['2099-01-01T00:00:00Z', '2099-01-01T00:00:00.000+02:00', '2000-01-01T00:00:00Z', '2099-13-01T00:00:00Z', 'tomorrow']],
-  [/method/i, ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'get', 'TRACE']],
+const future = () => fc.integer({ min: 3_600_000, max: 30 * 86_400_000 }).map((ms) => new Date(Date.now() + ms).toISOString());
+const HINTS: Array<{ name: RegExp; valid: fc.Arbitrary<string>; odd: string[] }> = [
+  {
+    name: /url|webhook|endpoint|callback|target/i,
+    valid: fc.constantFrom('https://example.com/hook', 'http://93.184.216.34:8080/x?y=1'),
+    odd: ['http://127.0.0.1:1/', 'http://[::1]/', 'ftp://example.com/', 'example.com', 'https://'],
+  },
+  { name: /cron|schedule|expression/i, valid: fc.constantFrom('*/5 * * * *', '0 3 * * *', '0 9 * * 1-5'), odd: ['30 */2 * * * *', '@daily', 'every_5m', '* * *', '61 * * * *'] },
+  { name: /zone/i, valid: fc.constantFrom('UTC', 'Europe/Riga', 'America/New_York'), odd: ['utc', 'Mars/Olympus', '+01:00'] },
+  { name: /email/i, valid: fc.constantFrom('ops@example.com', 'a@b.co'), odd: ['not-an-email', '@', 'a@'] },
+  {
+    name: /(^|_)at$|[a-z]At$|date|time(?!out|zone)/i,
+    valid: fc.oneof(future(), fc.constant('2099-01-01T00:00:00Z')),
+    odd: ['2000-01-01T00:00:00Z', '2099-01-01T00:00:00.000+02:00', '2099-13-01T00:00:00Z', 'tomorrow', '0'],
+  },
+  { name: /method/i, valid: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'), odd: ['get', 'TRACE', 'HEAD', 'CONNECT'] },
 ];
 
 export interface SchemaValues {
@@ -201,11 +212,12 @@ function stringOf(s: Record<string, unknown>, name: string, ctx: SchemaValues): 
     }
   }
   if (!options.length) options.push(fc.string({ minLength: min, maxLength: max }));
-  const hinted = HINTS.find(([re]) => re.test(name))?.[1];
-  if (hinted) options.push(fc.constantFrom(...hinted));
   // Read when a value is made: the ids a server returned so far count too.
   if (/id$/i.test(name)) options.push(fc.nat().map((i) => (ctx.ids.length ? ctx.ids[i % ctx.ids.length] : 'id_0')));
-  return fc.oneof(...options);
+  const schemaOnly = fc.oneof(...options);
+  const hint = Array.isArray(s.enum) ? undefined : HINTS.find((h) => h.name.test(name));
+  if (!hint) return schemaOnly;
+  return fc.oneof({ weight: 4, arbitrary: hint.valid }, { weight: 1, arbitrary: fc.constantFrom(...hint.odd) }, { weight: 1, arbitrary: schemaOnly });
 }
 
 function numberOf(s: Record<string, unknown>, integer: boolean): fc.Arbitrary<number> {
