@@ -10,6 +10,7 @@
  *   http      undici.request vs undici.fetch vs global fetch vs node-fetch on the sink
  *   recurring Tock every-second schedules: tick lateness at each --rates value, and the minute burst
  *   enqueue   API creates: Tock gRPC CreateJob(s) vs graphile-worker addJob / pg-boss send (+ batches)
+ *   api       creates through a REST dialect (--api-dialect) beside gRPC, while the timer fires 1,000/s
  *
  * Every cell runs --runs times (default 3; 1 with --quick) and tables show medians. Every
  * target runs in its own child process against its own fresh database; one sink child process
@@ -31,13 +32,15 @@ import { median, medianOfRuns } from './lib/stats.js';
 import { isPending, type TargetConfig, type TargetName } from './targets/types.js';
 import { burstCell, type BurstResult } from './workloads/burst.js';
 import { tuningSeen, type BenchContext } from './workloads/common.js';
-import { enqueueCell, enqueueSection, enqueueUnderTimerCell, type EnqueueOptions, type EnqueueResult } from './workloads/enqueue.js';
+import { REST_DIALECTS, type RestDialect } from './enqueue/clients.js';
+import { apiCell, apiClients, apiKey, apiSection } from './workloads/api.js';
+import { apiLabel, enqueueCell, enqueueSection, enqueueUnderTimerCell, type EnqueueOptions, type EnqueueResult } from './workloads/enqueue.js';
 import { minuteBurstCell, minuteBurstSection, recurringCell, recurringSection, type MinuteBurstResult, type RecurringResult } from './workloads/recurring.js';
 import { latenessCell, type LatenessResult } from './workloads/lateness.js';
 import { rampSearch, type RampResult } from './workloads/ramp.js';
 import { rssCell, type RssResult } from './workloads/rss.js';
 
-const WORKLOADS = ['lateness', 'ramp', 'burst', 'rss', 'peers', 'http', 'recurring', 'enqueue'] as const;
+const WORKLOADS = ['lateness', 'ramp', 'burst', 'rss', 'peers', 'http', 'recurring', 'enqueue', 'api'] as const;
 type Workload = (typeof WORKLOADS)[number];
 const PEERS: TargetName[] = ['graphile-worker', 'pg-boss'];
 
@@ -73,6 +76,7 @@ const { values: args } = parseArgs({
     'enqueue-pool': { type: 'string' },
     'enqueue-rate': { type: 'string' },
     'skip-enqueue-timer': { type: 'boolean', default: false },
+    'api-dialect': { type: 'string' },
     'drop-stale': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -87,6 +91,7 @@ if (args.help) {
   [--gw-concurrency 32] [--gw-poll-ms 100] [--gw-pool N] [--boss-workers 8] [--boss-batch 200] [--boss-poll-s 0.5] [--boss-pool N]
   [--tock-options '{"horizonMs":30000}'] [--drop-stale]
   [--enqueue-count 20000] [--enqueue-warmup 5000] [--enqueue-concurrency 50] [--enqueue-batch 1000] [--enqueue-pool 10] [--enqueue-rate 500] [--skip-enqueue-timer]
+  [--api-dialect ${REST_DIALECTS.join('|')}]
 Environment: BENCH_PG_URL (admin URL; default postgres://postgres@127.0.0.1:5432/postgres).`);
   process.exit(0);
 }
@@ -129,6 +134,8 @@ const enqueueOpts: EnqueueOptions = {
   createRate: num(args['enqueue-rate'], 500),
   timerWindowS: quick ? 4 : 10,
 };
+const apiDialect = (args['api-dialect'] ?? 'fliq') as RestDialect;
+if (!REST_DIALECTS.includes(apiDialect)) throw new Error(`unknown --api-dialect ${apiDialect}; choose from ${REST_DIALECTS.join(', ')}`);
 const out = args.out ?? fileURLToPath(new URL(quick ? './RESULTS.quick.md' : './RESULTS.md', import.meta.url));
 
 const config: TargetConfig = {
@@ -153,6 +160,7 @@ interface Results {
   /** One-time bursts run by the recurring workload beside its minute burst (when `burst` did not run). */
   oneTimeBurst: BurstResult[];
   enqueue: Map<string, EnqueueResult[]>; // key `${target}|${kind}`
+  api: Map<string, EnqueueResult[]>; // key apiKey(client)
   burst: Map<string, BurstResult[]>;
   ramp: Map<string, RampResult[]>;
   rss: RssResult[];
@@ -187,7 +195,7 @@ function commitInfo(): string {
 }
 const commit = commitInfo();
 
-const results: Results = { lateness: new Map(), recurring: new Map(), minuteBurst: [], oneTimeBurst: [], enqueue: new Map(), burst: new Map(), ramp: new Map(), rss: [], http: null, pending: new Map(), errors: [] };
+const results: Results = { lateness: new Map(), recurring: new Map(), minuteBurst: [], oneTimeBurst: [], enqueue: new Map(), api: new Map(), burst: new Map(), ramp: new Map(), rss: [], http: null, pending: new Map(), errors: [] };
 
 function push<T>(m: Map<string, T[]>, key: string, v: T): void {
   const a = m.get(key) ?? [];
@@ -330,6 +338,23 @@ async function main(): Promise<void> {
             push(results.enqueue, `tock|${r.kind}`, r);
             log(`  ${fmt(r.callsPerS)} creates/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, errors ${r.errors}; timer p99 ${fmt(r.timerP99, 1)} ms, fired ${r.timerDelivered}/${r.timerJobs}`);
           }
+        }
+      }
+    }
+
+    if (only.has('api')) {
+      for (let run = 1; run <= runs; run++) {
+        // The dialect first, then gRPC, in every run: both meet the same machine state.
+        for (const api of apiClients(apiDialect)) {
+          log(`run ${run}/${runs} tock: ${apiLabel(api)} at ${enqueueOpts.createRate}/s for ${enqueueOpts.timerWindowS} s, then ${enqueueOpts.concurrency} in flight for ${enqueueOpts.timerWindowS} s, while the timer fires ${enqueueOpts.timerRate}/s`);
+          const r = await cell('tock', `api ${apiKey(api)}`, () => apiCell(api, enqueueOpts, ctx));
+          if (!r) continue;
+          push(results.api, apiKey(api), r);
+          log(
+            r.pending
+              ? `  pending (${r.pending})`
+              : `  paced ${fmt(r.callsPerS)}/s p50 ${fmt(r.p50, 1)} ms p99 ${fmt(r.p99, 1)} ms, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}; highest ${fmt(r.maxCallsPerS ?? Number.NaN)}/s (p99 ${fmt(r.maxP99 ?? Number.NaN, 1)} ms, errors ${r.maxErrors ?? 0}); timer p99 ${fmt(r.timerP99, 1)} ms, fired ${r.timerDelivered}/${r.timerJobs}`,
+          );
         }
       }
     }
@@ -564,6 +589,14 @@ function report(machine: MachineInfo, started: Date, finished: Date): string {
   s.push('');
   s.push(ran('enqueue') ? enqueueSection(results.enqueue, ['tock', ...peers], enqueueOpts) : notRun);
   s.push('');
+  s.push(`## 9. REST gateway: creates through the ${apiDialect} dialect beside gRPC while the timer fires ${fmt(enqueueOpts.timerRate)}/s`);
+  s.push('');
+  s.push(
+    `Each client in its own cell: a fresh database, a Tock server from \`startTock\` with its scheduler on (the per-key API rate limit lifted) in its own process, the driver in another. The timer fires ${fmt(enqueueOpts.timerRate)} one-time jobs/s to the sink throughout; creates (jobs due in an hour) are paced at ${fmt(enqueueOpts.createRate)}/s for ${enqueueOpts.timerWindowS} s (latency from each create's planned start), then a closed loop of ${enqueueOpts.concurrency} in flight runs for ${enqueueOpts.timerWindowS} s: the highest create rate the node holds while firing. "REST / gRPC" = the dialect's p99 and highest rate over gRPC's (p99 above 1 = the gateway adds latency; rate below 1 = it holds less).`,
+  );
+  s.push('');
+  s.push(ran('api') ? apiSection(results.api, apiDialect, enqueueOpts) : notRun);
+  s.push('');
   s.push('## How each target was set up');
   s.push('');
   s.push(tuningSection());
@@ -624,6 +657,8 @@ function jsonResults(machine: MachineInfo, started: Date, finished: Date) {
     oneTimeBurst: results.oneTimeBurst,
     enqueue: Object.fromEntries(results.enqueue),
     enqueueOptions: enqueueOpts,
+    api: Object.fromEntries(results.api),
+    apiDialect,
     burst: Object.fromEntries(results.burst),
     ramp: Object.fromEntries(results.ramp),
     rss: results.rss,

@@ -6,6 +6,11 @@
  * - tock: gRPC `CreateJob` through `@tock/client/grpc` (`createGrpcClients`, one channel) to a
  *   Tock server in another process (bench/targets/tock-server.ts). Batch: `CreateJobs` when the
  *   generated client has it; until then the batch row is "pending".
+ * - tock over REST (`tockApi: 'rest'`): `undici.request` POST of one job to a REST dialect's
+ *   create endpoint on Tock's HTTP port (`REST_CREATES`: Fliq `POST /v1/jobs`, Prikke
+ *   `POST /jobs`), on one undici Pool of 64 keep-alive connections, Bearer key; the same job as the
+ *   gRPC create (url, POST, the `x-job-id` header, body). A 404 from the port (no such dialect on
+ *   this build) makes the client "pending" at `prepare`, before anything is measured.
  * - graphile-worker 0.16.6: `makeWorkerUtils({ pgPool }).addJob('sink', payload, { runAt, maxAttempts: 1 })`.
  *   0.16 has no `addJobs` in its JS API (it came with 0.17); its batch row calls the SQL
  *   function such a call runs, `graphile_worker.add_jobs(job_spec[])`, in one statement.
@@ -19,6 +24,7 @@
 import { makeWorkerUtils, runMigrations, type WorkerUtils } from 'graphile-worker';
 import PgBoss from 'pg-boss';
 import pg from 'pg';
+import { Pool } from 'undici';
 import { createGrpcClients, Job, type TockGrpcClients } from '../../client/src/grpc.js';
 import { TargetPendingError, type TargetName } from '../targets/types.js';
 
@@ -28,6 +34,10 @@ export interface EnqueueClientOptions {
   /** Tock's gRPC address and key (tock). */
   grpcAddress?: string;
   apiKey?: string;
+  /** Which of Tock's APIs creates (tock; default gRPC), and for REST the HTTP base URL and the dialect. */
+  tockApi?: 'grpc' | 'rest';
+  httpUrl?: string;
+  restDialect?: RestDialect;
   sinkUrl: string;
   poolSize: number;
 }
@@ -46,10 +56,27 @@ const AHEAD_MS = 3_600_000;
 const QUEUE = 'bench';
 const body = (i: number) => JSON.stringify({ n: i });
 
+/**
+ * The REST dialects' one-time job create, as their documents give it: path, and the body of a
+ * job calling `url` with POST, the headers and the body, due at `at`.
+ */
+export const REST_CREATES = {
+  fliq: {
+    path: '/v1/jobs',
+    body: (url: string, at: Date, headers: Record<string, string>, body: string) => ({ url, http_method: 'POST', scheduled_at: at.toISOString(), headers, body }),
+  },
+  prikke: {
+    path: '/jobs',
+    body: (url: string, at: Date, headers: Record<string, string>, body: string) => ({ url, method: 'POST', run_at: at.toISOString(), headers, body }),
+  },
+} as const;
+export type RestDialect = keyof typeof REST_CREATES;
+export const REST_DIALECTS = Object.keys(REST_CREATES) as RestDialect[];
+
 export async function createEnqueueClient(target: TargetName, opts: EnqueueClientOptions): Promise<EnqueueClient> {
   switch (target) {
     case 'tock':
-      return tockClient(opts);
+      return opts.tockApi === 'rest' ? tockRestClient(opts) : tockClient(opts);
     case 'graphile-worker':
       return graphileClient(opts);
     case 'pg-boss':
@@ -96,6 +123,44 @@ function tockClient(opts: EnqueueClientOptions): EnqueueClient {
       if (failed) throw new Error(`CreateJobs: ${failed} of ${n} items failed`);
     },
     close: async () => clients.close(),
+  };
+}
+
+async function tockRestClient(opts: EnqueueClientOptions): Promise<EnqueueClient> {
+  const dialect = opts.restDialect ?? 'fliq';
+  if (!opts.httpUrl || !opts.apiKey) throw new Error('tock over REST: httpUrl and apiKey are required');
+  const create = REST_CREATES[dialect];
+  if (!create) throw new Error(`no REST create for dialect ${dialect}; choose from ${REST_DIALECTS.join(', ')}`);
+  const pool = new Pool(opts.httpUrl, { connections: 64, pipelining: 1, keepAliveTimeout: 30_000 });
+  const headers = { authorization: `Bearer ${opts.apiKey}`, 'content-type': 'application/json' };
+  const what = `POST ${create.path} (${dialect})`;
+  const one = async (i: number) => {
+    const res = await pool.request({
+      method: 'POST',
+      path: create.path,
+      headers,
+      body: JSON.stringify(create.body(opts.sinkUrl, new Date(Date.now() + AHEAD_MS), { 'x-job-id': `enq-${i}` }, body(i))),
+      headersTimeout: 30_000,
+      bodyTimeout: 30_000,
+    });
+    const text = await res.body.text();
+    if (res.statusCode === 404) throw new TargetPendingError(`no REST dialect answers ${what} on this build (404)`);
+    if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`${what} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+  };
+  try {
+    // One create before anything is timed: a build without the dialect is pending, not a column of errors.
+    await one(-1);
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  return {
+    batchApi: `${what}: no batch endpoint`,
+    one,
+    batch: async () => {
+      throw new TargetPendingError(`the ${dialect} dialect has no batch create`);
+    },
+    close: async () => pool.close(),
   };
 }
 

@@ -3,10 +3,12 @@
  * so the load generator never shares an event loop with the system under test. Calls over IPC:
  *
  * - prepare(target, options): builds the client (the peers' clients also migrate their schema).
- * - single({ warmup, count, concurrency, ratePerS? }): `warmup` creates, then `count` measured
- *   ones, `concurrency` in flight. Closed loop (a worker sends its next create when the last one
- *   answered), or paced at `ratePerS` (create k is due at start + k / rate; its latency counts
- *   from that moment, so a stall that delays the sends shows in the latency instead of hiding).
+ * - single({ warmup, count, concurrency, ratePerS?, durationMs? }): `warmup` creates, then `count`
+ *   measured ones, `concurrency` in flight. Closed loop (a worker sends its next create when the
+ *   last one answered), or paced at `ratePerS` (create k is due at start + k / rate; its latency
+ *   counts from that moment, so a stall that delays the sends shows in the latency instead of
+ *   hiding). With `durationMs`, no create starts after that long (`count` is then an upper bound):
+ *   a closed loop for a duration measures the highest rate the server holds meanwhile.
  * - batch({ warmup, batches, batchSize, concurrency }): the same with batches of `batchSize` jobs.
  * - close().
  */
@@ -44,16 +46,20 @@ async function load(
   perCall: number,
   send: (i0: number) => Promise<void>,
   ratePerS?: number,
+  durationMs?: number,
 ): Promise<LoadResult> {
   const latencies = new Float64Array(calls);
   let next = 0;
+  let started = 0;
   let errors = 0;
   let firstError: string | null = null;
   const t0 = performance.now();
   const worker = async () => {
     for (;;) {
+      if (durationMs !== undefined && performance.now() - t0 >= durationMs) return;
       const k = next++;
       if (k >= calls) return;
+      started++;
       let start = performance.now();
       if (ratePerS) {
         const due = t0 + (k * 1000) / ratePerS;
@@ -73,10 +79,10 @@ async function load(
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, calls) }, worker));
   const ms = performance.now() - t0;
-  const s = summarize(latencies);
-  const ok = calls - errors;
+  const s = summarize(latencies.subarray(0, started));
+  const ok = started - errors;
   return {
-    calls,
+    calls: started,
     jobs: ok * perCall,
     errors,
     firstError,
@@ -101,11 +107,11 @@ serveRpc(
       client = await createEnqueueClient(target, opts);
       return { batchApi: client.batchApi };
     },
-    single: async (o: { warmup: number; count: number; concurrency: number; ratePerS?: number }) => {
+    single: async (o: { warmup: number; count: number; concurrency: number; ratePerS?: number; durationMs?: number }) => {
       const c = current();
       const one = (i: number) => c.one(i);
       if (o.warmup) await load(o.warmup, o.concurrency, 1, one);
-      return load(o.count, o.concurrency, 1, one, o.ratePerS);
+      return load(o.count, o.concurrency, 1, one, o.ratePerS, o.durationMs);
     },
     batch: async (o: { warmup: number; batches: number; batchSize: number; concurrency: number }) => {
       const c = current();

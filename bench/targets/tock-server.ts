@@ -5,7 +5,8 @@
  *
  * - start({ dbUrl, scheduler, poolSize, sinkUrl }) -> { grpcAddress, httpUrl, apiKey, projectId }:
  *   DATABASE_URL = dbUrl, TOCK_SCHEDULER = scheduler, TOCK_DB_POOL_SIZE = poolSize, outbound calls
- *   allowed to loopback (the sink). The first start's admin key is the key every call uses.
+ *   allowed to loopback (the sink), no per-key REST rate limit (TOCK_API_RATE_PER_KEY = 0: one key
+ *   sends every create). The first start's admin key is the key every call uses.
  * - scheduleAt(jobs): one-time jobs to the sink, stored with SQL as TockTarget.scheduleAt stores
  *   them (the timer's refill picks them up within its refill interval, so give them a lead).
  * - stop(): stops the server as a signal would.
@@ -40,6 +41,7 @@ async function start(opts: { dbUrl: string; scheduler: boolean; poolSize?: numbe
     TOCK_SCHEDULER: String(opts.scheduler),
     TOCK_DB_POOL_SIZE: String(opts.poolSize ?? 10),
     TOCK_ALLOW_TARGETS: '127.0.0.1/32,localhost',
+    TOCK_API_RATE_PER_KEY: '0',
   });
   running = await startTock(config);
   const apiKey = running.bootstrapSecret;

@@ -1,3 +1,4 @@
+import { REST_CREATES, type RestDialect } from '../enqueue/clients.js';
 import type { LoadResult } from '../enqueue/driver.js';
 import { forkTs, type ChildRpc } from '../lib/child.js';
 import { createFreshDatabase, type FreshDatabase } from '../lib/db.js';
@@ -40,6 +41,19 @@ export interface EnqueueResult extends LoadResult {
   timerP99?: number;
   timerDelivered?: number;
   timerJobs?: number;
+  /** Timer variant with a closed-loop phase after the paced one: the highest create rate held while firing. */
+  maxCallsPerS?: number;
+  maxP50?: number;
+  maxP99?: number;
+  maxErrors?: number;
+}
+
+/** Which of Tock's APIs a cell creates through. */
+export type TockApi = { kind: 'grpc' } | { kind: 'rest'; dialect: RestDialect };
+export const GRPC_API: TockApi = { kind: 'grpc' };
+
+export function apiLabel(api: TockApi): string {
+  return api.kind === 'grpc' ? SINGLE_API.tock : `REST ${api.dialect}: POST ${REST_CREATES[api.dialect].path} (undici.request)`;
 }
 
 const SINGLE_API: Record<TargetName, string> = {
@@ -48,16 +62,24 @@ const SINGLE_API: Record<TargetName, string> = {
   'pg-boss': 'boss.send',
 };
 
-async function spawnDriver(target: TargetName, db: FreshDatabase, ctx: BenchContext, opts: EnqueueOptions, server?: TockServerInfo) {
+async function spawnDriver(target: TargetName, db: FreshDatabase, ctx: BenchContext, opts: EnqueueOptions, server: TockServerInfo | undefined, api: TockApi) {
   const driver = await forkTs('enqueue/driver.ts', [], { label: `enqueue driver (${target})` });
-  const { batchApi } = await driver.call<{ batchApi: string }>('prepare', target, {
-    dbUrl: db.url,
-    grpcAddress: server?.grpcAddress,
-    apiKey: server?.apiKey,
-    sinkUrl: ctx.sink.url,
-    poolSize: opts.poolSize,
-  });
-  return { driver, batchApi };
+  try {
+    const { batchApi } = await driver.call<{ batchApi: string }>('prepare', target, {
+      dbUrl: db.url,
+      grpcAddress: server?.grpcAddress,
+      httpUrl: server?.httpUrl,
+      apiKey: server?.apiKey,
+      tockApi: api.kind,
+      restDialect: api.kind === 'rest' ? api.dialect : undefined,
+      sinkUrl: ctx.sink.url,
+      poolSize: opts.poolSize,
+    });
+    return { driver, batchApi };
+  } catch (err) {
+    await driver.close().catch(() => {});
+    throw err;
+  }
 }
 
 /** A fresh database, a Tock server child on it (unless `target` is a peer), the driver child; all ended afterwards. */
@@ -68,6 +90,7 @@ async function withCell<T>(
   opts: EnqueueOptions,
   scheduler: boolean,
   fn: (driver: ChildRpc, batchApi: string, server: ChildRpc | null) => Promise<T>,
+  api: TockApi = GRPC_API,
 ): Promise<T> {
   const db = await createFreshDatabase(`${target}_${label}`);
   let server: ChildRpc | null = null;
@@ -78,7 +101,7 @@ async function withCell<T>(
       server = await forkTs('targets/tock-server.ts', [], { label: 'tock server' });
       info = await server.call<TockServerInfo>('start', { dbUrl: db.url, scheduler, poolSize: opts.poolSize, sinkUrl: ctx.sink.url });
     }
-    const spawned = await spawnDriver(target, db, ctx, opts, info);
+    const spawned = await spawnDriver(target, db, ctx, opts, info, api);
     driver = spawned.driver;
     return await fn(driver, spawned.batchApi, server);
   } finally {
@@ -115,7 +138,7 @@ export async function enqueueCell(target: TargetName, opts: EnqueueOptions, ctx:
   });
 }
 
-function emptyLoad(): LoadResult {
+export function emptyLoad(): LoadResult {
   const nan = Number.NaN;
   return { calls: 0, jobs: 0, errors: 0, firstError: null, ms: nan, callsPerS: nan, jobsPerS: nan, p50: nan, p90: nan, p99: nan, max: nan };
 }
@@ -123,11 +146,20 @@ function emptyLoad(): LoadResult {
 /**
  * Tock creates paced at `createRate`/s (`concurrency` in flight at most) while its timer fires
  * `timerRate` one-time jobs per second (stored ahead, as in the lateness workload) to the sink.
+ * `api` picks gRPC (default) or a REST dialect; with `maxS`, a closed loop of `concurrency` in
+ * flight follows the paced creates for that long, still while firing: the highest create rate the
+ * node holds.
  */
-export async function enqueueUnderTimerCell(opts: EnqueueOptions, ctx: BenchContext): Promise<EnqueueResult> {
-  return withCell('tock', 'enqtimer', ctx, opts, true, async (driver, _batchApi, server) => {
+export async function enqueueUnderTimerCell(
+  opts: EnqueueOptions,
+  ctx: BenchContext,
+  cell: { api?: TockApi; maxS?: number } = {},
+): Promise<EnqueueResult> {
+  const api = cell.api ?? GRPC_API;
+  const maxS = cell.maxS ?? 0;
+  return withCell('tock', api.kind === 'grpc' ? 'enqtimer' : 'apitimer', ctx, opts, true, async (driver, _batchApi, server) => {
     const creates = opts.createRate * opts.timerWindowS;
-    const windowS = opts.timerWindowS + 3;
+    const windowS = opts.timerWindowS + maxS + 3;
     const jobs = opts.timerRate * windowS;
     await driver.call<LoadResult>('single', { warmup: opts.warmup, count: 0, concurrency: opts.concurrency });
     // The server's timer is already running: the jobs reach it through its refill (every 5 s).
@@ -139,20 +171,25 @@ export async function enqueueUnderTimerCell(opts: EnqueueOptions, ctx: BenchCont
     // The creates start once the timer has been firing for a second, and end before it stops.
     await sleep(t0 + 1_000 - Date.now());
     const r = await driver.call<LoadResult>('single', { warmup: 0, count: creates, concurrency: opts.concurrency, ratePerS: opts.createRate });
+    // An upper bound far above any rate one node reaches; the duration ends the loop.
+    const max = maxS
+      ? await driver.call<LoadResult>('single', { warmup: 0, count: 100_000 * maxS, concurrency: opts.concurrency, durationMs: maxS * 1_000 })
+      : null;
     await waitForSink(ctx.sink, jobs, { deadlineMs: lastDue + 30_000, notBeforeMs: lastDue, stallMs: 10_000 });
     const s = await ctx.sink.stats();
     return {
       target: 'tock',
       kind: 'single, timer firing',
-      api: `${SINGLE_API.tock} at ${opts.createRate}/s`,
+      api: `${apiLabel(api)} at ${opts.createRate}/s`,
       pending: null,
       ...r,
       timerP50: s.latenessP50,
       timerP99: s.latenessP99,
       timerDelivered: s.unique,
       timerJobs: jobs,
+      ...(max ? { maxCallsPerS: max.callsPerS, maxP50: max.p50, maxP99: max.p99, maxErrors: max.errors } : {}),
     };
-  });
+  }, api);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ export interface RestOptions {
   openSignup?: boolean;
   /** The database check of `/healthz`, for dialects that document a health route. */
   databaseReachable?: () => Promise<boolean>;
+  /** The dialects to serve; default DIALECTS (tests serve dialects of their own). */
+  dialects?: readonly Dialect[];
 }
 
 /**
@@ -37,6 +39,7 @@ export const DIALECTS: Dialect[] = [prikkeDialect, cronpulseDialect, fliqDialect
  * the routes validate with.
  */
 export async function restPlugin(app: FastifyInstance, opts: RestOptions): Promise<void> {
+  const dialects = opts.dialects ?? DIALECTS;
   const limits: DialectLimits = {
     ratePerKey: opts.limits?.ratePerKey ?? HTTP_LIMIT_DEFAULTS.apiRatePerKey,
     bodyLimit: opts.limits?.bodyLimit ?? HTTP_LIMIT_DEFAULTS.apiBodyLimit,
@@ -60,11 +63,11 @@ export async function restPlugin(app: FastifyInstance, opts: RestOptions): Promi
         },
       },
       security: [{ bearer: [] }, { apiKey: [] }],
-      tags: DIALECTS.map((d) => ({ name: d.name })),
+      tags: dialects.map((d) => ({ name: d.name })),
     },
     transform: jsonSchemaTransform,
   });
-  for (const dialect of DIALECTS) {
+  for (const dialect of dialects) {
     await registerDialect(app, dialect, { core: opts.core, logger: opts.logger, limits, openSignup: opts.openSignup, databaseReachable: opts.databaseReachable });
   }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

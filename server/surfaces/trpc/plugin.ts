@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { fastifyRequestHandler } from '@trpc/server/adapters/fastify';
 import type { Core } from '../../core/index.js';
 import { RateLimitedError } from '../../core/errors.js';
@@ -12,6 +12,8 @@ export interface TrpcPluginOptions {
   /** Largest request body in bytes (a batch of calls counts once). Default 4 MiB. */
   maxBodySize?: number;
 }
+
+const TRPC_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 /** The most calls one batched request may carry; `@tock/client` sends at most this many. */
 export const MAX_BATCH_SIZE = 50;
@@ -29,7 +31,7 @@ export async function trpcPlugin(app: FastifyInstance, opts: TrpcPluginOptions):
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
 
-  app.all<{ Params: { path: string } }>('/:path', async (req, reply) => {
+  const handler = async (req: FastifyRequest<{ Params: { path: string } }>, reply: FastifyReply) => {
     await fastifyRequestHandler({
       router: appRouter,
       req,
@@ -41,10 +43,18 @@ export async function trpcPlugin(app: FastifyInstance, opts: TrpcPluginOptions):
       onError({ error, path: procedure }) {
         if (needsLogging(error)) logger.error({ err: error.cause, path: procedure }, 'unhandled error in tRPC request');
       },
-      responseMeta({ errors }) {
+      responseMeta({ errors, info }) {
+        const headers: Record<string, string> = {};
         const limited = errors.map((e) => e.cause).find((c): c is RateLimitedError => c instanceof RateLimitedError);
-        return limited ? { headers: { 'retry-after': String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000))) } } : {};
+        if (limited) headers['retry-after'] = String(Math.max(1, Math.ceil(limited.retryAfterMs / 1000)));
+        // A request tRPC could not read (media type, method, batch) is answered with a JSON error
+        // body that tRPC leaves without a content type (so text/plain); streamed answers keep theirs.
+        if (errors.length && info?.accept !== 'application/jsonl') headers['content-type'] = 'application/json';
+        return { headers };
       },
     });
-  });
+  };
+  // tRPC answers these itself (405 in its shape for all but GET, POST and HEAD). Not TRACE: the
+  // WHATWG Request the adapter builds refuses it, so no route answers it (404).
+  app.route({ method: TRPC_METHODS, url: '/:path', handler });
 }

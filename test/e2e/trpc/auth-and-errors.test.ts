@@ -1,3 +1,4 @@
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { RateLimitedError } from '../../../server/core/errors.js';
 import {
@@ -128,6 +129,25 @@ describe('errors over tRPC', () => {
     expect(under.status).not.toBe(413);
     await under.body?.cancel();
     expect((await tock.schedules.list()).items).toBeDefined();
+  });
+
+  it('labels the error of a request tRPC cannot read as JSON', async () => {
+    const res = await fetch(`${srv.url}/trpc/schedules.create`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.secret}`, 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    expect(res.status).toBe(415);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await res.json()) as { error: { data: Record<string, unknown> } }).error.data).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+  });
+
+  it('answers TRACE, which the fetch API tRPC reads requests with refuses, 404 without an internal error', async () => {
+    const logged = srv.logs.length;
+    const res = await request(`${srv.url}/trpc/schedules.list`, { method: 'TRACE', headers: { authorization: `Bearer ${a.secret}` } });
+    expect(res.statusCode).toBe(404);
+    expect(await res.body.json()).toEqual({ error: { code: 'not_found', message: 'No route for TRACE /trpc/schedules.list' } });
+    expect(srv.logs.length).toBe(logged);
   });
 
   it('batches calls made together into one request, each with its own result or error', async () => {
