@@ -4,6 +4,8 @@ import type {
   ApiKey,
   CreatedKey,
   Execution,
+  Flip,
+  FlipSubject,
   IterateOptions,
   Job,
   JobInput,
@@ -14,10 +16,12 @@ import type {
   MonitorPatch,
   Page,
   PageRequest,
+  Ping,
   PingKind,
   Project,
   ProjectInput,
   ProjectPatch,
+  RecordPingOptions,
   RotateSigningSecretOptions,
   Schedule,
   ScheduleInput,
@@ -29,9 +33,11 @@ import {
   decodeApiKey,
   decodeCreatedKey,
   decodeExecution,
+  decodeFlip,
   decodeJob,
   decodeMonitor,
   decodePage,
+  decodePing,
   decodeProject,
   decodeSchedule,
   PROCEDURE_TYPES,
@@ -116,7 +122,15 @@ export interface MonitorsClient {
   /** Back to `new`: waits for the next ping. */
   resume(id: string): Promise<Monitor>;
   /** Records a ping through the API (needs a key; the ping URL does not). */
-  recordPing(id: string, kind?: PingKind, options?: { body?: string }): Promise<Monitor>;
+  recordPing(id: string, kind?: PingKind, options?: RecordPingOptions): Promise<Monitor>;
+  /** One page of the monitor's ping log, newest first. */
+  listPings(id: string, page?: PageRequest): Promise<Page<Ping>>;
+}
+
+/** Status changes (flips) of monitors and schedules, kept whether or not anything was alerted. */
+export interface FlipsClient {
+  /** One page of a subject's flips, newest first. @throws NotFoundError for an unknown subject. */
+  list(subjectType: FlipSubject, subjectId: string, page?: PageRequest): Promise<Page<Flip>>;
 }
 
 /** Projects and API keys of the key's account. */
@@ -151,6 +165,10 @@ export interface ProjectsClient {
    * the next rotation, so receivers can switch over; `{ keepPrevious: false }` drops it at once.
    */
   rotateSigningSecret(projectId: string, options?: RotateSigningSecretOptions): Promise<SigningSecrets>;
+  /** The project's ping key, for `/ping/<ping key>/<monitor key>`. Needs the `write:monitors` scope. */
+  getPingKey(projectId: string): Promise<string>;
+  /** Replaces the ping key: URLs with the old one stop working at once. */
+  rotatePingKey(projectId: string): Promise<string>;
 }
 
 /** A Tock API client: see `createClient`. */
@@ -159,6 +177,7 @@ export interface TockClient {
   jobs: JobsClient;
   monitors: MonitorsClient;
   projects: ProjectsClient;
+  flips: FlipsClient;
 }
 
 /** Most calls per batched request; the server accepts up to 50. */
@@ -285,7 +304,15 @@ export function createClient(options: ClientOptions): TockClient {
     pause: async (id) => decodeMonitor(await call('monitors.pause', { id })),
     resume: async (id) => decodeMonitor(await call('monitors.resume', { id })),
     recordPing: async (id, kind = 'success', opts) =>
-      decodeMonitor(await call('monitors.recordPing', { id, kind, ...(opts?.body === undefined ? {} : { body: opts.body }) })),
+      decodeMonitor(
+        await call('monitors.recordPing', {
+          id,
+          kind,
+          ...(opts?.body === undefined ? {} : { body: opts.body }),
+          ...(opts?.exitStatus === undefined ? {} : { exitStatus: opts.exitStatus }),
+        }),
+      ),
+    listPings: async (id, page) => decodePage(await call('monitors.listPings', { id, ...pageOf(page) }), decodePing),
   };
 
   const projects: ProjectsClient = {
@@ -304,7 +331,13 @@ export function createClient(options: ClientOptions): TockClient {
     getSigningSecrets: (id) => call('projects.getSigningSecrets', { id }),
     rotateSigningSecret: (id, opts) =>
       call('projects.rotateSigningSecret', { id, ...(opts?.keepPrevious === undefined ? {} : { keepPrevious: opts.keepPrevious }) }),
+    getPingKey: async (id) => (await call('projects.getPingKey', { id })).pingKey,
+    rotatePingKey: async (id) => (await call('projects.rotatePingKey', { id })).pingKey,
   };
 
-  return { schedules, jobs, monitors, projects };
+  const flips: FlipsClient = {
+    list: async (subjectType, subjectId, page) => decodePage(await call('flips.list', { subjectType, subjectId, ...pageOf(page) }), decodeFlip),
+  };
+
+  return { schedules, jobs, monitors, projects, flips };
 }

@@ -1,4 +1,4 @@
-import type { ApiKey, Execution, Job, Monitor, Project, Schedule } from '../../core/types.js';
+import type { ApiKey, Execution, Flip, Job, Monitor, Ping, Project, Schedule } from '../../core/types.js';
 
 /**
  * The public view of each resource: every field a caller of any surface may see, said once.
@@ -165,4 +165,27 @@ export function keyView(k: ApiKey): KeyView {
     lastUsedAt: k.lastUsedAt,
     revokedAt: k.revokedAt,
   };
+}
+
+export type PingView = Ping;
+export type FlipView = Omit<Flip, 'projectId'>;
+
+/** One entry of a monitor's ping log. */
+export function pingView(p: Ping): PingView {
+  return {
+    id: p.id,
+    monitorId: p.monitorId,
+    kind: p.kind,
+    exitStatus: p.exitStatus,
+    durationMs: p.durationMs,
+    receivedAt: p.receivedAt,
+    sourceIp: p.sourceIp,
+    userAgent: p.userAgent,
+    body: p.body,
+  };
+}
+
+/** One status change of a monitor or schedule. */
+export function flipView(f: Flip): FlipView {
+  return { id: f.id, subjectType: f.subjectType, subjectId: f.subjectId, fromStatus: f.fromStatus, toStatus: f.toStatus, reason: f.reason, at: f.at };
 }
