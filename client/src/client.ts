@@ -1,6 +1,8 @@
 import { createTRPCUntypedClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import { ConnectionError, errorFromResponse, type TockError } from './errors.js';
 import type {
+  Alert,
+  AlertSubject,
   ApiKey,
   CreatedKey,
   Execution,
@@ -30,6 +32,7 @@ import type {
   SigningSecrets,
 } from './types.js';
 import {
+  decodeAlert,
   decodeApiKey,
   decodeCreatedKey,
   decodeExecution,
@@ -127,6 +130,12 @@ export interface MonitorsClient {
   listPings(id: string, page?: PageRequest): Promise<Page<Ping>>;
 }
 
+/** Alerts (one per event and channel) about monitors, schedules and jobs. */
+export interface AlertsClient {
+  /** One page of a subject's alerts, newest first. @throws NotFoundError for an unknown subject. */
+  list(subjectType: AlertSubject, subjectId: string, page?: PageRequest): Promise<Page<Alert>>;
+}
+
 /** Status changes (flips) of monitors and schedules, kept whether or not anything was alerted. */
 export interface FlipsClient {
   /** One page of a subject's flips, newest first. @throws NotFoundError for an unknown subject. */
@@ -177,6 +186,7 @@ export interface TockClient {
   jobs: JobsClient;
   monitors: MonitorsClient;
   projects: ProjectsClient;
+  alerts: AlertsClient;
   flips: FlipsClient;
 }
 
@@ -335,9 +345,13 @@ export function createClient(options: ClientOptions): TockClient {
     rotatePingKey: async (id) => (await call('projects.rotatePingKey', { id })).pingKey,
   };
 
+  const alerts: AlertsClient = {
+    list: async (subjectType, subjectId, page) => decodePage(await call('alerts.list', { subjectType, subjectId, ...pageOf(page) }), decodeAlert),
+  };
+
   const flips: FlipsClient = {
     list: async (subjectType, subjectId, page) => decodePage(await call('flips.list', { subjectType, subjectId, ...pageOf(page) }), decodeFlip),
   };
 
-  return { schedules, jobs, monitors, projects, flips };
+  return { schedules, jobs, monitors, projects, alerts, flips };
 }

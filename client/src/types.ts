@@ -410,3 +410,26 @@ export interface RecordPingOptions {
   /** The job's exit status 0-255: 0 is a success, anything else a fail (the kind is then ignored). */
   exitStatus?: number;
 }
+
+export type AlertEvent = 'job.failed' | 'job.timeout' | 'job.recovered' | 'job.completed' | 'job.cancelled' | 'monitor.down' | 'monitor.up';
+export type AlertSubject = 'monitor' | 'schedule' | 'job';
+
+/** One event for one channel, retried until delivered or given up. */
+export interface Alert {
+  id: string;
+  event: AlertEvent;
+  subjectType: AlertSubject;
+  subjectId: string;
+  /** What caused it (a flip, a ping, a finished job): one alert per change and channel. */
+  changeId: string;
+  channel: 'email' | 'webhook';
+  /** Email address or webhook URL. */
+  target: string;
+  format: 'json' | 'slack' | 'discord' | 'job' | 'email';
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}

@@ -4,6 +4,8 @@
  * exact wire input and output, and is checked against the server's router in Tock's tests.
  */
 import type {
+  Alert,
+  AlertSubject,
   ApiKey,
   CreatedKey,
   Execution,
@@ -75,6 +77,7 @@ export interface Procedures {
   'projects.rotateSigningSecret': { type: 'mutation'; input: { id: string; keepPrevious?: boolean }; output: SigningSecrets };
   'projects.getPingKey': { type: 'query'; input: Id; output: { pingKey: string } };
   'projects.rotatePingKey': { type: 'mutation'; input: Id; output: { pingKey: string } };
+  'alerts.list': { type: 'query'; input: { subjectType: AlertSubject; subjectId: string } & PageRequest; output: Page<Wire<Alert>> };
   'flips.list': { type: 'query'; input: { subjectType: FlipSubject; subjectId: string } & PageRequest; output: Page<Wire<Flip>> };
 }
 
@@ -118,6 +121,7 @@ export const PROCEDURE_TYPES: { readonly [P in ProcedurePath]: Procedures[P]['ty
   'projects.rotateSigningSecret': 'mutation',
   'projects.getPingKey': 'query',
   'projects.rotatePingKey': 'mutation',
+  'alerts.list': 'query',
   'flips.list': 'query',
 };
 
@@ -194,4 +198,9 @@ export function decodePing(w: Wire<Ping>): Ping {
 /** Wire flip -> Flip. */
 export function decodeFlip(w: Wire<Flip>): Flip {
   return { ...w, at: date(w.at) };
+}
+
+/** Wire alert -> Alert. */
+export function decodeAlert(w: Wire<Alert>): Alert {
+  return { ...w, nextAttemptAt: date(w.nextAttemptAt), createdAt: date(w.createdAt), sentAt: dateOrNull(w.sentAt) };
 }

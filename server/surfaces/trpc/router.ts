@@ -1,3 +1,4 @@
+import { alertsRouter } from './routers/alerts.js';
 import { flipsRouter } from './routers/flips.js';
 import { jobsRouter } from './routers/jobs.js';
 import { monitorPingsRouter } from './routers/monitor-pings.js';
@@ -16,6 +17,7 @@ export const appRouter = router({
   jobs: jobsRouter,
   monitors: mergeRouters(monitorsRouter, monitorPingsRouter),
   projects: mergeRouters(projectsRouter, projectPingKeysRouter),
+  alerts: alertsRouter,
   flips: flipsRouter,
 });
 

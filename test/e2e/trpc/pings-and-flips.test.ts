@@ -92,3 +92,23 @@ describe('flips over tRPC', () => {
     await expect(tock.flips.list('monitor', theirs.id)).rejects.toBeInstanceOf(NotFoundError);
   });
 });
+
+describe('alerts over tRPC', () => {
+  it("lists the alert a monitor's fail ping enqueued for its email channel, without the message body", async () => {
+    const m = await tock.monitors.create({ periodSeconds: 600, alertEmail: 'ops@example.com' });
+    await tock.monitors.recordPing(m.id);
+    expect((await tock.alerts.list('monitor', m.id)).items).toEqual([]);
+    await tock.monitors.recordPing(m.id, 'success', { exitStatus: 1 });
+    const page = await tock.alerts.list('monitor', m.id);
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({ event: 'monitor.down', subjectType: 'monitor', subjectId: m.id, channel: 'email', target: 'ops@example.com', status: 'pending', attempts: 0, sentAt: null });
+    expect(page.items[0].createdAt).toBeInstanceOf(Date);
+    expect(page.items[0]).not.toHaveProperty('payload');
+    expect(page.items[0]).not.toHaveProperty('shard');
+  });
+
+  it("answers not found for another tenant's monitor", async () => {
+    const theirs = await srv.client(b.secret).monitors.create({ periodSeconds: 600 });
+    await expect(tock.alerts.list('monitor', theirs.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
