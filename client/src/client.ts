@@ -1,9 +1,13 @@
 import { createTRPCUntypedClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import { ConnectionError, errorFromResponse, type TockError } from './errors.js';
 import type {
+  Alert,
+  AlertSubject,
   ApiKey,
   CreatedKey,
   Execution,
+  Flip,
+  FlipSubject,
   IterateOptions,
   Job,
   JobInput,
@@ -14,10 +18,12 @@ import type {
   MonitorPatch,
   Page,
   PageRequest,
+  Ping,
   PingKind,
   Project,
   ProjectInput,
   ProjectPatch,
+  RecordPingOptions,
   RotateSigningSecretOptions,
   Schedule,
   ScheduleInput,
@@ -26,12 +32,15 @@ import type {
   SigningSecrets,
 } from './types.js';
 import {
+  decodeAlert,
   decodeApiKey,
   decodeCreatedKey,
   decodeExecution,
+  decodeFlip,
   decodeJob,
   decodeMonitor,
   decodePage,
+  decodePing,
   decodeProject,
   decodeSchedule,
   PROCEDURE_TYPES,
@@ -116,7 +125,21 @@ export interface MonitorsClient {
   /** Back to `new`: waits for the next ping. */
   resume(id: string): Promise<Monitor>;
   /** Records a ping through the API (needs a key; the ping URL does not). */
-  recordPing(id: string, kind?: PingKind, options?: { body?: string }): Promise<Monitor>;
+  recordPing(id: string, kind?: PingKind, options?: RecordPingOptions): Promise<Monitor>;
+  /** One page of the monitor's ping log, newest first. */
+  listPings(id: string, page?: PageRequest): Promise<Page<Ping>>;
+}
+
+/** Alerts (one per event and channel) about monitors, schedules and jobs. */
+export interface AlertsClient {
+  /** One page of a subject's alerts, newest first. @throws NotFoundError for an unknown subject. */
+  list(subjectType: AlertSubject, subjectId: string, page?: PageRequest): Promise<Page<Alert>>;
+}
+
+/** Status changes (flips) of monitors and schedules, kept whether or not anything was alerted. */
+export interface FlipsClient {
+  /** One page of a subject's flips, newest first. @throws NotFoundError for an unknown subject. */
+  list(subjectType: FlipSubject, subjectId: string, page?: PageRequest): Promise<Page<Flip>>;
 }
 
 /** Projects and API keys of the key's account. */
@@ -151,6 +174,10 @@ export interface ProjectsClient {
    * the next rotation, so receivers can switch over; `{ keepPrevious: false }` drops it at once.
    */
   rotateSigningSecret(projectId: string, options?: RotateSigningSecretOptions): Promise<SigningSecrets>;
+  /** The project's ping key, for `/ping/<ping key>/<monitor key>`. Needs the `write:monitors` scope. */
+  getPingKey(projectId: string): Promise<string>;
+  /** Replaces the ping key: URLs with the old one stop working at once. */
+  rotatePingKey(projectId: string): Promise<string>;
 }
 
 /** A Tock API client: see `createClient`. */
@@ -159,6 +186,8 @@ export interface TockClient {
   jobs: JobsClient;
   monitors: MonitorsClient;
   projects: ProjectsClient;
+  alerts: AlertsClient;
+  flips: FlipsClient;
 }
 
 /** Most calls per batched request; the server accepts up to 50. */
@@ -285,7 +314,15 @@ export function createClient(options: ClientOptions): TockClient {
     pause: async (id) => decodeMonitor(await call('monitors.pause', { id })),
     resume: async (id) => decodeMonitor(await call('monitors.resume', { id })),
     recordPing: async (id, kind = 'success', opts) =>
-      decodeMonitor(await call('monitors.recordPing', { id, kind, ...(opts?.body === undefined ? {} : { body: opts.body }) })),
+      decodeMonitor(
+        await call('monitors.recordPing', {
+          id,
+          kind,
+          ...(opts?.body === undefined ? {} : { body: opts.body }),
+          ...(opts?.exitStatus === undefined ? {} : { exitStatus: opts.exitStatus }),
+        }),
+      ),
+    listPings: async (id, page) => decodePage(await call('monitors.listPings', { id, ...pageOf(page) }), decodePing),
   };
 
   const projects: ProjectsClient = {
@@ -304,7 +341,17 @@ export function createClient(options: ClientOptions): TockClient {
     getSigningSecrets: (id) => call('projects.getSigningSecrets', { id }),
     rotateSigningSecret: (id, opts) =>
       call('projects.rotateSigningSecret', { id, ...(opts?.keepPrevious === undefined ? {} : { keepPrevious: opts.keepPrevious }) }),
+    getPingKey: async (id) => (await call('projects.getPingKey', { id })).pingKey,
+    rotatePingKey: async (id) => (await call('projects.rotatePingKey', { id })).pingKey,
   };
 
-  return { schedules, jobs, monitors, projects };
+  const alerts: AlertsClient = {
+    list: async (subjectType, subjectId, page) => decodePage(await call('alerts.list', { subjectType, subjectId, ...pageOf(page) }), decodeAlert),
+  };
+
+  const flips: FlipsClient = {
+    list: async (subjectType, subjectId, page) => decodePage(await call('flips.list', { subjectType, subjectId, ...pageOf(page) }), decodeFlip),
+  };
+
+  return { schedules, jobs, monitors, projects, alerts, flips };
 }

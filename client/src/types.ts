@@ -371,3 +371,75 @@ export interface KeyInput {
   /** Absent or empty: `['*']`, which only a key with `*` can grant. */
   scopes?: Scope[] | null;
 }
+
+/** One entry of a monitor's ping log (the newest are kept). */
+export interface Ping {
+  id: string;
+  monitorId: string;
+  kind: PingKind;
+  /** The exit status the job reported (0 = success, 1-255 = fail); null when none was sent. */
+  exitStatus: number | null;
+  /** For a success or fail after a start: the time from the start to it. */
+  durationMs: number | null;
+  receivedAt: Date;
+  sourceIp: string | null;
+  userAgent: string | null;
+  body: string | null;
+}
+
+export type FlipSubject = 'monitor' | 'schedule';
+export type FlipReason =
+  | 'first_ping'
+  | 'ping'
+  | 'fail_ping'
+  | 'exit_status'
+  | 'missed_deadline'
+  | 'late_start'
+  | 'paused'
+  | 'resumed'
+  | 'run_failed'
+  | 'run_timeout'
+  | 'run_succeeded';
+
+/** One status change of a monitor (new/up/down/paused) or of a schedule's health (ok/failing). */
+export interface Flip {
+  id: string;
+  subjectType: FlipSubject;
+  subjectId: string;
+  /** null: the subject's first status (a schedule's first run). */
+  fromStatus: string | null;
+  toStatus: string;
+  reason: FlipReason;
+  at: Date;
+}
+
+/** Options of `monitors.recordPing`. */
+export interface RecordPingOptions {
+  /** Kept with the ping (e.g. the tail of a log); the server may truncate it. */
+  body?: string;
+  /** The job's exit status 0-255: 0 is a success, anything else a fail (the kind is then ignored). */
+  exitStatus?: number;
+}
+
+export type AlertEvent = 'job.failed' | 'job.timeout' | 'job.recovered' | 'job.completed' | 'job.cancelled' | 'monitor.down' | 'monitor.up';
+export type AlertSubject = 'monitor' | 'schedule' | 'job';
+
+/** One event for one channel, retried until delivered or given up. */
+export interface Alert {
+  id: string;
+  event: AlertEvent;
+  subjectType: AlertSubject;
+  subjectId: string;
+  /** What caused it (a flip, a ping, a finished job): one alert per change and channel. */
+  changeId: string;
+  channel: 'email' | 'webhook';
+  /** Email address or webhook URL. */
+  target: string;
+  format: 'json' | 'slack' | 'discord' | 'job' | 'email';
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+  sentAt: Date | null;
+}

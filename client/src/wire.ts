@@ -4,9 +4,13 @@
  * exact wire input and output, and is checked against the server's router in Tock's tests.
  */
 import type {
+  Alert,
+  AlertSubject,
   ApiKey,
   CreatedKey,
   Execution,
+  Flip,
+  FlipSubject,
   Job,
   JobInput,
   JobListRequest,
@@ -16,6 +20,7 @@ import type {
   MonitorPatch,
   Page,
   PageRequest,
+  Ping,
   PingKind,
   Project,
   ProjectInput,
@@ -58,7 +63,8 @@ export interface Procedures {
   'monitors.delete': { type: 'mutation'; input: Id; output: void };
   'monitors.pause': { type: 'mutation'; input: Id; output: Wire<Monitor> };
   'monitors.resume': { type: 'mutation'; input: Id; output: Wire<Monitor> };
-  'monitors.recordPing': { type: 'mutation'; input: { id: string; kind?: PingKind; body?: string | null }; output: Wire<Monitor> };
+  'monitors.recordPing': { type: 'mutation'; input: { id: string; kind?: PingKind; body?: string | null; exitStatus?: number | null }; output: Wire<Monitor> };
+  'monitors.listPings': { type: 'query'; input: IdPage; output: Page<Wire<Ping>> };
   'projects.create': { type: 'mutation'; input: ProjectInput; output: Wire<Project> };
   'projects.get': { type: 'query'; input: Id; output: Wire<Project> };
   'projects.list': { type: 'query'; input: PageRequest | undefined; output: Page<Wire<Project>> };
@@ -69,6 +75,10 @@ export interface Procedures {
   'projects.revokeKey': { type: 'mutation'; input: Id; output: Wire<ApiKey> };
   'projects.getSigningSecrets': { type: 'query'; input: Id; output: SigningSecrets };
   'projects.rotateSigningSecret': { type: 'mutation'; input: { id: string; keepPrevious?: boolean }; output: SigningSecrets };
+  'projects.getPingKey': { type: 'query'; input: Id; output: { pingKey: string } };
+  'projects.rotatePingKey': { type: 'mutation'; input: Id; output: { pingKey: string } };
+  'alerts.list': { type: 'query'; input: { subjectType: AlertSubject; subjectId: string } & PageRequest; output: Page<Wire<Alert>> };
+  'flips.list': { type: 'query'; input: { subjectType: FlipSubject; subjectId: string } & PageRequest; output: Page<Wire<Flip>> };
 }
 
 /** Path of a procedure, e.g. `schedules.get`. */
@@ -98,6 +108,7 @@ export const PROCEDURE_TYPES: { readonly [P in ProcedurePath]: Procedures[P]['ty
   'monitors.pause': 'mutation',
   'monitors.resume': 'mutation',
   'monitors.recordPing': 'mutation',
+  'monitors.listPings': 'query',
   'projects.create': 'mutation',
   'projects.get': 'query',
   'projects.list': 'query',
@@ -108,6 +119,10 @@ export const PROCEDURE_TYPES: { readonly [P in ProcedurePath]: Procedures[P]['ty
   'projects.revokeKey': 'mutation',
   'projects.getSigningSecrets': 'query',
   'projects.rotateSigningSecret': 'mutation',
+  'projects.getPingKey': 'query',
+  'projects.rotatePingKey': 'mutation',
+  'alerts.list': 'query',
+  'flips.list': 'query',
 };
 
 const date = (s: string): Date => new Date(s);
@@ -173,4 +188,19 @@ export function decodeApiKey(w: Wire<ApiKey>): ApiKey {
 /** Wire createKey result -> CreatedKey. */
 export function decodeCreatedKey(w: { key: Wire<ApiKey>; secret: string }): CreatedKey {
   return { key: decodeApiKey(w.key), secret: w.secret };
+}
+
+/** Wire ping -> Ping. */
+export function decodePing(w: Wire<Ping>): Ping {
+  return { ...w, receivedAt: date(w.receivedAt) };
+}
+
+/** Wire flip -> Flip. */
+export function decodeFlip(w: Wire<Flip>): Flip {
+  return { ...w, at: date(w.at) };
+}
+
+/** Wire alert -> Alert. */
+export function decodeAlert(w: Wire<Alert>): Alert {
+  return { ...w, nextAttemptAt: date(w.nextAttemptAt), createdAt: date(w.createdAt), sentAt: dateOrNull(w.sentAt) };
 }

@@ -1,4 +1,4 @@
-import type { ApiKey, Execution, Job, Monitor, Project, Schedule } from '../../core/types.js';
+import type { Alert, ApiKey, Execution, Flip, Job, Monitor, Ping, Project, Schedule } from '../../core/types.js';
 
 /**
  * The public view of each resource: every field a caller of any surface may see, said once.
@@ -167,5 +167,50 @@ export function keyView(k: ApiKey): KeyView {
     createdAt: k.createdAt,
     lastUsedAt: k.lastUsedAt,
     revokedAt: k.revokedAt,
+  };
+}
+
+export type PingView = Ping;
+export type FlipView = Omit<Flip, 'projectId'>;
+
+/** One entry of a monitor's ping log. */
+export function pingView(p: Ping): PingView {
+  return {
+    id: p.id,
+    monitorId: p.monitorId,
+    kind: p.kind,
+    exitStatus: p.exitStatus,
+    durationMs: p.durationMs,
+    receivedAt: p.receivedAt,
+    sourceIp: p.sourceIp,
+    userAgent: p.userAgent,
+    body: p.body,
+  };
+}
+
+/** One status change of a monitor or schedule. */
+export function flipView(f: Flip): FlipView {
+  return { id: f.id, subjectType: f.subjectType, subjectId: f.subjectId, fromStatus: f.fromStatus, toStatus: f.toStatus, reason: f.reason, at: f.at };
+}
+
+/** An alert as listed: where it goes and how delivery went; the message itself stays in the outbox. */
+export type AlertView = Omit<Alert, 'projectId' | 'shard' | 'payload'>;
+
+export function alertView(a: Alert): AlertView {
+  return {
+    id: a.id,
+    event: a.event,
+    subjectType: a.subjectType,
+    subjectId: a.subjectId,
+    changeId: a.changeId,
+    channel: a.channel,
+    target: a.target,
+    format: a.format,
+    status: a.status,
+    attempts: a.attempts,
+    nextAttemptAt: a.nextAttemptAt,
+    lastError: a.lastError,
+    createdAt: a.createdAt,
+    sentAt: a.sentAt,
   };
 }

@@ -1,5 +1,5 @@
 import type { Core } from '../../core/index.js';
-import type { ApiKey, Execution, Job, Monitor, Page, Project, Schedule } from '../../core/types.js';
+import type { Alert, ApiKey, Execution, Flip, Job, Monitor, Page, Ping, Project, Schedule } from '../../core/types.js';
 import { pageResponse } from '../shared/paging.js';
 import * as views from '../shared/views.js';
 
@@ -25,6 +25,12 @@ export type WireMonitor = IsoDates<views.MonitorView>;
 export type WireProject = IsoDates<views.ProjectView>;
 /** An API key on the wire (never its secret or hash). */
 export type WireApiKey = IsoDates<views.KeyView>;
+/** A ping of a monitor's log on the wire. */
+export type WirePing = IsoDates<views.PingView>;
+/** A status change on the wire. */
+export type WireFlip = IsoDates<views.FlipView>;
+/** An alert on the wire. */
+export type WireAlert = IsoDates<views.AlertView>;
 /** A project's webhook signing secrets on the wire: `previous` is set while a rotation overlaps. */
 export interface WireSigningSecrets {
   current: string;
@@ -50,3 +56,6 @@ export const execution = (e: Execution): WireExecution => isoDates(views.executi
 export const monitor = (core: Core, m: Monitor): WireMonitor => isoDates(views.monitorView(m, core.monitors.pingUrl(m)));
 export const project = (p: Project): WireProject => isoDates(views.projectView(p));
 export const apiKey = (k: ApiKey): WireApiKey => isoDates(views.keyView(k));
+export const ping = (p: Ping): WirePing => isoDates(views.pingView(p));
+export const flip = (f: Flip): WireFlip => isoDates(views.flipView(f));
+export const alert = (a: Alert): WireAlert => isoDates(views.alertView(a));

@@ -1,8 +1,12 @@
+import { alertsRouter } from './routers/alerts.js';
+import { flipsRouter } from './routers/flips.js';
 import { jobsRouter } from './routers/jobs.js';
+import { monitorPingsRouter } from './routers/monitor-pings.js';
 import { monitorsRouter } from './routers/monitors.js';
+import { projectPingKeysRouter } from './routers/project-ping-keys.js';
 import { projectsRouter } from './routers/projects.js';
 import { schedulesRouter } from './routers/schedules.js';
-import { router } from './trpc.js';
+import { mergeRouters, router } from './trpc.js';
 
 /**
  * The tRPC surface: the operations of the gRPC contract (proto/tock/v1), same names in
@@ -11,8 +15,10 @@ import { router } from './trpc.js';
 export const appRouter = router({
   schedules: schedulesRouter,
   jobs: jobsRouter,
-  monitors: monitorsRouter,
-  projects: projectsRouter,
+  monitors: mergeRouters(monitorsRouter, monitorPingsRouter),
+  projects: mergeRouters(projectsRouter, projectPingKeysRouter),
+  alerts: alertsRouter,
+  flips: flipsRouter,
 });
 
 /** Type of the tRPC router, for `@trpc/client` and for checking `@tock/client`'s wire types. */

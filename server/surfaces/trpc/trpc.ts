@@ -28,6 +28,8 @@ const t = initTRPC.context<TrpcContext>().create({
 
 /** Builds a router (of procedures or of routers). */
 export const router = t.router;
+/** Joins routers of one namespace kept in separate files. */
+export const mergeRouters = t.mergeRouters;
 
 /** Outermost middleware of every procedure: maps whatever failed below it, in one place. */
 const mapErrors = t.middleware(async ({ ctx, path, next }) => {

@@ -80,6 +80,27 @@ describe('ping rate limits', () => {
     expect(await pingCount(m.id)).toBe(PER_TOKEN);
   });
 
+  it('count pings by ping key per monitor key and exit-status pings per token', async () => {
+    const pingKey = await t.core.projects.getPingKey(a.principal, a.projectId);
+    const one = await t.core.monitors.create(a.actor, { key: 'limited-one', periodSeconds: 60 });
+    const other = await t.core.monitors.create(a.actor, { key: 'limited-other', periodSeconds: 60 });
+    const client = from(6);
+    for (const path of ['', '/start', '/0']) expect((await client('GET', `/ping/${pingKey}/limited-one${path}`)).status).toBe(200);
+    const over = await client('GET', `/ping/${pingKey}/limited-one/1`);
+    expect(over.status).toBe(429);
+    expect(over.body?.error.message).toBe(`Too many pings for this token: at most ${PER_TOKEN} a minute; retry in ${over.retryAfter} s`);
+    expect(await pingCount(one.id)).toBe(PER_TOKEN);
+    // Another monitor of the same ping key has its own bucket, from any address.
+    expect((await from(7)('GET', `/ping/${pingKey}/limited-other`)).status).toBe(200);
+    expect(await pingCount(other.id)).toBe(1);
+    // Exit-status pings by token share the token's bucket with the other signals.
+    const byToken = await t.core.monitors.create(a.actor, { periodSeconds: 60 });
+    const c8 = from(8);
+    for (const path of ['/0', '/start', '/2']) expect((await c8('GET', `/ping/${byToken.pingToken}${path}`)).status).toBe(200);
+    expect((await c8('GET', `/ping/${byToken.pingToken}/0`)).status).toBe(429);
+    expect(await pingCount(byToken.id)).toBe(PER_TOKEN);
+  });
+
   it('answer pings from one address over many tokens with 429 past the per-address limit, and not other addresses', async () => {
     const monitors = await Promise.all(Array.from({ length: PER_IP + 1 }, () => t.core.monitors.create(a.actor, { periodSeconds: 60 })));
     const client = from(4);

@@ -14,6 +14,8 @@ const recordPingInput = envelope(
       kind: coreValue<PingKind>().optional(),
       /** Optional text kept with the ping (e.g. the tail of a log); the server may truncate it. */
       body: z.string().nullish(),
+      /** The job's exit status 0-255 (0 = success, else a fail; the kind is then ignored). */
+      exitStatus: z.number({ message: 'must be a number' }).nullish(),
     })
     .strict(),
 );
@@ -37,7 +39,7 @@ export const monitorsRouter = router({
   recordPing: p.input(recordPingInput).mutation(async ({ ctx, input }) =>
     wire.monitor(
       ctx.core,
-      await ctx.core.monitors.recordPing(ctx.actor, input.id, input.kind ?? 'success', pingMetaOf(ctx.identity, input.body ?? null)),
+      await ctx.core.monitors.recordPing(ctx.actor, input.id, input.kind ?? 'success', { ...pingMetaOf(ctx.identity, input.body ?? null), exitStatus: input.exitStatus ?? null }),
     ),
   ),
 });
