@@ -1,4 +1,4 @@
-import { createTRPCUntypedClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import { createTRPCUntypedClient, httpBatchLink, httpBatchStreamLink, splitLink, TRPCClientError } from '@trpc/client';
 import { ConnectionError, errorFromResponse, type TockError } from './errors.js';
 import type {
   ApiKey,
@@ -24,6 +24,11 @@ import type {
   ScheduleListRequest,
   SchedulePatch,
   SigningSecrets,
+  SyncApplyOptions,
+  SyncDocument,
+  SyncPlan,
+  SyncPlanOptions,
+  SyncResult,
 } from './types.js';
 import {
   decodeApiKey,
@@ -34,7 +39,9 @@ import {
   decodePage,
   decodeProject,
   decodeSchedule,
+  decodeSyncResult,
   PROCEDURE_TYPES,
+  STREAMED_PROCEDURES,
   type ProcedurePath,
   type Procedures,
 } from './wire.js';
@@ -153,12 +160,27 @@ export interface ProjectsClient {
   rotateSigningSecret(projectId: string, options?: RotateSigningSecretOptions): Promise<SigningSecrets>;
 }
 
+/**
+ * Declarative sync of the project: bring its schedules, monitors and one-time jobs to what a
+ * document describes, matched by key (the same engine as `tock sync <file>`).
+ */
+export interface SyncClient {
+  /** What `apply` would do now, writing nothing. Needs only read scopes. @throws ValidationError naming the entry (`schedules[2].cron`). */
+  plan(document: SyncDocument, options?: SyncPlanOptions): Promise<SyncPlan>;
+  /**
+   * Makes the project match the document; applying it again reports everything unchanged.
+   * Nothing is written unless every entry is valid. `onProgress` follows the writes.
+   */
+  apply(document: SyncDocument, options?: SyncApplyOptions): Promise<SyncResult>;
+}
+
 /** A Tock API client: see `createClient`. */
 export interface TockClient {
   schedules: SchedulesClient;
   jobs: JobsClient;
   monitors: MonitorsClient;
   projects: ProjectsClient;
+  sync: SyncClient;
 }
 
 /** Most calls per batched request; the server accepts up to 50. */
@@ -219,14 +241,14 @@ export function createClient(options: ClientOptions): TockClient {
   if (!options.apiKey) throw new TypeError('createClient: `apiKey` is required');
   const headers: Record<string, string> = { ...options.headers, authorization: `Bearer ${options.apiKey}` };
   if (options.project) headers['x-tock-project'] = options.project;
+  const url = `${options.url.replace(/\/+$/, '')}/trpc`;
   const trpc = createTRPCUntypedClient({
     links: [
-      httpBatchLink({
-        url: `${options.url.replace(/\/+$/, '')}/trpc`,
-        headers: () => headers,
-        fetch: options.fetch,
-        maxItems: MAX_BATCH_ITEMS,
-        maxURLLength: MAX_URL_LENGTH,
+      splitLink({
+        // Streamed outputs (JSON lines) go on a request of their own.
+        condition: (op) => STREAMED_PROCEDURES.has(op.path as ProcedurePath),
+        true: httpBatchStreamLink({ url, headers: () => headers, fetch: options.fetch, maxItems: 1 }),
+        false: httpBatchLink({ url, headers: () => headers, fetch: options.fetch, maxItems: MAX_BATCH_ITEMS, maxURLLength: MAX_URL_LENGTH }),
       }),
     ],
   });
@@ -306,5 +328,24 @@ export function createClient(options: ClientOptions): TockClient {
       call('projects.rotateSigningSecret', { id, ...(opts?.keepPrevious === undefined ? {} : { keepPrevious: opts.keepPrevious }) }),
   };
 
-  return { schedules, jobs, monitors, projects };
+  const sync: SyncClient = {
+    plan: (document, opts) => call('sync.plan', { desired: document, ...(opts?.prune === undefined ? {} : { prune: opts.prune }) }),
+    apply: async (document, opts) => {
+      try {
+        const events = await call('sync.run', { desired: document, ...(opts?.prune === undefined ? {} : { prune: opts.prune }) });
+        for await (const e of events) {
+          if ('result' in e) return decodeSyncResult(e.result);
+          opts?.onProgress?.(e.progress);
+        }
+      } catch (err) {
+        throw toTockError(err) as TockError;
+      }
+      throw new ConnectionError('The sync stream ended without a result (the connection was cut); run the same sync again: it finishes what is left', {
+        code: 'connection_failed',
+        status: 0,
+      });
+    },
+  };
+
+  return { schedules, jobs, monitors, projects, sync };
 }

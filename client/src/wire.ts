@@ -25,6 +25,12 @@ import type {
   ScheduleListRequest,
   SchedulePatch,
   SigningSecrets,
+  SyncDocument,
+  SyncExisting,
+  SyncKindReport,
+  SyncPlan,
+  SyncProgress,
+  SyncResult,
 } from './types.js';
 
 /** `T` as JSON carries it: every Date field (nullable or not) as an ISO-8601 string. */
@@ -34,6 +40,19 @@ export type Wire<T> = {
 
 type Id = { id: string };
 type IdPage = { id: string } & PageRequest;
+type SyncRequest = { desired: SyncDocument; prune?: boolean };
+interface WireSyncReport<T> extends SyncKindReport<SyncExisting> {
+  objects: Wire<T>[];
+}
+
+/** `sync.run`'s result on the wire: the report and every entry's object as JSON. */
+export interface WireSyncResult {
+  schedules: WireSyncReport<Schedule>;
+  monitors: WireSyncReport<Monitor>;
+  jobs: WireSyncReport<Job>;
+}
+/** What `sync.run` streams: progress while it writes, then the result once. */
+export type WireSyncEvent = { progress: SyncProgress } | { result: WireSyncResult };
 
 /** Every procedure of the tRPC router: kind, wire input, wire output. */
 export interface Procedures {
@@ -69,7 +88,13 @@ export interface Procedures {
   'projects.revokeKey': { type: 'mutation'; input: Id; output: Wire<ApiKey> };
   'projects.getSigningSecrets': { type: 'query'; input: Id; output: SigningSecrets };
   'projects.rotateSigningSecret': { type: 'mutation'; input: { id: string; keepPrevious?: boolean }; output: SigningSecrets };
+  'sync.plan': { type: 'mutation'; input: SyncRequest; output: SyncPlan };
+  /** Streamed (JSON lines): call it through `httpBatchStreamLink`. tRPC delivers no return value of a stream, hence `never`. */
+  'sync.run': { type: 'mutation'; input: SyncRequest; output: AsyncIterable<WireSyncEvent, never, unknown> };
 }
+
+/** Procedures whose output is streamed. */
+export const STREAMED_PROCEDURES: ReadonlySet<ProcedurePath> = new Set<ProcedurePath>(['sync.run']);
 
 /** Path of a procedure, e.g. `schedules.get`. */
 export type ProcedurePath = keyof Procedures;
@@ -108,6 +133,8 @@ export const PROCEDURE_TYPES: { readonly [P in ProcedurePath]: Procedures[P]['ty
   'projects.revokeKey': 'mutation',
   'projects.getSigningSecrets': 'query',
   'projects.rotateSigningSecret': 'mutation',
+  'sync.plan': 'mutation',
+  'sync.run': 'mutation',
 };
 
 const date = (s: string): Date => new Date(s);
@@ -173,4 +200,13 @@ export function decodeApiKey(w: Wire<ApiKey>): ApiKey {
 /** Wire createKey result -> CreatedKey. */
 export function decodeCreatedKey(w: { key: Wire<ApiKey>; secret: string }): CreatedKey {
   return { key: decodeApiKey(w.key), secret: w.secret };
+}
+
+/** Wire sync result -> SyncResult (each kind's objects decoded). */
+export function decodeSyncResult(w: WireSyncResult): SyncResult {
+  return {
+    schedules: { ...w.schedules, objects: w.schedules.objects.map(decodeSchedule) },
+    monitors: { ...w.monitors, objects: w.monitors.objects.map(decodeMonitor) },
+    jobs: { ...w.jobs, objects: w.jobs.objects.map(decodeJob) },
+  };
 }

@@ -2,17 +2,20 @@ import { jobsRouter } from './routers/jobs.js';
 import { monitorsRouter } from './routers/monitors.js';
 import { projectsRouter } from './routers/projects.js';
 import { schedulesRouter } from './routers/schedules.js';
+import { syncRouter } from './routers/sync.js';
 import { router } from './trpc.js';
 
 /**
  * The tRPC surface: the operations of the gRPC contract (proto/tock/v1), same names in
- * camelCase, grouped by service. Queries: get, list*, listExecutions; everything else is a mutation.
+ * camelCase, grouped by service, plus declarative sync (`sync.plan`, `sync.run`). Queries: get,
+ * list*, listExecutions, getSigningSecrets; everything else is a mutation.
  */
 export const appRouter = router({
   schedules: schedulesRouter,
   jobs: jobsRouter,
   monitors: monitorsRouter,
   projects: projectsRouter,
+  sync: syncRouter,
 });
 
 /** Type of the tRPC router, for `@trpc/client` and for checking `@tock/client`'s wire types. */
