@@ -61,6 +61,8 @@ export interface SchedulerStats {
   running: boolean;
   stopping: boolean;
   shards: { held: number; draining: number };
+  /** Live scheduler nodes, this one included, as the last lease step counted them. */
+  liveNodes: number;
   queued: number;
   /** Claimed, waiting for their dispatch mark (cancellable). */
   claimed: number;
@@ -1060,6 +1062,7 @@ export class Scheduler implements Waker {
       running: this.running,
       stopping: this.stopping !== null,
       shards: { held: this.leases.held.size, draining: this.leases.draining.size },
+      liveNodes: this.leases.liveNodes,
       queued: this.queue.size,
       claimed,
       armed,
