@@ -59,6 +59,5 @@ export function cut(text: string, max: number): string {
 
 /** Control characters (newlines in a response body) would break a table's lines. */
 function oneLine(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ');
 }

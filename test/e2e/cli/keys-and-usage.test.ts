@@ -7,7 +7,7 @@ import type { ApiKey } from '../../../client/src/index.js';
 import { buildProgram } from '../../../server/cli/program.js';
 import { migrationsList } from '../../../server/store/migrations/index.js';
 import { adminQuery, withDatabase } from '../../helpers/pg.js';
-import { run } from '../../helpers/process.js';
+import { run, startTs } from '../../helpers/process.js';
 import { jsonOf, rowsOf, runCli, startCliWorld, type CliWorld } from './harness.js';
 
 /** `tock keys`, `tock migrate`, help, and the exit codes of usage errors and API errors. */
@@ -100,6 +100,20 @@ describe('tock migrate', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^tock: cannot open the database at DATABASE_URL: /);
   });
+});
+
+describe('tock start', () => {
+  it('runs the server until SIGTERM, ready on /readyz', async () => {
+    const server = startTs('bin/tock.js', ['start'], { DATABASE_URL: w.database.url, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', TOCK_SCHEDULER: 'false' });
+    try {
+      const port = await server.waitFor((l) => (typeof l === 'object' && l.msg === 'HTTP listening (REST, tRPC, health)' ? Number(l.port) : undefined));
+      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'off' } });
+    } finally {
+      expect(await server.stop('SIGTERM')).toBe(0);
+    }
+  }, 60_000);
 });
 
 describe('usage and errors', () => {

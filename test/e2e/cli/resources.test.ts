@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Execution, Job, Monitor, Schedule } from '../../../client/src/index.js';
+import { createClient, type Execution, type Job, type Monitor, type Schedule } from '../../../client/src/index.js';
 import { eventually } from '../../helpers/outage.js';
 import { jsonOf, rowsOf, startCliWorld, type CliWorld } from './harness.js';
 
@@ -98,6 +98,15 @@ describe('tock schedules, jobs and monitors', () => {
     expect(rowsOf(jobs.stdout)[1].slice(0, 2)).toEqual([job.id, 'succeeded']);
     const got = await w.cli(['jobs', 'get', job.id]);
     expect(Object.fromEntries(rowsOf(got.stdout))).toMatchObject({ id: job.id, status: 'succeeded', attempts: '1', lastStatusCode: '200' });
+  });
+
+  it('acts on the project --project names', async () => {
+    const other = await w.client.projects.create({ name: 'other' });
+    const inOther = createClient({ url: w.url, apiKey: w.adminKey, project: other.id });
+    const s = await inOther.schedules.create({ key: 'elsewhere', url: hook, intervalSeconds: 600 });
+    const list = jsonOf<Schedule[]>(await w.cli(['schedules', 'list', '--json', '--project', other.id]));
+    expect(list.map((x) => x.id)).toEqual([s.id]);
+    expect(jsonOf<Schedule[]>(await w.cli(['schedules', 'list', '--json'])).map((x) => x.key)).toEqual(['nightly', 'often']);
   });
 
   it('answers an id that does not exist with the server message and exit 1', async () => {
