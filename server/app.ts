@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logger.js';
 import { Database } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.js';
 import { startGrpcServer, type GrpcServer } from './surfaces/grpc/server.js';
+import type { SchedulerState } from './surfaces/http/health.js';
 import { startHttpServer, type RunningHttpServer } from './surfaces/http/server.js';
 import { restPlugin } from './surfaces/rest/index.js';
 import { trpcPlugin } from './surfaces/trpc/index.js';
@@ -43,6 +44,11 @@ export async function openDatabase(
   // PGlite serialises statements; a small pool avoids queueing many connections on it.
   const db = await Database.connect({ url: embedded.url, poolSize: Math.min(config.dbPoolSize, 4), onWarning });
   return { db, embedded, mode: 'embedded' };
+}
+
+/** What `/readyz` reads of the scheduler: its stats, or null on an API-only node. */
+function timerStats(scheduler: RunningScheduler | null): (() => Promise<SchedulerState>) | null {
+  return scheduler ? () => scheduler.stats() : null;
 }
 
 /**
@@ -95,6 +101,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     port: config.port,
     host: config.host,
     mode,
+    scheduler: timerStats(scheduler),
     openSignup: config.openSignup,
     limits: config.http,
     mount: async (app) => {
@@ -121,6 +128,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     port: config.grpcPort,
     host: config.host,
     logger,
+    database: db,
     connection: { maxConnectionAgeMs: config.grpcMaxConnectionAgeMs },
   });
 

@@ -1,4 +1,4 @@
-import { createTRPCUntypedClient, httpBatchLink, TRPCClientError } from '@trpc/client';
+import { createTRPCUntypedClient, httpBatchLink, httpBatchStreamLink, splitLink, TRPCClientError } from '@trpc/client';
 import { ConnectionError, errorFromResponse, type TockError } from './errors.js';
 import type {
   Alert,
@@ -30,6 +30,11 @@ import type {
   ScheduleListRequest,
   SchedulePatch,
   SigningSecrets,
+  SyncApplyOptions,
+  SyncDocument,
+  SyncPlan,
+  SyncPlanOptions,
+  SyncResult,
 } from './types.js';
 import {
   decodeAlert,
@@ -43,7 +48,9 @@ import {
   decodePing,
   decodeProject,
   decodeSchedule,
+  decodeSyncResult,
   PROCEDURE_TYPES,
+  STREAMED_PROCEDURES,
   type ProcedurePath,
   type Procedures,
 } from './wire.js';
@@ -180,6 +187,20 @@ export interface ProjectsClient {
   rotatePingKey(projectId: string): Promise<string>;
 }
 
+/**
+ * Declarative sync of the project: bring its schedules, monitors and one-time jobs to what a
+ * document describes, matched by key (the same engine as `tock sync <file>`).
+ */
+export interface SyncClient {
+  /** What `apply` would do now, writing nothing. Needs only read scopes. @throws ValidationError naming the entry (`schedules[2].cron`). */
+  plan(document: SyncDocument, options?: SyncPlanOptions): Promise<SyncPlan>;
+  /**
+   * Makes the project match the document; applying it again reports everything unchanged.
+   * Nothing is written unless every entry is valid. `onProgress` follows the writes.
+   */
+  apply(document: SyncDocument, options?: SyncApplyOptions): Promise<SyncResult>;
+}
+
 /** A Tock API client: see `createClient`. */
 export interface TockClient {
   schedules: SchedulesClient;
@@ -188,6 +209,7 @@ export interface TockClient {
   projects: ProjectsClient;
   alerts: AlertsClient;
   flips: FlipsClient;
+  sync: SyncClient;
 }
 
 /** Most calls per batched request; the server accepts up to 50. */
@@ -248,14 +270,14 @@ export function createClient(options: ClientOptions): TockClient {
   if (!options.apiKey) throw new TypeError('createClient: `apiKey` is required');
   const headers: Record<string, string> = { ...options.headers, authorization: `Bearer ${options.apiKey}` };
   if (options.project) headers['x-tock-project'] = options.project;
+  const url = `${options.url.replace(/\/+$/, '')}/trpc`;
   const trpc = createTRPCUntypedClient({
     links: [
-      httpBatchLink({
-        url: `${options.url.replace(/\/+$/, '')}/trpc`,
-        headers: () => headers,
-        fetch: options.fetch,
-        maxItems: MAX_BATCH_ITEMS,
-        maxURLLength: MAX_URL_LENGTH,
+      splitLink({
+        // Streamed outputs (JSON lines) go on a request of their own.
+        condition: (op) => STREAMED_PROCEDURES.has(op.path as ProcedurePath),
+        true: httpBatchStreamLink({ url, headers: () => headers, fetch: options.fetch, maxItems: 1 }),
+        false: httpBatchLink({ url, headers: () => headers, fetch: options.fetch, maxItems: MAX_BATCH_ITEMS, maxURLLength: MAX_URL_LENGTH }),
       }),
     ],
   });
@@ -353,5 +375,24 @@ export function createClient(options: ClientOptions): TockClient {
     list: async (subjectType, subjectId, page) => decodePage(await call('flips.list', { subjectType, subjectId, ...pageOf(page) }), decodeFlip),
   };
 
-  return { schedules, jobs, monitors, projects, alerts, flips };
+  const sync: SyncClient = {
+    plan: (document, opts) => call('sync.plan', { desired: document, ...(opts?.prune === undefined ? {} : { prune: opts.prune }) }),
+    apply: async (document, opts) => {
+      try {
+        const events = await call('sync.run', { desired: document, ...(opts?.prune === undefined ? {} : { prune: opts.prune }) });
+        for await (const e of events) {
+          if ('result' in e) return decodeSyncResult(e.result);
+          opts?.onProgress?.(e.progress);
+        }
+      } catch (err) {
+        throw toTockError(err) as TockError;
+      }
+      throw new ConnectionError('The sync stream ended without a result (the connection was cut); run the same sync again: it finishes what is left', {
+        code: 'connection_failed',
+        status: 0,
+      });
+    },
+  };
+
+  return { schedules, jobs, monitors, projects, alerts, flips, sync };
 }

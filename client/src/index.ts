@@ -5,7 +5,18 @@
  *
  * @packageDocumentation
  */
-export { createClient, type ClientOptions, type AlertsClient, type FlipsClient, type JobsClient, type MonitorsClient, type ProjectsClient, type SchedulesClient, type TockClient } from './client.js';
+export {
+  createClient,
+  type ClientOptions,
+  type AlertsClient,
+  type FlipsClient,
+  type JobsClient,
+  type MonitorsClient,
+  type ProjectsClient,
+  type SchedulesClient,
+  type SyncClient,
+  type TockClient,
+} from './client.js';
 export {
   AuthenticationError,
   ConflictError,

@@ -443,3 +443,103 @@ export interface Alert {
   createdAt: Date;
   sentAt: Date | null;
 }
+
+/** A schedule in a sync document: a schedule input matched by its `key`. */
+export interface SyncScheduleEntry extends ScheduleInput {
+  key: string;
+}
+
+/** A monitor in a sync document: a monitor input matched by its `key`. */
+export interface SyncMonitorEntry extends MonitorInput {
+  key: string;
+}
+
+/** A one-time job in a sync document, matched by its idempotency key: created once, never changed or pruned. */
+export interface SyncJobEntry extends JobInput {
+  idempotencyKey: string;
+}
+
+/**
+ * The desired schedules, monitors and one-time jobs of one project (what `tock sync <file>`
+ * reads; its JSON Schema is `docs/tock-sync.schema.json` in the Tock repository). A kind left
+ * out is not managed at all; a kind given as `[]` is (and with `prune` loses every keyed object).
+ */
+export interface SyncDocument {
+  /** Ignored by the server; lets an editor find the JSON Schema. */
+  $schema?: string;
+  schedules?: SyncScheduleEntry[];
+  monitors?: SyncMonitorEntry[];
+  jobs?: SyncJobEntry[];
+  /** The project's notification channels. Left out: the project is not touched. Given: each setting it leaves out is cleared. */
+  project?: SyncProjectSettings;
+}
+
+/** The project part of a sync document. */
+export interface SyncProjectSettings {
+  notifyEmail?: string | null;
+  notifyWebhookUrl?: string | null;
+  notifyWebhookFormat?: WebhookFormat;
+}
+
+/** Kinds of object a sync manages. */
+export type SyncKindName = 'schedules' | 'monitors' | 'jobs';
+
+/** An entry of a sync report, by the value it is matched by. */
+export interface SyncKeyed {
+  key: string;
+}
+
+/** A stored object a sync matched. */
+export interface SyncExisting extends SyncKeyed {
+  id: string;
+}
+
+/** A value as JSON carries it. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A changed field: its stored value and the value the document makes it, as JSON (dates as ISO-8601 strings). */
+export interface FieldChange {
+  from: JsonValue;
+  to: JsonValue;
+}
+
+/** A stored object the sync changes, with each changed field (e.g. `{ cron: { from: '0 6 * * *', to: '30 6 * * *' } }`). */
+export interface SyncChanged extends SyncExisting {
+  changes: Record<string, FieldChange>;
+}
+
+/** What a sync does to one kind. Entries keep the document's order; deletions the stored order. */
+export interface SyncKindReport<Created extends SyncKeyed = SyncKeyed> {
+  created: Created[];
+  updated: SyncChanged[];
+  deleted: SyncExisting[];
+  unchanged: SyncExisting[];
+}
+
+/** A dry run: what `sync.apply` would do now. */
+export type SyncPlan = Record<SyncKindName, SyncKindReport>;
+
+/** What `sync.apply` did, and the object of every entry after it, in the document's order. */
+export interface SyncResult {
+  schedules: SyncKindReport<SyncExisting> & { objects: Schedule[] };
+  monitors: SyncKindReport<SyncExisting> & { objects: Monitor[] };
+  jobs: SyncKindReport<SyncExisting> & { objects: Job[] };
+}
+
+/** Progress of `sync.apply`: writes finished so far of the writes it makes (unchanged objects cost none). */
+export interface SyncProgress {
+  done: number;
+  total: number;
+}
+
+/** Options of `sync.plan`. */
+export interface SyncPlanOptions {
+  /** Also delete keyed schedules and monitors the document no longer names. */
+  prune?: boolean;
+}
+
+/** Options of `sync.apply`. */
+export interface SyncApplyOptions extends SyncPlanOptions {
+  /** Called as writes finish (not for every write when they finish faster than the network carries them). */
+  onProgress?: (progress: SyncProgress) => void;
+}

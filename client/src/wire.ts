@@ -30,6 +30,12 @@ import type {
   ScheduleListRequest,
   SchedulePatch,
   SigningSecrets,
+  SyncDocument,
+  SyncExisting,
+  SyncKindReport,
+  SyncPlan,
+  SyncProgress,
+  SyncResult,
 } from './types.js';
 
 /** `T` as JSON carries it: every Date field (nullable or not) as an ISO-8601 string. */
@@ -39,6 +45,19 @@ export type Wire<T> = {
 
 type Id = { id: string };
 type IdPage = { id: string } & PageRequest;
+type SyncRequest = { desired: SyncDocument; prune?: boolean };
+interface WireSyncReport<T> extends SyncKindReport<SyncExisting> {
+  objects: Wire<T>[];
+}
+
+/** `sync.run`'s result on the wire: the report and every entry's object as JSON. */
+export interface WireSyncResult {
+  schedules: WireSyncReport<Schedule>;
+  monitors: WireSyncReport<Monitor>;
+  jobs: WireSyncReport<Job>;
+}
+/** What `sync.run` streams: progress while it writes, then the result once. */
+export type WireSyncEvent = { progress: SyncProgress } | { result: WireSyncResult };
 
 /** Every procedure of the tRPC router: kind, wire input, wire output. */
 export interface Procedures {
@@ -79,7 +98,13 @@ export interface Procedures {
   'projects.rotatePingKey': { type: 'mutation'; input: Id; output: { pingKey: string } };
   'alerts.list': { type: 'query'; input: { subjectType: AlertSubject; subjectId: string } & PageRequest; output: Page<Wire<Alert>> };
   'flips.list': { type: 'query'; input: { subjectType: FlipSubject; subjectId: string } & PageRequest; output: Page<Wire<Flip>> };
+  'sync.plan': { type: 'mutation'; input: SyncRequest; output: SyncPlan };
+  /** Streamed (JSON lines): call it through `httpBatchStreamLink`. tRPC delivers no return value of a stream, hence `never`. */
+  'sync.run': { type: 'mutation'; input: SyncRequest; output: AsyncIterable<WireSyncEvent, never, unknown> };
 }
+
+/** Procedures whose output is streamed. */
+export const STREAMED_PROCEDURES: ReadonlySet<ProcedurePath> = new Set<ProcedurePath>(['sync.run']);
 
 /** Path of a procedure, e.g. `schedules.get`. */
 export type ProcedurePath = keyof Procedures;
@@ -123,6 +148,8 @@ export const PROCEDURE_TYPES: { readonly [P in ProcedurePath]: Procedures[P]['ty
   'projects.rotatePingKey': 'mutation',
   'alerts.list': 'query',
   'flips.list': 'query',
+  'sync.plan': 'mutation',
+  'sync.run': 'mutation',
 };
 
 const date = (s: string): Date => new Date(s);
@@ -203,4 +230,13 @@ export function decodeFlip(w: Wire<Flip>): Flip {
 /** Wire alert -> Alert. */
 export function decodeAlert(w: Wire<Alert>): Alert {
   return { ...w, nextAttemptAt: date(w.nextAttemptAt), createdAt: date(w.createdAt), sentAt: dateOrNull(w.sentAt) };
+}
+
+/** Wire sync result -> SyncResult (each kind's objects decoded). */
+export function decodeSyncResult(w: WireSyncResult): SyncResult {
+  return {
+    schedules: { ...w.schedules, objects: w.schedules.objects.map(decodeSchedule) },
+    monitors: { ...w.monitors, objects: w.monitors.objects.map(decodeMonitor) },
+    jobs: { ...w.jobs, objects: w.jobs.objects.map(decodeJob) },
+  };
 }

@@ -71,10 +71,21 @@ export class Database {
     return this.orm.em.fork({ useContext: false, clear: true });
   }
 
-  /** Applies every pending migration; returns the names applied. */
-  async migrate(): Promise<string[]> {
-    const applied = await this.orm.getMigrator().up();
-    return applied.map((m) => m.name);
+  /** Applies every pending migration; returns the names applied. `onApplying` hears each name as it starts. */
+  async migrate(onApplying?: (name: string) => void): Promise<string[]> {
+    const migrator = this.orm.getMigrator();
+    const listener = (m: { name: string }) => onApplying?.(m.name);
+    migrator.on('migrating', listener);
+    try {
+      return (await migrator.up()).map((m) => m.name);
+    } finally {
+      migrator.off('migrating', listener);
+    }
+  }
+
+  /** Names of the migrations this code has that the database has not applied, oldest first. */
+  async pendingMigrations(): Promise<string[]> {
+    return (await this.orm.getMigrator().getPendingMigrations()).map((m) => m.name);
   }
 
   /** Raw SQL with `?` placeholders, outside any ORM unit of work. */

@@ -91,6 +91,8 @@ export interface LeaseManagerOptions {
 export class LeaseManager {
   readonly held = new Map<number, HeldLease>();
   readonly draining = new Set<number>();
+  /** Live scheduler nodes (this one included) as the last lease step counted them; 1 before the first. */
+  liveNodes = 1;
   private readonly monotonic: () => number;
   private readonly marginMs: number;
   private steps = 0;
@@ -154,6 +156,7 @@ export class LeaseManager {
       this.nodeId,
     ]);
     change.liveNodes = Number(hb.live);
+    this.liveNodes = change.liveNodes;
     change.nextForeignExpiryMs = hb.next_expiry_ms === null ? null : Number(hb.next_expiry_ms);
     change.share = fairShare(change.liveNodes);
     if (++this.steps % 20 === 1) {

@@ -42,6 +42,8 @@ export interface SchedulerStats {
   running: boolean;
   stopping: boolean;
   shards: { held: number; draining: number };
+  /** Live scheduler nodes, this one included, as the last lease step counted them. */
+  liveNodes: number;
   queued: number;
   /** Claimed, waiting for their dispatch mark (cancellable). */
   claimed: number;
@@ -385,6 +387,7 @@ export class Scheduler implements Waker {
       running: this.running,
       stopping: this.stopping !== null,
       shards: { held: m('shards', 'state=held'), draining: m('shards', 'state=draining') },
+      liveNodes: this.leases.liveNodes,
       queued: m('queued'),
       claimed: m('owned', 'state=claimed') + m('owned', 'state=marking'),
       armed: m('owned', 'state=armed'),

@@ -6,7 +6,7 @@ import { MonitorServiceService } from '../../gen/tock/v1/monitor.js';
 import { ProjectServiceService } from '../../gen/tock/v1/project.js';
 import { ScheduleServiceService } from '../../gen/tock/v1/schedule.js';
 import { jobService, monitorService, projectService, scheduleService } from './handlers.js';
-import { addHealthService } from './health.js';
+import { addHealthService, type HealthDatabase } from './health.js';
 import { loadServedProtos } from './protos.js';
 import { addReflectionService } from './reflection.js';
 import { createRpc, tolerantDecoding } from './rpc.js';
@@ -65,6 +65,10 @@ export interface GrpcServerOptions {
   port: number;
   host?: string;
   logger: Logger;
+  /** The database health follows: NOT_SERVING while it does not answer. */
+  database: HealthDatabase;
+  /** How often health asks the database again while Watch streams are open (default 5 s). */
+  healthPollMs?: number;
   /** Overrides of GRPC_CONNECTION_LIMITS. */
   connection?: Partial<GrpcConnectionLimits>;
 }
@@ -81,11 +85,11 @@ export const TOCK_SERVICES = ['tock.v1.ScheduleService', 'tock.v1.JobService', '
 
 /**
  * Serves tock.v1 (Schedule, Job, Monitor and Project services) over plaintext HTTP/2, plus
- * grpc.health.v1.Health and server reflection (v1 and v1alpha). Calls authenticate with
+ * grpc.health.v1.Health (following `database`) and server reflection (v1 and v1alpha). Calls authenticate with
  * `authorization: Bearer <key>` or `x-api-key: <key>` metadata; `x-tock-project` picks the
  * project for keys that reach every project of their account.
  */
-export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, connection }: GrpcServerOptions): Promise<GrpcServer> {
+export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, database, healthPollMs, connection }: GrpcServerOptions): Promise<GrpcServer> {
   const log = logger.child({ surface: 'grpc' });
   const rpc = createRpc(core, log);
   const server = new grpc.Server(serverOptions({ ...GRPC_CONNECTION_LIMITS, ...connection }));
@@ -95,7 +99,7 @@ export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, co
   server.addService(tolerantDecoding(ProjectServiceService), projectService(core, rpc));
 
   const protos = loadServedProtos();
-  const health = addHealthService(server, protos, [...TOCK_SERVICES, 'grpc.health.v1.Health']);
+  const health = addHealthService(server, protos, [...TOCK_SERVICES, 'grpc.health.v1.Health'], { database, pollMs: healthPollMs });
   addReflectionService(server, protos);
 
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;

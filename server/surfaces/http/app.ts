@@ -5,7 +5,7 @@ import type { Core } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
 import type { Database } from '../../store/database.js';
 import { clientErrorHandler, frameworkErrors, httpErrorHandler, notFound } from './errors.js';
-import { healthRoutes } from './health.js';
+import { healthRoutes, type SchedulerState } from './health.js';
 import { pingRoutes } from './pings.js';
 import { signupRoutes } from './signup.js';
 
@@ -15,6 +15,8 @@ export interface HttpAppOptions {
   logger: Logger;
   /** What `/healthz` reports as the storage mode. */
   mode: 'embedded' | 'postgres';
+  /** This node's scheduler, for `/readyz`; absent or null on an API-only node. */
+  scheduler?: (() => SchedulerState | Promise<SchedulerState>) | null;
   /** TOCK_OPEN_SIGNUP: whether POST /signup creates accounts. */
   openSignup?: boolean;
   /** Timeouts and caps of the port (config); each one left out takes its default. */
@@ -67,7 +69,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
 
   // Limits are asked for per route group (pings, sign-up; later the dialects' per-key limit), none globally.
   await app.register(rateLimit, { global: false });
-  await app.register(healthRoutes, { db: opts.db, mode: opts.mode });
+  await app.register(healthRoutes, { db: opts.db, mode: opts.mode, scheduler: opts.scheduler });
   await app.register(pingRoutes, { core: opts.core, limits });
   await app.register(signupRoutes, { core: opts.core, openSignup: opts.openSignup ?? false, limits });
   await opts.mount?.(app);

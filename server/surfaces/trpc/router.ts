@@ -7,10 +7,12 @@ import { projectPingKeysRouter } from './routers/project-ping-keys.js';
 import { projectsRouter } from './routers/projects.js';
 import { schedulesRouter } from './routers/schedules.js';
 import { mergeRouters, router } from './trpc.js';
+import { syncRouter } from './routers/sync.js';
 
 /**
  * The tRPC surface: the operations of the gRPC contract (proto/tock/v1), same names in
- * camelCase, grouped by service. Queries: get, list*, listExecutions; everything else is a mutation.
+ * camelCase, grouped by service, plus declarative sync (`sync.plan`, `sync.run`). Queries: get,
+ * list*, listExecutions, getSigningSecrets; everything else is a mutation.
  */
 export const appRouter = router({
   schedules: schedulesRouter,
@@ -19,6 +21,7 @@ export const appRouter = router({
   projects: mergeRouters(projectsRouter, projectPingKeysRouter),
   alerts: alertsRouter,
   flips: flipsRouter,
+  sync: syncRouter,
 });
 
 /** Type of the tRPC router, for `@trpc/client` and for checking `@tock/client`'s wire types. */

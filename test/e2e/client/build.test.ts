@@ -62,6 +62,7 @@ const noAnyInSchedules: NoAny<TockClient['schedules']> = 'ok';
 const noAnyInJobs: NoAny<TockClient['jobs']> = 'ok';
 const noAnyInMonitors: NoAny<TockClient['monitors']> = 'ok';
 const noAnyInProjects: NoAny<TockClient['projects']> = 'ok';
+const noAnyInSync: NoAny<TockClient['sync']> = 'ok';
 // The check itself bites: a method returning any is caught.
 const caught: NoAny<{ leak(): Promise<any> }> = 'has any';
 const client: TockClient = createClient({ url: 'http://localhost:8080', apiKey: 'tock_x' });

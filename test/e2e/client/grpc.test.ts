@@ -33,7 +33,7 @@ const opened: TockGrpcClients[] = [];
 beforeAll(async () => {
   t = await createTestCore();
   a = await t.tenant('grpc-client');
-  server = await startGrpcServer({ core: t.core, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
+  server = await startGrpcServer({ core: t.core, database: t.database.db, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
   address = `127.0.0.1:${server.port}`;
 });
 afterAll(async () => {

@@ -21,7 +21,7 @@ afterAll(async () => {
 
 async function serve(connection: Partial<GrpcConnectionLimits> = {}): Promise<GrpcServer> {
   t ??= await createTestCore();
-  const server = await startGrpcServer({ core: t.core, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), connection });
+  const server = await startGrpcServer({ core: t.core, database: t.database.db, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }), connection });
   cleanups.push(() => server.close(200));
   return server;
 }

@@ -25,7 +25,7 @@ export async function startHarness(): Promise<Harness> {
   const t = await createTestCore();
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const server = await startGrpcServer({ core: t.core, port: 0, host: '127.0.0.1', logger });
+  const server = await startGrpcServer({ core: t.core, database: t.database.db, port: 0, host: '127.0.0.1', logger });
   const address = `127.0.0.1:${server.port}`;
   const opened: grpc.Client[] = [];
   return {

@@ -108,7 +108,7 @@ describe('health checking', () => {
   });
 
   it('sends the current status to a watcher, and NOT_SERVING then the end of the stream when the server closes', async () => {
-    const server = await startGrpcServer({ core: h.t.core, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
+    const server = await startGrpcServer({ core: h.t.core, database: h.t.database.db, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
     const client = new healthPkg.Health(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
     try {
       const call = client.Watch({ service: '' });

@@ -30,7 +30,7 @@ beforeAll(async () => {
   // This file's own database refuses one kind of row, so an ordinary create fails inside PostgreSQL.
   await t.database.db.execute(`alter table jobs add constraint jobs_no_teapots check (url not like '%teapot%')`);
   const logger = createLogger('info', {}, { write: (line: string) => void lines.push(line) });
-  grpc = await startGrpcServer({ core: t.core, port: 0, host: '127.0.0.1', logger });
+  grpc = await startGrpcServer({ core: t.core, database: t.database.db, port: 0, host: '127.0.0.1', logger });
   clients = grpcClients(`127.0.0.1:${grpc.port}`);
   http = await startHttpServer({
     core: t.core,

@@ -42,7 +42,7 @@ export async function startSurfaces(opts: { allowTargets?: readonly string[] } =
   const tenant = await t.tenant('hostile');
   const grpcErrors: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'error' }, { write: (line: string) => void grpcErrors.push(JSON.parse(line)) });
-  const server: GrpcServer = await startGrpcServer({ core: t.core, port: 0, host: '127.0.0.1', logger });
+  const server: GrpcServer = await startGrpcServer({ core: t.core, database: t.database.db, port: 0, host: '127.0.0.1', logger });
   const grpcAddress = `127.0.0.1:${server.port}`;
   const trpc = await startTrpcServer(t);
   const clients = grpcClients(grpcAddress);

@@ -149,7 +149,7 @@ function coreSurface(t: TestCore, actor: Actor): Surface {
 }
 
 async function grpcSurface(t: TestCore, secret: string): Promise<Surface> {
-  const server = await startGrpcServer({ core: t.core, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
+  const server = await startGrpcServer({ core: t.core, database: t.database.db, port: 0, host: '127.0.0.1', logger: pino({ level: 'silent' }) });
   const clients: TockGrpcClients = createGrpcClients({ address: `127.0.0.1:${server.port}`, apiKey: secret });
   const s = api(clients.schedules, ScheduleServiceService);
   const j = api(clients.jobs, JobServiceService);

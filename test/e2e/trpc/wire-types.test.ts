@@ -57,6 +57,15 @@ describe('the client wire types', () => {
     expectTypeOf<InputMatches<Procedures['schedules.update']['input']['patch'], Inputs['schedules']['update']['patch']>>().toEqualTypeOf<true>();
     expectTypeOf<InputMatches<Procedures['monitors.update']['input']['patch'], Inputs['monitors']['update']['patch']>>().toEqualTypeOf<true>();
     expectTypeOf<InputMatches<Procedures['projects.update']['input']['patch'], Inputs['projects']['update']['patch']>>().toEqualTypeOf<true>();
+    // So is a sync document, and each kind of entry in it.
+    type ClientDoc = Procedures['sync.plan']['input']['desired'];
+    type ServerDoc = Inputs['sync']['plan']['desired'];
+    type Entry<D, K extends 'schedules' | 'monitors' | 'jobs'> = NonNullable<D[K & keyof D]> extends Array<infer E> ? E : never;
+    expectTypeOf<InputMatches<ClientDoc, ServerDoc>>().toEqualTypeOf<true>();
+    expectTypeOf<InputMatches<Entry<ClientDoc, 'schedules'>, Entry<ServerDoc, 'schedules'>>>().toEqualTypeOf<true>();
+    expectTypeOf<InputMatches<Entry<ClientDoc, 'monitors'>, Entry<ServerDoc, 'monitors'>>>().toEqualTypeOf<true>();
+    expectTypeOf<InputMatches<Entry<ClientDoc, 'jobs'>, Entry<ServerDoc, 'jobs'>>>().toEqualTypeOf<true>();
+    expectTypeOf<Procedures['sync.run']['input']>().toEqualTypeOf<Procedures['sync.plan']['input']>();
   });
 
   it('call each procedure as the query or mutation the router declares', () => {
