@@ -164,6 +164,20 @@ function rateKey(req: FastifyRequest): string {
   return key ? `k:${createHash('sha256').update(key).digest('base64url').slice(0, 22)}` : `ip:${req.ip}`;
 }
 
+/**
+ * Makes an empty `application/json` body no body at all, for the requests `when` picks: clients
+ * that send `Content-Type: application/json` on every request send it on bodiless ones too
+ * (a DELETE, an action). Every other body still goes to Fastify's own JSON parser (prototype
+ * poisoning refused); a body a route requires is still refused by its schema.
+ */
+export function acceptEmptyJsonBody(app: DialectApp, when: (req: FastifyRequest) => boolean): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    body === '' && when(req) ? done(null, undefined) : json(req, body as string, done),
+  );
+}
+
 /** Registers `dialect` on its own encapsulated context of `app`. */
 export async function registerDialect(app: FastifyInstance, dialect: Dialect, opts: DialectOptions): Promise<void> {
   await app.register(async (scope) => {

@@ -2,7 +2,7 @@ import type { Execution } from '../../../core/types.js';
 import { MAX_PAGE_SIZE } from '../../../core/paging.js';
 import { pageRequest, pageResponse } from '../../shared/paging.js';
 import { executionView, jobView, scheduleView } from '../../shared/views.js';
-import type { Dialect } from '../dialect.js';
+import { acceptEmptyJsonBody, type Dialect } from '../dialect.js';
 import * as codec from './codec.js';
 import { fliqErrorBody } from './errors.js';
 import { createJobBody, createScheduleBody, idParams, listJobsQuery, listSchedulesQuery } from './schemas.js';
@@ -19,15 +19,8 @@ export const fliqDialect: Dialect = {
   routes(app, ctx) {
     const { core } = ctx;
 
-    // Clients that send `Content-Type: application/json` on every request send it on a DELETE
-    // without a body too; that is no request body, not an empty JSON one. Every other body goes
-    // to Fastify's own JSON parser (prototype poisoning refused) as before.
-    const json = app.getDefaultJsonParser('error', 'error');
-    app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-      if (req.method === 'DELETE' && body === '') return done(null, undefined);
-      return json(req, body as string, done);
-    });
+    // A DELETE sent with `Content-Type: application/json` and no body has no body.
+    acceptEmptyJsonBody(app, (req) => req.method === 'DELETE');
 
     app.post('/v1/jobs', { schema: { summary: 'Create a job', body: createJobBody } }, async (req, reply) => {
       const actor = await ctx.actor(req);

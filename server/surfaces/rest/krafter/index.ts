@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { uuidOfId } from '../../../core/ids.js';
 import type { Page } from '../../../core/types.js';
 import { pageRequest } from '../../shared/paging.js';
-import type { Dialect } from '../dialect.js';
+import { acceptEmptyJsonBody, type Dialect } from '../dialect.js';
 import { execution, job, jobInput, jobPatch, jobState, scheduleIdOf } from './codec.js';
 import { errorBody } from './errors.js';
 import { createBody, executionsQuery, jobParams, listQuery, patchBody, replaceBody } from './schemas.js';
@@ -28,14 +28,8 @@ export const krafterDialect: Dialect = {
   name: 'krafter',
   errorBody,
   routes(app, ctx) {
-    // Clients that send `Content-Type: application/json` on every request also send it on the
-    // bodiless actions (trigger, pause, resume, delete): here an empty JSON body is no body. A
-    // body that must be there is still refused by its schema ("Body: must be a JSON object").
-    const json = app.getDefaultJsonParser('error', 'error');
-    app.removeContentTypeParser('application/json');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
-      body === '' ? done(null, undefined) : json(req, body as string, done),
-    );
+    // The bodiless actions (trigger, pause, resume, delete) come with `Content-Type: application/json` too.
+    acceptEmptyJsonBody(app, () => true);
 
     /** The caller (checked first: no key is 401 whatever the path) and the schedule the path's UUID names. */
     const target = async (req: FastifyRequest, uuid: string) => {
