@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Agent, type Dispatcher } from 'undici';
+import type { AttemptOutcome, AttemptReport } from '../core/jobs/attempts.js';
 import { Deadlines, type Expirable } from './deadlines.js';
 import { InvalidTargetUrlError, TargetRefusedError } from './errors.js';
 import { createGuardedConnector } from './guarded-connector.js';
@@ -22,19 +23,13 @@ export interface OutboundCall {
   signing?: { id: string; secrets: string[] };
 }
 
-export type CallOutcomeKind = 'succeeded' | 'failed' | 'timeout' | 'refused';
-
-export interface CallOutcome {
-  outcome: CallOutcomeKind;
-  statusCode: number | null;
-  durationMs: number;
-  /** First `maxResponseBytes` bytes of the body, decoded as UTF-8; null when no response arrived. */
-  responseBody: string | null;
-  error: string | null;
-  retryAfterMs: number | null;
-  startedAt: Date;
-  finishedAt: Date;
-}
+/**
+ * What one call came to: the core's attempt report, so the timer hands it to the retry decision
+ * as it is. `responseBody` is the first `maxResponseBytes` bytes of the body, decoded as UTF-8;
+ * null when no response arrived.
+ */
+export type CallOutcome = AttemptReport;
+export type CallOutcomeKind = AttemptOutcome;
 
 export interface HttpExecutorOptions {
   policy: TargetPolicy;

@@ -9,7 +9,7 @@ import type { AttemptResult } from '../../store/job-transitions.js';
 
 export type AttemptOutcome = 'succeeded' | 'failed' | 'timeout' | 'refused';
 
-/** What an attempt came to (the executor's CallOutcome has this shape). */
+/** What an attempt came to (the executor's CallOutcome is this type). */
 export interface AttemptReport {
   outcome: AttemptOutcome;
   statusCode: number | null;
