@@ -140,6 +140,10 @@ export { Execution } from './gen/tock/v1/execution.js';
 export {
   CancelJobRequest,
   CreateJobRequest,
+  CreateJobsError,
+  CreateJobsRequest,
+  CreateJobsResponse,
+  CreateJobsResult,
   GetJobRequest,
   Job,
   JobServiceClient,

@@ -16,7 +16,7 @@
  */
 import type { z } from 'zod';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { jobInput, type JobInput, type JobListFilter } from '../../core/jobs/service.js';
+import { jobInput, type JobBatchResult, type JobInput, type JobListFilter } from '../../core/jobs/service.js';
 import { keyInput, type KeyInput } from '../../core/keys/service.js';
 import { MONITOR_UPDATABLE, monitorInput, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
 import { PROJECT_UPDATABLE, projectInput, type ProjectInput, type ProjectPatch } from '../../core/projects/service.js';
@@ -24,11 +24,12 @@ import { SCHEDULE_UPDATABLE, scheduleInput, type ScheduleInput, type SchedulePat
 import type { ApiKey, Execution, Job, JobStatus, Monitor, Page, PageRequest, PingKind, Project, Schedule, ScheduleState, Updatable } from '../../core/types.js';
 import { fieldPath } from '../../core/validation.js';
 import { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
-import { Job as ProtoJob, type ListJobsRequest } from '../../gen/tock/v1/job.js';
+import { Job as ProtoJob, type CreateJobsResponse, type ListJobsRequest } from '../../gen/tock/v1/job.js';
 import { PingKind as ProtoPingKind, Monitor as ProtoMonitor } from '../../gen/tock/v1/monitor.js';
 import { Key as ProtoKey, Project as ProtoProject } from '../../gen/tock/v1/project.js';
 import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../gen/tock/v1/schedule.js';
 import { pageRequest, pageResponse } from '../shared/paging.js';
+import { toGrpcItemError } from './errors.js';
 import { isUpdatable, patchOf } from '../shared/updates.js';
 import * as views from '../shared/views.js';
 
@@ -107,6 +108,15 @@ export function scheduleListFromProto(req: ListSchedulesRequest): PageRequest & 
 export const jobToProto = (j: Job): ProtoJob => fromView(ProtoJob, views.jobView(j));
 
 export const jobFromProto = (msg: ProtoJob | undefined): JobInput => inputFromProto(jobInput, msg);
+
+/** CreateJobs' results: each job, or its error as CreateJob alone would have answered it. */
+export function jobBatchToProto(results: readonly JobBatchResult[]): CreateJobsResponse {
+  return {
+    results: results.map((r) =>
+      r.error ? { index: r.index, error: toGrpcItemError(r.error), created: false } : { index: r.index, job: jobToProto(r.job), created: r.created },
+    ),
+  };
+}
 
 /** Paging plus the `status` and `schedule_id` filters of ListJobs ("" = no filter; the core checks the status). */
 export function jobListFromProto(req: ListJobsRequest): JobListFilter {

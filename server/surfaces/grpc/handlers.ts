@@ -35,6 +35,7 @@ export function jobService(core: Core, { project }: Rpc): JobServiceServer {
   const out = codec.jobToProto;
   return {
     createJob: project(async (req, a) => out(await j.create(a, codec.jobFromProto(req.job)))),
+    createJobs: project(async (req, a) => codec.jobBatchToProto(await j.createMany(a, req.jobs.map(codec.jobFromProto)))),
     getJob: project(async (req, a) => out(await j.get(a, req.id))),
     listJobs: project(async (req, a) => codec.pageToProto('jobs', await j.list(a, codec.jobListFromProto(req)), out)),
     cancelJob: project(async (req, a) => out(await j.cancel(a, req.id))),

@@ -21,8 +21,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
-  const t = await createTestCore();
+export async function startHarness(core: Parameters<typeof createTestCore>[0] = {}): Promise<Harness> {
+  const t = await createTestCore(core);
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const server = await startGrpcServer({ core: t.core, database: t.database.db, port: 0, host: '127.0.0.1', logger });
