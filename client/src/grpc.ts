@@ -16,6 +16,7 @@
  * @packageDocumentation
  */
 import { credentials as grpcCredentials, InterceptingCall, type ChannelCredentials, type ClientOptions, type Interceptor } from '@grpc/grpc-js';
+import { AlertServiceClient } from './gen/tock/v1/alert.js';
 import { JobServiceClient } from './gen/tock/v1/job.js';
 import { MonitorServiceClient } from './gen/tock/v1/monitor.js';
 import { ProjectServiceClient } from './gen/tock/v1/project.js';
@@ -38,7 +39,7 @@ export interface GrpcClientsOptions {
   clientOptions?: Partial<ClientOptions>;
 }
 
-/** The four tock.v1 service clients, sharing one channel to the server. */
+/** The tock.v1 service clients, sharing one channel to the server. */
 export interface TockGrpcClients {
   /** tock.v1.ScheduleService: recurring HTTP calls. */
   schedules: ScheduleServiceClient;
@@ -46,8 +47,10 @@ export interface TockGrpcClients {
   jobs: JobServiceClient;
   /** tock.v1.MonitorService: heartbeat monitors. */
   monitors: MonitorServiceClient;
-  /** tock.v1.ProjectService: projects and API keys of the key's account. */
+  /** tock.v1.ProjectService: projects, API keys and ping keys of the key's account. */
   projects: ProjectServiceClient;
+  /** tock.v1.AlertService: flips and alerts of monitors, schedules and jobs. */
+  alerts: AlertServiceClient;
   /** Closes the shared channel; calls made afterwards fail. */
   close(): void;
 }
@@ -71,7 +74,7 @@ export function tockAuthInterceptor(apiKey: string, project?: string): Intercept
 }
 
 /**
- * Creates the generated clients of the four tock.v1 services for one server and key. They share
+ * Creates the generated clients of the tock.v1 services for one server and key. They share
  * one channel, and every call carries the key (an interceptor, so it works over plaintext
  * channels too, where gRPC refuses call credentials).
  *
@@ -92,6 +95,7 @@ export function createGrpcClients(options: GrpcClientsOptions): TockGrpcClients 
     jobs: new JobServiceClient(options.address, creds, shared),
     monitors: new MonitorServiceClient(options.address, creds, shared),
     projects: new ProjectServiceClient(options.address, creds, shared),
+    alerts: new AlertServiceClient(options.address, creds, shared),
     close: () => schedules.close(),
   };
 }
@@ -134,6 +138,17 @@ export function tockGrpcError(err: unknown): TockGrpcError | null {
   };
 }
 
+/** Messages, client and service definition of tock.v1.AlertService. */
+export {
+  Alert,
+  AlertServiceClient,
+  AlertServiceService,
+  Flip,
+  ListAlertsRequest,
+  ListAlertsResponse,
+  ListFlipsRequest,
+  ListFlipsResponse,
+} from './gen/tock/v1/alert.js';
 /** Messages of tock.v1.Execution (read-only attempts of a job). */
 export { Execution } from './gen/tock/v1/execution.js';
 /** Messages, client and service definition of tock.v1.JobService. */
@@ -158,12 +173,15 @@ export {
   CreateMonitorRequest,
   DeleteMonitorRequest,
   GetMonitorRequest,
+  ListMonitorPingsRequest,
+  ListMonitorPingsResponse,
   ListMonitorsRequest,
   ListMonitorsResponse,
   Monitor,
   MonitorServiceClient,
   MonitorServiceService,
   PauseMonitorRequest,
+  Ping,
   PingKind,
   RecordPingRequest,
   ResumeMonitorRequest,
@@ -175,16 +193,19 @@ export {
   CreateKeyResponse,
   CreateProjectRequest,
   DeleteProjectRequest,
+  GetPingKeyRequest,
   GetProjectRequest,
   Key,
   ListKeysRequest,
   ListKeysResponse,
   ListProjectsRequest,
   ListProjectsResponse,
+  PingKey,
   Project,
   ProjectServiceClient,
   ProjectServiceService,
   RevokeKeyRequest,
+  RotatePingKeyRequest,
   UpdateProjectRequest,
 } from './gen/tock/v1/project.js';
 /** Messages, client and service definition of tock.v1.ScheduleService. */

@@ -21,11 +21,30 @@ import { keyInput, type KeyInput } from '../../core/keys/service.js';
 import { MONITOR_UPDATABLE, monitorInput, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
 import { PROJECT_UPDATABLE, projectInput, type ProjectInput, type ProjectPatch } from '../../core/projects/service.js';
 import { SCHEDULE_UPDATABLE, scheduleInput, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
-import type { ApiKey, Execution, Job, JobStatus, Monitor, Page, PageRequest, PingKind, Project, Schedule, ScheduleState, Updatable } from '../../core/types.js';
+import type {
+  Alert,
+  AlertSubject,
+  ApiKey,
+  Execution,
+  Flip,
+  FlipSubject,
+  Job,
+  JobStatus,
+  Monitor,
+  Page,
+  PageRequest,
+  Ping,
+  PingKind,
+  Project,
+  Schedule,
+  ScheduleState,
+  Updatable,
+} from '../../core/types.js';
 import { fieldPath } from '../../core/validation.js';
 import { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
 import { Job as ProtoJob, type CreateJobsResponse, type ListJobsRequest } from '../../gen/tock/v1/job.js';
-import { PingKind as ProtoPingKind, Monitor as ProtoMonitor } from '../../gen/tock/v1/monitor.js';
+import { Alert as ProtoAlert, Flip as ProtoFlip } from '../../gen/tock/v1/alert.js';
+import { PingKind as ProtoPingKind, Monitor as ProtoMonitor, Ping as ProtoPing } from '../../gen/tock/v1/monitor.js';
 import { Key as ProtoKey, Project as ProtoProject } from '../../gen/tock/v1/project.js';
 import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../gen/tock/v1/schedule.js';
 import { pageRequest, pageResponse } from '../shared/paging.js';
@@ -147,6 +166,27 @@ export function pingKindFromProto(kind: ProtoPingKind): PingKind {
   const out = PING_KINDS[kind];
   if (!out) throw new InvalidArgumentError(`kind: unknown PingKind value ${kind}`, 'kind');
   return out;
+}
+
+export const pingToProto = (p: Ping): ProtoPing => fromView(ProtoPing, views.pingView(p));
+
+/** `exit_status` of RecordPing: unset is none (the core checks the range). */
+export const exitStatusFromProto = (exitStatus: number | undefined): number | null => exitStatus ?? null;
+
+// ---- Flips and alerts ----
+
+export const flipToProto = (f: Flip): ProtoFlip => fromView(ProtoFlip, views.flipView(f));
+
+export const alertToProto = (a: Alert): ProtoAlert => fromView(ProtoAlert, views.alertView(a));
+
+/** The subject and page of ListFlips and ListAlerts; the core checks the subject type ("" included). */
+export function subjectPageFromProto<S extends FlipSubject | AlertSubject>(req: {
+  subjectType: string;
+  subjectId: string;
+  pageSize: number;
+  pageToken: string;
+}): { subjectType: S; subjectId: string; page: PageRequest } {
+  return { subjectType: req.subjectType as S, subjectId: req.subjectId, page: pageFromProto(req) };
 }
 
 // ---- Projects and keys ----

@@ -1,11 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Core } from '../../core/index.js';
+import { AlertServiceService } from '../../gen/tock/v1/alert.js';
 import { JobServiceService } from '../../gen/tock/v1/job.js';
 import { MonitorServiceService } from '../../gen/tock/v1/monitor.js';
 import { ProjectServiceService } from '../../gen/tock/v1/project.js';
 import { ScheduleServiceService } from '../../gen/tock/v1/schedule.js';
-import { jobService, monitorService, projectService, scheduleService } from './handlers.js';
+import { alertService, jobService, monitorService, projectService, scheduleService } from './handlers.js';
 import { addHealthService, type HealthDatabase } from './health.js';
 import { loadServedProtos } from './protos.js';
 import { addReflectionService } from './reflection.js';
@@ -81,10 +82,10 @@ export interface GrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export const TOCK_SERVICES = ['tock.v1.ScheduleService', 'tock.v1.JobService', 'tock.v1.MonitorService', 'tock.v1.ProjectService'] as const;
+export const TOCK_SERVICES = ['tock.v1.ScheduleService', 'tock.v1.JobService', 'tock.v1.MonitorService', 'tock.v1.ProjectService', 'tock.v1.AlertService'] as const;
 
 /**
- * Serves tock.v1 (Schedule, Job, Monitor and Project services) over plaintext HTTP/2, plus
+ * Serves tock.v1 (Schedule, Job, Monitor, Project and Alert services) over plaintext HTTP/2, plus
  * grpc.health.v1.Health (following `database`) and server reflection (v1 and v1alpha). Calls authenticate with
  * `authorization: Bearer <key>` or `x-api-key: <key>` metadata; `x-tock-project` picks the
  * project for keys that reach every project of their account.
@@ -97,6 +98,7 @@ export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, da
   server.addService(tolerantDecoding(JobServiceService), jobService(core, rpc));
   server.addService(tolerantDecoding(MonitorServiceService), monitorService(core, rpc));
   server.addService(tolerantDecoding(ProjectServiceService), projectService(core, rpc));
+  server.addService(tolerantDecoding(AlertServiceService), alertService(core, rpc));
 
   const protos = loadServedProtos();
   const health = addHealthService(server, protos, [...TOCK_SERVICES, 'grpc.health.v1.Health'], { database, pollMs: healthPollMs });
