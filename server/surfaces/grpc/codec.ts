@@ -41,12 +41,12 @@ import type {
   Updatable,
 } from '../../core/types.js';
 import { fieldPath } from '../../core/validation.js';
-import { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
-import { Job as ProtoJob, type CreateJobsResponse, type ListJobsRequest } from '../../gen/tock/v1/job.js';
-import { Alert as ProtoAlert, Flip as ProtoFlip } from '../../gen/tock/v1/alert.js';
-import { PingKind as ProtoPingKind, Monitor as ProtoMonitor, Ping as ProtoPing } from '../../gen/tock/v1/monitor.js';
-import { Key as ProtoKey, Project as ProtoProject } from '../../gen/tock/v1/project.js';
-import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../gen/tock/v1/schedule.js';
+import { Execution as ProtoExecution } from '../../../client/src/gen/tock/v1/execution.js';
+import { Job as ProtoJob, type CreateJobsResponse, type ListJobsRequest } from '../../../client/src/gen/tock/v1/job.js';
+import { Alert as ProtoAlert, Flip as ProtoFlip } from '../../../client/src/gen/tock/v1/alert.js';
+import { PingKind as ProtoPingKind, Monitor as ProtoMonitor, Ping as ProtoPing } from '../../../client/src/gen/tock/v1/monitor.js';
+import { Key as ProtoKey, Project as ProtoProject } from '../../../client/src/gen/tock/v1/project.js';
+import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../../client/src/gen/tock/v1/schedule.js';
 import { pageRequest, pageResponse } from '../shared/paging.js';
 import { toGrpcItemError } from './errors.js';
 import { isUpdatable, patchOf } from '../shared/updates.js';

@@ -1,10 +1,10 @@
 import type { Core } from '../../core/index.js';
 import type { AlertSubject, FlipSubject, Monitor } from '../../core/types.js';
-import type { AlertServiceServer } from '../../gen/tock/v1/alert.js';
-import type { JobServiceServer } from '../../gen/tock/v1/job.js';
-import type { MonitorServiceServer } from '../../gen/tock/v1/monitor.js';
-import type { ProjectServiceServer } from '../../gen/tock/v1/project.js';
-import type { ScheduleServiceServer } from '../../gen/tock/v1/schedule.js';
+import type { AlertServiceServer } from '../../../client/src/gen/tock/v1/alert.js';
+import type { JobServiceServer } from '../../../client/src/gen/tock/v1/job.js';
+import type { MonitorServiceServer } from '../../../client/src/gen/tock/v1/monitor.js';
+import type { ProjectServiceServer } from '../../../client/src/gen/tock/v1/project.js';
+import type { ScheduleServiceServer } from '../../../client/src/gen/tock/v1/schedule.js';
 import * as codec from './codec.js';
 import { pingMetaOf } from '../shared/identity.js';
 import type { Rpc } from './rpc.js';

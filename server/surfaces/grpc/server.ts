@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Core } from '../../core/index.js';
-import { AlertServiceService } from '../../gen/tock/v1/alert.js';
-import { JobServiceService } from '../../gen/tock/v1/job.js';
-import { MonitorServiceService } from '../../gen/tock/v1/monitor.js';
-import { ProjectServiceService } from '../../gen/tock/v1/project.js';
-import { ScheduleServiceService } from '../../gen/tock/v1/schedule.js';
+import { AlertServiceService } from '../../../client/src/gen/tock/v1/alert.js';
+import { JobServiceService } from '../../../client/src/gen/tock/v1/job.js';
+import { MonitorServiceService } from '../../../client/src/gen/tock/v1/monitor.js';
+import { ProjectServiceService } from '../../../client/src/gen/tock/v1/project.js';
+import { ScheduleServiceService } from '../../../client/src/gen/tock/v1/schedule.js';
 import { alertService, jobService, monitorService, projectService, scheduleService } from './handlers.js';
 import { addHealthService, type HealthDatabase } from './health.js';
 import { loadServedProtos } from './protos.js';

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WakeKind } from '../../../server/core/wake.js';
-import { Job } from '../../../server/gen/tock/v1/job.js';
+import { Job } from '../../../client/src/gen/tock/v1/job.js';
 import type { TestTenant } from '../../helpers/core.js';
 import { bearer, failure, startHarness, type Clients, type Harness } from './harness.js';
 
