@@ -31,12 +31,21 @@ export interface GrpcClientsOptions {
   /** Project to act on (`x-tock-project` metadata); default: the key's own project, or the account's first. */
   project?: string;
   /**
-   * Channel credentials; default plaintext (`credentials.createInsecure()`), as Tock serves gRPC
-   * without TLS. Pass `credentials.createSsl()` when a TLS proxy is in front of it.
+   * TLS to a server started with `TOCK_GRPC_TLS_CERT`/`TOCK_GRPC_TLS_KEY` (or behind a TLS proxy):
+   * `true` trusts the system's root certificates; `{ ca }` trusts that PEM certificate (or
+   * bundle) instead, e.g. a self-signed server certificate. Default: plaintext.
    */
+  tls?: true | GrpcTlsOptions;
+  /** Channel credentials of your own (e.g. client certificates); exclusive with `tls`. Default: plaintext. */
   credentials?: ChannelCredentials;
   /** Further `@grpc/grpc-js` client options (keepalive, message sizes, ...); `interceptors` are added after the key's. */
   clientOptions?: Partial<ClientOptions>;
+}
+
+/** What `tls` trusts. */
+export interface GrpcTlsOptions {
+  /** PEM certificate(s) of the authorities (or the self-signed server certificate) to trust; default: the system's roots. */
+  ca?: string | Buffer;
 }
 
 /** The tock.v1 service clients, sharing one channel to the server. */
@@ -78,12 +87,13 @@ export function tockAuthInterceptor(apiKey: string, project?: string): Intercept
  * one channel, and every call carries the key (an interceptor, so it works over plaintext
  * channels too, where gRPC refuses call credentials).
  *
- * @throws TypeError when `address` or `apiKey` is empty.
+ * @throws TypeError when `address` or `apiKey` is empty, or both `tls` and `credentials` are given.
  */
 export function createGrpcClients(options: GrpcClientsOptions): TockGrpcClients {
   if (!options.address) throw new TypeError('createGrpcClients: `address` is required (e.g. localhost:50051)');
   if (!options.apiKey) throw new TypeError('createGrpcClients: `apiKey` is required');
-  const creds = options.credentials ?? grpcCredentials.createInsecure();
+  if (options.tls && options.credentials) throw new TypeError('createGrpcClients: pass either `tls` or `credentials`, not both');
+  const creds = options.credentials ?? (options.tls ? tlsCredentials(options.tls) : grpcCredentials.createInsecure());
   const clientOptions: Partial<ClientOptions> = {
     ...options.clientOptions,
     interceptors: [tockAuthInterceptor(options.apiKey, options.project), ...(options.clientOptions?.interceptors ?? [])],
@@ -98,6 +108,11 @@ export function createGrpcClients(options: GrpcClientsOptions): TockGrpcClients 
     alerts: new AlertServiceClient(options.address, creds, shared),
     close: () => schedules.close(),
   };
+}
+
+function tlsCredentials(tls: true | GrpcTlsOptions): ChannelCredentials {
+  const ca = tls === true ? undefined : tls.ca;
+  return grpcCredentials.createSsl(ca === undefined ? null : Buffer.isBuffer(ca) ? ca : Buffer.from(ca));
 }
 
 /** What Tock says about a failed gRPC call, read from its status and trailing metadata. */

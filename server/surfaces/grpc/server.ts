@@ -72,6 +72,8 @@ export interface GrpcServerOptions {
   healthPollMs?: number;
   /** Overrides of GRPC_CONNECTION_LIMITS. */
   connection?: Partial<GrpcConnectionLimits>;
+  /** PEM certificate chain and private key: serve over TLS only (plaintext connections fail their handshake). Absent or null: plaintext. */
+  tls?: { cert: Buffer; key: Buffer } | null;
 }
 
 export interface GrpcServer {
@@ -85,12 +87,12 @@ export interface GrpcServer {
 export const TOCK_SERVICES = ['tock.v1.ScheduleService', 'tock.v1.JobService', 'tock.v1.MonitorService', 'tock.v1.ProjectService', 'tock.v1.AlertService'] as const;
 
 /**
- * Serves tock.v1 (Schedule, Job, Monitor, Project and Alert services) over plaintext HTTP/2, plus
+ * Serves tock.v1 (Schedule, Job, Monitor, Project and Alert services) over HTTP/2 (TLS when `tls` is given, else plaintext), plus
  * grpc.health.v1.Health (following `database`) and server reflection (v1 and v1alpha). Calls authenticate with
  * `authorization: Bearer <key>` or `x-api-key: <key>` metadata; `x-tock-project` picks the
  * project for keys that reach every project of their account.
  */
-export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, database, healthPollMs, connection }: GrpcServerOptions): Promise<GrpcServer> {
+export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, database, healthPollMs, connection, tls }: GrpcServerOptions): Promise<GrpcServer> {
   const log = logger.child({ surface: 'grpc' });
   const rpc = createRpc(core, log);
   const server = new grpc.Server(serverOptions({ ...GRPC_CONNECTION_LIMITS, ...connection }));
@@ -105,10 +107,12 @@ export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, da
   addReflectionService(server, protos);
 
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // No client certificates are asked for: callers authenticate with their API key.
+  const credentials = tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false) : grpc.ServerCredentials.createInsecure();
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
-  log.info({ host, port: bound }, 'gRPC server listening');
+  log.info({ host, port: bound, tls: Boolean(tls) }, 'gRPC server listening');
 
   return {
     port: bound,
