@@ -93,14 +93,24 @@ function inputFromProto<S extends z.ZodObject, P extends object, X extends keyof
 ): z.input<S> {
   const fields = (msg ?? {}) as Record<string, unknown>;
   const input: Record<string, unknown> = {};
-  for (const [field, fieldSchema] of Object.entries(schema.shape)) {
+  for (const { field, required } of fieldsOf(schema)) {
     if ((outputOnly as readonly string[]).includes(field)) continue;
     const value = fields[field];
-    const required = !(fieldSchema as z.ZodType).safeParse(undefined).success;
     const empty = isEmpty(value) && !(value === '' && EMPTY_STRING_IS_A_VALUE.has(field));
     if (value !== undefined && (required || !empty)) input[field] = value;
   }
   return input as z.input<S>;
+}
+
+/** A schema's fields and whether each is required, worked out once per schema (a batch create reads them for every job). */
+const schemaFields = new WeakMap<z.ZodObject, ReadonlyArray<{ field: string; required: boolean }>>();
+function fieldsOf(schema: z.ZodObject): ReadonlyArray<{ field: string; required: boolean }> {
+  let out = schemaFields.get(schema);
+  if (!out) {
+    out = Object.entries(schema.shape).map(([field, fieldSchema]) => ({ field, required: !(fieldSchema as z.ZodType).safeParse(undefined).success }));
+    schemaFields.set(schema, out);
+  }
+  return out;
 }
 
 // ---- Schedules ----
