@@ -130,6 +130,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     logger,
     database: db,
     connection: { maxConnectionAgeMs: config.grpcMaxConnectionAgeMs },
+    tls: config.grpcTls,
   });
 
   let stopping: Promise<void> | null = null;

@@ -1,3 +1,5 @@
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
 /**
@@ -109,7 +111,15 @@ const schema = z.object({
   TOCK_API_RATE_PER_KEY: rate(HTTP_LIMIT_DEFAULTS.apiRatePerKey),
   TOCK_API_BODY_LIMIT: positiveInt(HTTP_LIMIT_DEFAULTS.apiBodyLimit),
   TOCK_GRPC_MAX_CONNECTION_AGE_MS: positiveInt(1_800_000),
+  TOCK_GRPC_TLS_CERT: z.string().optional(),
+  TOCK_GRPC_TLS_KEY: z.string().optional(),
 }).superRefine((c, ctx) => {
+  // A certificate without its key (or the reverse) would silently serve plaintext or not start.
+  if (Boolean(c.TOCK_GRPC_TLS_CERT) !== Boolean(c.TOCK_GRPC_TLS_KEY)) {
+    const missing = c.TOCK_GRPC_TLS_CERT ? 'TOCK_GRPC_TLS_KEY' : 'TOCK_GRPC_TLS_CERT';
+    const given = c.TOCK_GRPC_TLS_CERT ? 'TOCK_GRPC_TLS_CERT' : 'TOCK_GRPC_TLS_KEY';
+    ctx.addIssue({ code: 'custom', path: [missing], message: `is required when ${given} is set (set both for TLS on the gRPC port, or neither)` });
+  }
   // Node refuses a headers timeout above the request timeout; say so at start-up instead.
   if (c.TOCK_HTTP_HEADERS_TIMEOUT_MS > c.TOCK_HTTP_REQUEST_TIMEOUT_MS) {
     ctx.addIssue({
@@ -154,6 +164,13 @@ export interface Config {
   http: HttpLimits;
   /** gRPC connections are recycled (GOAWAY) after this, so clients behind a load balancer rebalance. */
   grpcMaxConnectionAgeMs: number;
+  /** TLS of the gRPC port (PEM certificate chain and private key, read and checked at start-up); null: plaintext. */
+  grpcTls: GrpcTls | null;
+}
+
+export interface GrpcTls {
+  cert: Buffer;
+  key: Buffer;
 }
 
 export class ConfigError extends Error {}
@@ -203,5 +220,35 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       apiBodyLimit: c.TOCK_API_BODY_LIMIT,
     },
     grpcMaxConnectionAgeMs: c.TOCK_GRPC_MAX_CONNECTION_AGE_MS,
+    grpcTls: c.TOCK_GRPC_TLS_CERT && c.TOCK_GRPC_TLS_KEY ? readGrpcTls(c.TOCK_GRPC_TLS_CERT, c.TOCK_GRPC_TLS_KEY) : null,
   };
+}
+
+/** The gRPC port's certificate and key, checked now so that a wrong file stops start-up rather than every handshake. */
+function readGrpcTls(certPath: string, keyPath: string): GrpcTls {
+  const read = (name: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(`Invalid ${name}='${path}': cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  };
+  const cert = read('TOCK_GRPC_TLS_CERT', certPath);
+  const key = read('TOCK_GRPC_TLS_KEY', keyPath);
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch {
+    throw new ConfigError(`Invalid TOCK_GRPC_TLS_CERT='${certPath}': not a PEM certificate (expected -----BEGIN CERTIFICATE-----)`);
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new ConfigError(`Invalid TOCK_GRPC_TLS_KEY='${keyPath}': not an unencrypted PEM private key (expected -----BEGIN PRIVATE KEY-----)`);
+  }
+  if (!x509.checkPrivateKey(privateKey)) {
+    throw new ConfigError(`Invalid TOCK_GRPC_TLS_KEY='${keyPath}': it is not the private key of the certificate in TOCK_GRPC_TLS_CERT`);
+  }
+  return { cert, key };
 }

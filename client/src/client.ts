@@ -10,6 +10,7 @@ import type {
   FlipSubject,
   IterateOptions,
   Job,
+  JobBatchResult,
   JobInput,
   JobListRequest,
   KeyInput,
@@ -99,6 +100,14 @@ export interface SchedulesClient {
 export interface JobsClient {
   /** Creates a one-time job. @throws ConflictError when `idempotencyKey` was used for a different call. */
   create(input: JobInput): Promise<Job>;
+  /**
+   * Creates up to 1,000 one-time jobs in one call (one statement on the server). Each input is
+   * taken as `create` takes it; one that fails gets its error (a `TockError` subclass, as
+   * `create` would throw) in its result, and the others are still created. Results are in the
+   * order of `inputs`.
+   * @throws ValidationError (`field: 'jobs'`) for no inputs or more than 1,000.
+   */
+  createMany(inputs: JobInput[]): Promise<JobBatchResult[]>;
   /** @throws NotFoundError */
   get(id: string): Promise<Job>;
   /** One page, newest first, optionally filtered by status or schedule. */
@@ -311,6 +320,12 @@ export function createClient(options: ClientOptions): TockClient {
 
   const jobs: JobsClient = {
     create: async (input) => decodeJob(await call('jobs.create', input)),
+    createMany: async (inputs) =>
+      (await call('jobs.createMany', { jobs: inputs })).results.map((r): JobBatchResult =>
+        r.error
+          ? { index: r.index, job: null, created: false, error: errorFromResponse({ ...r.error, status: r.error.httpStatus }) }
+          : { index: r.index, job: decodeJob(r.job), created: r.created, error: null },
+      ),
     get: async (id) => decodeJob(await call('jobs.get', { id })),
     list: async (request) =>
       decodePage(

@@ -16,6 +16,7 @@
  * @packageDocumentation
  */
 import { credentials as grpcCredentials, InterceptingCall, type ChannelCredentials, type ClientOptions, type Interceptor } from '@grpc/grpc-js';
+import { AlertServiceClient } from './gen/tock/v1/alert.js';
 import { JobServiceClient } from './gen/tock/v1/job.js';
 import { MonitorServiceClient } from './gen/tock/v1/monitor.js';
 import { ProjectServiceClient } from './gen/tock/v1/project.js';
@@ -30,15 +31,24 @@ export interface GrpcClientsOptions {
   /** Project to act on (`x-tock-project` metadata); default: the key's own project, or the account's first. */
   project?: string;
   /**
-   * Channel credentials; default plaintext (`credentials.createInsecure()`), as Tock serves gRPC
-   * without TLS. Pass `credentials.createSsl()` when a TLS proxy is in front of it.
+   * TLS to a server started with `TOCK_GRPC_TLS_CERT`/`TOCK_GRPC_TLS_KEY` (or behind a TLS proxy):
+   * `true` trusts the system's root certificates; `{ ca }` trusts that PEM certificate (or
+   * bundle) instead, e.g. a self-signed server certificate. Default: plaintext.
    */
+  tls?: true | GrpcTlsOptions;
+  /** Channel credentials of your own (e.g. client certificates); exclusive with `tls`. Default: plaintext. */
   credentials?: ChannelCredentials;
   /** Further `@grpc/grpc-js` client options (keepalive, message sizes, ...); `interceptors` are added after the key's. */
   clientOptions?: Partial<ClientOptions>;
 }
 
-/** The four tock.v1 service clients, sharing one channel to the server. */
+/** What `tls` trusts. */
+export interface GrpcTlsOptions {
+  /** PEM certificate(s) of the authorities (or the self-signed server certificate) to trust; default: the system's roots. */
+  ca?: string | Buffer;
+}
+
+/** The tock.v1 service clients, sharing one channel to the server. */
 export interface TockGrpcClients {
   /** tock.v1.ScheduleService: recurring HTTP calls. */
   schedules: ScheduleServiceClient;
@@ -46,8 +56,10 @@ export interface TockGrpcClients {
   jobs: JobServiceClient;
   /** tock.v1.MonitorService: heartbeat monitors. */
   monitors: MonitorServiceClient;
-  /** tock.v1.ProjectService: projects and API keys of the key's account. */
+  /** tock.v1.ProjectService: projects, API keys and ping keys of the key's account. */
   projects: ProjectServiceClient;
+  /** tock.v1.AlertService: flips and alerts of monitors, schedules and jobs. */
+  alerts: AlertServiceClient;
   /** Closes the shared channel; calls made afterwards fail. */
   close(): void;
 }
@@ -71,16 +83,17 @@ export function tockAuthInterceptor(apiKey: string, project?: string): Intercept
 }
 
 /**
- * Creates the generated clients of the four tock.v1 services for one server and key. They share
+ * Creates the generated clients of the tock.v1 services for one server and key. They share
  * one channel, and every call carries the key (an interceptor, so it works over plaintext
  * channels too, where gRPC refuses call credentials).
  *
- * @throws TypeError when `address` or `apiKey` is empty.
+ * @throws TypeError when `address` or `apiKey` is empty, or both `tls` and `credentials` are given.
  */
 export function createGrpcClients(options: GrpcClientsOptions): TockGrpcClients {
   if (!options.address) throw new TypeError('createGrpcClients: `address` is required (e.g. localhost:50051)');
   if (!options.apiKey) throw new TypeError('createGrpcClients: `apiKey` is required');
-  const creds = options.credentials ?? grpcCredentials.createInsecure();
+  if (options.tls && options.credentials) throw new TypeError('createGrpcClients: pass either `tls` or `credentials`, not both');
+  const creds = options.credentials ?? (options.tls ? tlsCredentials(options.tls) : grpcCredentials.createInsecure());
   const clientOptions: Partial<ClientOptions> = {
     ...options.clientOptions,
     interceptors: [tockAuthInterceptor(options.apiKey, options.project), ...(options.clientOptions?.interceptors ?? [])],
@@ -92,8 +105,14 @@ export function createGrpcClients(options: GrpcClientsOptions): TockGrpcClients 
     jobs: new JobServiceClient(options.address, creds, shared),
     monitors: new MonitorServiceClient(options.address, creds, shared),
     projects: new ProjectServiceClient(options.address, creds, shared),
+    alerts: new AlertServiceClient(options.address, creds, shared),
     close: () => schedules.close(),
   };
+}
+
+function tlsCredentials(tls: true | GrpcTlsOptions): ChannelCredentials {
+  const ca = tls === true ? undefined : tls.ca;
+  return grpcCredentials.createSsl(ca === undefined ? null : Buffer.isBuffer(ca) ? ca : Buffer.from(ca));
 }
 
 /** What Tock says about a failed gRPC call, read from its status and trailing metadata. */
@@ -134,12 +153,27 @@ export function tockGrpcError(err: unknown): TockGrpcError | null {
   };
 }
 
+/** Messages, client and service definition of tock.v1.AlertService. */
+export {
+  Alert,
+  AlertServiceClient,
+  AlertServiceService,
+  Flip,
+  ListAlertsRequest,
+  ListAlertsResponse,
+  ListFlipsRequest,
+  ListFlipsResponse,
+} from './gen/tock/v1/alert.js';
 /** Messages of tock.v1.Execution (read-only attempts of a job). */
 export { Execution } from './gen/tock/v1/execution.js';
 /** Messages, client and service definition of tock.v1.JobService. */
 export {
   CancelJobRequest,
   CreateJobRequest,
+  CreateJobsError,
+  CreateJobsRequest,
+  CreateJobsResponse,
+  CreateJobsResult,
   GetJobRequest,
   Job,
   JobServiceClient,
@@ -154,12 +188,15 @@ export {
   CreateMonitorRequest,
   DeleteMonitorRequest,
   GetMonitorRequest,
+  ListMonitorPingsRequest,
+  ListMonitorPingsResponse,
   ListMonitorsRequest,
   ListMonitorsResponse,
   Monitor,
   MonitorServiceClient,
   MonitorServiceService,
   PauseMonitorRequest,
+  Ping,
   PingKind,
   RecordPingRequest,
   ResumeMonitorRequest,
@@ -171,16 +208,19 @@ export {
   CreateKeyResponse,
   CreateProjectRequest,
   DeleteProjectRequest,
+  GetPingKeyRequest,
   GetProjectRequest,
   Key,
   ListKeysRequest,
   ListKeysResponse,
   ListProjectsRequest,
   ListProjectsResponse,
+  PingKey,
   Project,
   ProjectServiceClient,
   ProjectServiceService,
   RevokeKeyRequest,
+  RotatePingKeyRequest,
   UpdateProjectRequest,
 } from './gen/tock/v1/project.js';
 /** Messages, client and service definition of tock.v1.ScheduleService. */

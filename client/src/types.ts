@@ -3,6 +3,7 @@
  * it takes. They mirror the server's tRPC router exactly; a type test in the Tock repository
  * (test/e2e/trpc/wire-types.test.ts) fails when the two drift apart.
  */
+import type { TockError } from './errors.js';
 
 /** What an API key may do. `*` grants everything; `write:x` includes `read:x`. */
 export type Scope = 'read:projects' | 'write:projects' | 'read:jobs' | 'write:jobs' | 'read:monitors' | 'write:monitors' | '*';
@@ -329,6 +330,14 @@ export interface JobInput {
   webhookUrl?: string | null;
   webhookHeaders?: Record<string, string>;
 }
+
+/**
+ * What `jobs.createMany` did with one input, at its `index`: the job (`created: false` when its
+ * idempotency key returned an earlier job), or the error that input alone would have thrown.
+ */
+export type JobBatchResult =
+  | { index: number; job: Job; created: boolean; error: null }
+  | { index: number; job: null; created: false; error: TockError };
 
 /** A new monitor. Set exactly one of `periodSeconds` and `cron`. Default grace: 60 s. */
 export interface MonitorInput extends AlertPolicyInput {

@@ -38,12 +38,24 @@ import type {
   SyncResult,
 } from './types.js';
 
+/** The error of one input of `jobs.createMany` on the wire: what the procedure alone would have answered. */
+export interface WireItemError {
+  code: string;
+  httpStatus: number;
+  message: string;
+  field: string | null;
+  retryAfterMs: number | null;
+}
+
 /** `T` as JSON carries it: every Date field (nullable or not) as an ISO-8601 string. */
 export type Wire<T> = {
   [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
 };
 
 type Id = { id: string };
+type WireJobBatchResult =
+  | { index: number; job: Wire<Job>; created: boolean; error: null }
+  | { index: number; job: null; created: false; error: WireItemError };
 type IdPage = { id: string } & PageRequest;
 type SyncRequest = { desired: SyncDocument; prune?: boolean };
 interface WireSyncReport<T> extends SyncKindReport<SyncExisting> {
@@ -71,6 +83,7 @@ export interface Procedures {
   'schedules.trigger': { type: 'mutation'; input: Id; output: Wire<Job> };
   'schedules.listExecutions': { type: 'query'; input: IdPage; output: Page<Wire<Execution>> };
   'jobs.create': { type: 'mutation'; input: JobInput; output: Wire<Job> };
+  'jobs.createMany': { type: 'mutation'; input: { jobs: JobInput[] }; output: { results: WireJobBatchResult[] } };
   'jobs.get': { type: 'query'; input: Id; output: Wire<Job> };
   'jobs.list': { type: 'query'; input: JobListRequest | undefined; output: Page<Wire<Job>> };
   'jobs.cancel': { type: 'mutation'; input: Id; output: Wire<Job> };
@@ -121,6 +134,7 @@ export const PROCEDURE_TYPES: { readonly [P in ProcedurePath]: Procedures[P]['ty
   'schedules.trigger': 'mutation',
   'schedules.listExecutions': 'query',
   'jobs.create': 'mutation',
+  'jobs.createMany': 'mutation',
   'jobs.get': 'query',
   'jobs.list': 'query',
   'jobs.cancel': 'mutation',

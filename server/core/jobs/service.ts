@@ -6,10 +6,19 @@ import { listExecutions } from '../executions/history.js';
 import { isForeignKeyViolation } from '../../store/errors.js';
 import { Coalescer } from '../../store/coalescer.js';
 import { cancelJob } from '../../store/job-transitions.js';
-import { findJob, findJobByIdempotencyKey, insertJobs, type JobInsert } from '../../store/statements/jobs.js';
+import { findJob, findJobByIdempotencyKey, findJobsByIdempotencyKeys, insertJobs, type JobInsert } from '../../store/statements/jobs.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
-import { echo, IdempotencyConflictError, InvalidArgumentError, InvalidScheduledAtError, JobAlreadyExecutedError, NotFoundError } from '../errors.js';
+import {
+  DailyExecutionLimitError,
+  echo,
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  InvalidScheduledAtError,
+  JobAlreadyExecutedError,
+  NotFoundError,
+  TockError,
+} from '../errors.js';
 import { isId, newId } from '../ids.js';
 import { SCHEDULE_DEFAULTS } from '../schedules/service.js';
 import { shardOf } from '../shard.js';
@@ -54,6 +63,17 @@ export const jobInput = z
   })
   .strict();
 export type JobInput = z.input<typeof jobInput>;
+
+/** The most jobs one `createMany` call takes. */
+export const MAX_BATCH_JOBS = 1_000;
+
+/**
+ * What `createMany` did with one input, at its `index`: a job (`created: false` when an
+ * idempotency key returned the earlier one), or the error that input alone failed with.
+ */
+export type JobBatchResult =
+  | { index: number; job: Job; created: boolean; error: null }
+  | { index: number; job: null; created: false; error: TockError };
 
 export interface JobListFilter extends PageRequest {
   /** One status, or any of several. */
@@ -186,6 +206,101 @@ export class JobService {
     }
     this.deps.waker.wake('job', job.shard, job.scheduledAt);
     return { job, created: true };
+  }
+
+  /**
+   * Creates up to MAX_BATCH_JOBS one-time jobs, each as `createOrGet` would, in one INSERT. An
+   * input that fails (validation, a key reused for a different call, the daily limit) gets its
+   * error in its result and the others are still created; only a call that cannot be served at
+   * all throws (scope, no inputs or too many). Within the call, a key given twice is the same key
+   * given again: the later input gets the job of the first (or a conflict, for a different call).
+   *
+   * The jobs of one call share one shard (that of the first job's id), as the jobs of a schedule
+   * share its shard: the timer claims and fires them together and needs one wake-up for all.
+   */
+  async createMany(actor: Actor, inputs: readonly JobInput[], opts: JobCreateOptions = {}): Promise<JobBatchResult[]> {
+    requireScope(actor.scopes, 'write:jobs');
+    if (!Array.isArray(inputs) || inputs.length === 0) throw new InvalidArgumentError('jobs: must hold at least one job', 'jobs');
+    if (inputs.length > MAX_BATCH_JOBS) {
+      throw new InvalidArgumentError(`jobs: at most ${MAX_BATCH_JOBS} jobs a call (got ${inputs.length}); split them`, 'jobs');
+    }
+    const results: Array<JobBatchResult | null> = inputs.map(() => null);
+    const fail = (index: number, error: TockError) => (results[index] = { index, job: null, created: false, error });
+    const built: Array<{ index: number; job: Job }> = [];
+    let shard: number | null = null;
+    inputs.forEach((input, index) => {
+      try {
+        const job = this.build(actor, input, opts);
+        shard ??= job.shard;
+        built.push({ index, job: { ...job, shard } });
+      } catch (err) {
+        if (!(err instanceof TockError)) throw err;
+        fail(index, err);
+      }
+    });
+    // The first input with a key is the one stored; later inputs with that key resolve against it.
+    const firstWithKey = new Map<string, number>();
+    const toInsert: Array<{ index: number; job: Job }> = [];
+    const repeats: Array<{ index: number; job: Job }> = [];
+    for (const b of built) {
+      const key = b.job.idempotencyKey;
+      if (key !== null && firstWithKey.has(key)) repeats.push(b);
+      else {
+        if (key !== null) firstWithKey.set(key, b.index);
+        toInsert.push(b);
+      }
+    }
+    const holders = new Map<string, Job>();
+    /** Inputs whose key is held: the holder's job for the same call, a conflict for another; `otherwise` when nothing holds it. */
+    const resolveKeyed = async (items: Array<{ index: number; job: Job }>, otherwise: (index: number, key: string) => TockError) => {
+      const keys = items.map((b) => b.job.idempotencyKey!).filter((k) => !holders.has(k));
+      for (const j of await findJobsByIdempotencyKeys(this.deps.db, actor.projectId, [...new Set(keys)])) holders.set(j.idempotencyKey!, j);
+      for (const { index, job } of items) {
+        const key = job.idempotencyKey!;
+        const holder = holders.get(key);
+        if (holder && sameCall(holder, job)) results[index] = { index, job: holder, created: false, error: null };
+        else fail(index, holder ? new IdempotencyConflictError(key, holder.id) : otherwise(index, key));
+      }
+    };
+
+    let limited: DailyExecutionLimitError | null = null;
+    if (toInsert.length > 0) {
+      try {
+        await checkDailyExecutions(this.deps, actor.projectId);
+      } catch (err) {
+        if (!(err instanceof DailyExecutionLimitError)) throw err;
+        limited = err;
+      }
+    }
+    if (limited) {
+      // As for one create: a replay of a keyed create accepted before the limit still returns its job.
+      const limit = limited;
+      for (const b of toInsert) if (b.job.idempotencyKey === null) fail(b.index, limit);
+      await resolveKeyed([...toInsert.filter((b) => b.job.idempotencyKey !== null), ...repeats], () => limit);
+      return results as JobBatchResult[];
+    }
+
+    const outcomes = toInsert.length ? await insertJobs(this.deps.db, toInsert.map((b) => b.job)) : [];
+    const taken: Array<{ index: number; job: Job }> = [];
+    let earliest: Date | null = null;
+    for (const [i, o] of outcomes.entries()) {
+      const { index, job } = toInsert[i];
+      if (!o.ok) {
+        // The project was deleted since the request resolved it; anything else is not the caller's to fix.
+        if (!isForeignKeyViolation(o.error, 'jobs_project_id_fkey')) throw o.error;
+        fail(index, new NotFoundError('project', actor.projectId));
+      } else if (o.value === 'key_taken') {
+        taken.push(toInsert[i]);
+      } else {
+        results[index] = { index, job, created: true, error: null };
+        if (job.idempotencyKey !== null) holders.set(job.idempotencyKey, job);
+        if (!earliest || job.scheduledAt < earliest) earliest = job.scheduledAt;
+      }
+    }
+    // Nothing holds the key only when its first input failed on its own (it then fails the same way) or the holder is gone.
+    await resolveKeyed([...taken, ...repeats], (_index, key) => results[firstWithKey.get(key)!]?.error ?? new IdempotencyConflictError(key, 'unknown'));
+    if (earliest && shard !== null) this.deps.waker.wake('job', shard, earliest);
+    return results as JobBatchResult[];
   }
 
   async get(actor: Actor, id: string): Promise<Job> {

@@ -17,6 +17,7 @@ const SELECT = `select id, project_id, schedule_id, shard, source, url, method, 
 
 const BY_ID_SQL = `${SELECT} where id = $1 and project_id = $2`;
 const BY_IDEMPOTENCY_KEY_SQL = `${SELECT} where project_id = $1 and idempotency_key = $2`;
+const BY_IDEMPOTENCY_KEYS_SQL = `${SELECT} where project_id = $1 and idempotency_key = any($2::text[])`;
 
 const COLUMNS = `id, project_id, schedule_id, shard, source, url, method, headers, body, scheduled_at, timeout_ms, max_retries,
   retry_backoff_ms, retry_backoff_max_ms, expected_status, idempotency_key, webhook_url, status, attempts, next_attempt_at,
@@ -209,4 +210,11 @@ export async function findJob(db: Database, projectId: string, id: string): Prom
 export async function findJobByIdempotencyKey(db: Database, projectId: string, key: string): Promise<Job | null> {
   const [row] = await db.query<JobRecord>(BY_IDEMPOTENCY_KEY_SQL, [projectId, key], 'tock_job_by_idempotency_key');
   return row ? toJob(row) : null;
+}
+
+/** The jobs of project `projectId` that hold any of `keys`, in one statement. */
+export async function findJobsByIdempotencyKeys(db: Database, projectId: string, keys: readonly string[]): Promise<Job[]> {
+  if (keys.length === 0) return [];
+  const rows = await db.query<JobRecord>(BY_IDEMPOTENCY_KEYS_SQL, [projectId, keys], 'tock_jobs_by_idempotency_keys');
+  return rows.map(toJob);
 }

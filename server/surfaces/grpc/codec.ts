@@ -16,19 +16,39 @@
  */
 import type { z } from 'zod';
 import { InvalidArgumentError } from '../../core/errors.js';
-import { jobInput, type JobInput, type JobListFilter } from '../../core/jobs/service.js';
+import { jobInput, type JobBatchResult, type JobInput, type JobListFilter } from '../../core/jobs/service.js';
 import { keyInput, type KeyInput } from '../../core/keys/service.js';
 import { MONITOR_UPDATABLE, monitorInput, type MonitorInput, type MonitorPatch } from '../../core/monitors/service.js';
 import { PROJECT_UPDATABLE, projectInput, type ProjectInput, type ProjectPatch } from '../../core/projects/service.js';
 import { SCHEDULE_UPDATABLE, scheduleInput, type ScheduleInput, type SchedulePatch } from '../../core/schedules/service.js';
-import type { ApiKey, Execution, Job, JobStatus, Monitor, Page, PageRequest, PingKind, Project, Schedule, ScheduleState, Updatable } from '../../core/types.js';
+import type {
+  Alert,
+  AlertSubject,
+  ApiKey,
+  Execution,
+  Flip,
+  FlipSubject,
+  Job,
+  JobStatus,
+  Monitor,
+  Page,
+  PageRequest,
+  Ping,
+  PingKind,
+  Project,
+  Schedule,
+  ScheduleState,
+  Updatable,
+} from '../../core/types.js';
 import { fieldPath } from '../../core/validation.js';
-import { Execution as ProtoExecution } from '../../gen/tock/v1/execution.js';
-import { Job as ProtoJob, type ListJobsRequest } from '../../gen/tock/v1/job.js';
-import { PingKind as ProtoPingKind, Monitor as ProtoMonitor } from '../../gen/tock/v1/monitor.js';
-import { Key as ProtoKey, Project as ProtoProject } from '../../gen/tock/v1/project.js';
-import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../gen/tock/v1/schedule.js';
+import { Execution as ProtoExecution } from '../../../client/src/gen/tock/v1/execution.js';
+import { Job as ProtoJob, type CreateJobsResponse, type ListJobsRequest } from '../../../client/src/gen/tock/v1/job.js';
+import { Alert as ProtoAlert, Flip as ProtoFlip } from '../../../client/src/gen/tock/v1/alert.js';
+import { PingKind as ProtoPingKind, Monitor as ProtoMonitor, Ping as ProtoPing } from '../../../client/src/gen/tock/v1/monitor.js';
+import { Key as ProtoKey, Project as ProtoProject } from '../../../client/src/gen/tock/v1/project.js';
+import { Schedule as ProtoSchedule, type ListSchedulesRequest } from '../../../client/src/gen/tock/v1/schedule.js';
 import { pageRequest, pageResponse } from '../shared/paging.js';
+import { toGrpcItemError } from './errors.js';
 import { isUpdatable, patchOf } from '../shared/updates.js';
 import * as views from '../shared/views.js';
 
@@ -73,14 +93,24 @@ function inputFromProto<S extends z.ZodObject, P extends object, X extends keyof
 ): z.input<S> {
   const fields = (msg ?? {}) as Record<string, unknown>;
   const input: Record<string, unknown> = {};
-  for (const [field, fieldSchema] of Object.entries(schema.shape)) {
+  for (const { field, required } of fieldsOf(schema)) {
     if ((outputOnly as readonly string[]).includes(field)) continue;
     const value = fields[field];
-    const required = !(fieldSchema as z.ZodType).safeParse(undefined).success;
     const empty = isEmpty(value) && !(value === '' && EMPTY_STRING_IS_A_VALUE.has(field));
     if (value !== undefined && (required || !empty)) input[field] = value;
   }
   return input as z.input<S>;
+}
+
+/** A schema's fields and whether each is required, worked out once per schema (a batch create reads them for every job). */
+const schemaFields = new WeakMap<z.ZodObject, ReadonlyArray<{ field: string; required: boolean }>>();
+function fieldsOf(schema: z.ZodObject): ReadonlyArray<{ field: string; required: boolean }> {
+  let out = schemaFields.get(schema);
+  if (!out) {
+    out = Object.entries(schema.shape).map(([field, fieldSchema]) => ({ field, required: !(fieldSchema as z.ZodType).safeParse(undefined).success }));
+    schemaFields.set(schema, out);
+  }
+  return out;
 }
 
 // ---- Schedules ----
@@ -107,6 +137,15 @@ export function scheduleListFromProto(req: ListSchedulesRequest): PageRequest & 
 export const jobToProto = (j: Job): ProtoJob => fromView(ProtoJob, views.jobView(j));
 
 export const jobFromProto = (msg: ProtoJob | undefined): JobInput => inputFromProto(jobInput, msg);
+
+/** CreateJobs' results: each job, or its error as CreateJob alone would have answered it. */
+export function jobBatchToProto(results: readonly JobBatchResult[]): CreateJobsResponse {
+  return {
+    results: results.map((r) =>
+      r.error ? { index: r.index, error: toGrpcItemError(r.error), created: false } : { index: r.index, job: jobToProto(r.job), created: r.created },
+    ),
+  };
+}
 
 /** Paging plus the `status` and `schedule_id` filters of ListJobs ("" = no filter; the core checks the status). */
 export function jobListFromProto(req: ListJobsRequest): JobListFilter {
@@ -137,6 +176,27 @@ export function pingKindFromProto(kind: ProtoPingKind): PingKind {
   const out = PING_KINDS[kind];
   if (!out) throw new InvalidArgumentError(`kind: unknown PingKind value ${kind}`, 'kind');
   return out;
+}
+
+export const pingToProto = (p: Ping): ProtoPing => fromView(ProtoPing, views.pingView(p));
+
+/** `exit_status` of RecordPing: unset is none (the core checks the range). */
+export const exitStatusFromProto = (exitStatus: number | undefined): number | null => exitStatus ?? null;
+
+// ---- Flips and alerts ----
+
+export const flipToProto = (f: Flip): ProtoFlip => fromView(ProtoFlip, views.flipView(f));
+
+export const alertToProto = (a: Alert): ProtoAlert => fromView(ProtoAlert, views.alertView(a));
+
+/** The subject and page of ListFlips and ListAlerts; the core checks the subject type ("" included). */
+export function subjectPageFromProto<S extends FlipSubject | AlertSubject>(req: {
+  subjectType: string;
+  subjectId: string;
+  pageSize: number;
+  pageToken: string;
+}): { subjectType: S; subjectId: string; page: PageRequest } {
+  return { subjectType: req.subjectType as S, subjectId: req.subjectId, page: pageFromProto(req) };
 }
 
 // ---- Projects and keys ----

@@ -57,3 +57,16 @@ function asciiValue(s: string): string {
 function wellFormed(s: string): string {
   return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
+
+/** One failed item of a batch call, in the shape of its response (e.g. CreateJobsError): the status and trailers the call alone would have answered. */
+export interface GrpcItemError {
+  status: status;
+  code: string;
+  message: string;
+  field: string;
+}
+
+export function toGrpcItemError(err: TockError): GrpcItemError {
+  const e = errorDetails(err);
+  return { status: GRPC_STATUS[e.category], code: e.code, message: wellFormed(boundedMessage(e.message)), field: e.field ?? '' };
+}

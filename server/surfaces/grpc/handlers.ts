@@ -1,9 +1,10 @@
 import type { Core } from '../../core/index.js';
-import type { Monitor } from '../../core/types.js';
-import type { JobServiceServer } from '../../gen/tock/v1/job.js';
-import type { MonitorServiceServer } from '../../gen/tock/v1/monitor.js';
-import type { ProjectServiceServer } from '../../gen/tock/v1/project.js';
-import type { ScheduleServiceServer } from '../../gen/tock/v1/schedule.js';
+import type { AlertSubject, FlipSubject, Monitor } from '../../core/types.js';
+import type { AlertServiceServer } from '../../../client/src/gen/tock/v1/alert.js';
+import type { JobServiceServer } from '../../../client/src/gen/tock/v1/job.js';
+import type { MonitorServiceServer } from '../../../client/src/gen/tock/v1/monitor.js';
+import type { ProjectServiceServer } from '../../../client/src/gen/tock/v1/project.js';
+import type { ScheduleServiceServer } from '../../../client/src/gen/tock/v1/schedule.js';
 import * as codec from './codec.js';
 import { pingMetaOf } from '../shared/identity.js';
 import type { Rpc } from './rpc.js';
@@ -35,6 +36,7 @@ export function jobService(core: Core, { project }: Rpc): JobServiceServer {
   const out = codec.jobToProto;
   return {
     createJob: project(async (req, a) => out(await j.create(a, codec.jobFromProto(req.job)))),
+    createJobs: project(async (req, a) => codec.jobBatchToProto(await j.createMany(a, req.jobs.map(codec.jobFromProto)))),
     getJob: project(async (req, a) => out(await j.get(a, req.id))),
     listJobs: project(async (req, a) => codec.pageToProto('jobs', await j.list(a, codec.jobListFromProto(req)), out)),
     cancelJob: project(async (req, a) => out(await j.cancel(a, req.id))),
@@ -58,8 +60,14 @@ export function monitorService(core: Core, { project }: Rpc): MonitorServiceServ
     pauseMonitor: project(async (req, a) => out(await m.pause(a, req.id))),
     resumeMonitor: project(async (req, a) => out(await m.resume(a, req.id))),
     recordPing: project(async (req, a, identity) =>
-      out(await m.recordPing(a, req.id, codec.pingKindFromProto(req.kind), pingMetaOf(identity, req.body || null))),
+      out(
+        await m.recordPing(a, req.id, codec.pingKindFromProto(req.kind), {
+          ...pingMetaOf(identity, req.body || null),
+          exitStatus: codec.exitStatusFromProto(req.exitStatus),
+        }),
+      ),
     ),
+    listMonitorPings: project(async (req, a) => codec.pageToProto('pings', await m.listPings(a, req.id, codec.pageFromProto(req)), codec.pingToProto)),
   };
 }
 
@@ -81,5 +89,21 @@ export function projectService(core: Core, { account }: Rpc): ProjectServiceServ
     }),
     listKeys: account(async (req, who) => codec.pageToProto('keys', await k.list(who, codec.pageFromProto(req)), codec.keyToProto)),
     revokeKey: account(async (req, who) => codec.keyToProto(await k.revoke(who, req.id))),
+    getPingKey: account(async (req, who) => ({ pingKey: await p.getPingKey(who, req.id) })),
+    rotatePingKey: account(async (req, who) => ({ pingKey: await p.rotatePingKey(who, req.id) })),
+  };
+}
+
+export function alertService(core: Core, { project }: Rpc): AlertServiceServer {
+  const al = core.alerts;
+  return {
+    listFlips: project(async (req, a) => {
+      const { subjectType, subjectId, page } = codec.subjectPageFromProto<FlipSubject>(req);
+      return codec.pageToProto('flips', await al.listFlips(a, subjectType, subjectId, page), codec.flipToProto);
+    }),
+    listAlerts: project(async (req, a) => {
+      const { subjectType, subjectId, page } = codec.subjectPageFromProto<AlertSubject>(req);
+      return codec.pageToProto('alerts', await al.list(a, subjectType, subjectId, page), codec.alertToProto);
+    }),
   };
 }

@@ -1,11 +1,12 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Core } from '../../core/index.js';
-import { JobServiceService } from '../../gen/tock/v1/job.js';
-import { MonitorServiceService } from '../../gen/tock/v1/monitor.js';
-import { ProjectServiceService } from '../../gen/tock/v1/project.js';
-import { ScheduleServiceService } from '../../gen/tock/v1/schedule.js';
-import { jobService, monitorService, projectService, scheduleService } from './handlers.js';
+import { AlertServiceService } from '../../../client/src/gen/tock/v1/alert.js';
+import { JobServiceService } from '../../../client/src/gen/tock/v1/job.js';
+import { MonitorServiceService } from '../../../client/src/gen/tock/v1/monitor.js';
+import { ProjectServiceService } from '../../../client/src/gen/tock/v1/project.js';
+import { ScheduleServiceService } from '../../../client/src/gen/tock/v1/schedule.js';
+import { alertService, jobService, monitorService, projectService, scheduleService } from './handlers.js';
 import { addHealthService, type HealthDatabase } from './health.js';
 import { loadServedProtos } from './protos.js';
 import { addReflectionService } from './reflection.js';
@@ -71,6 +72,8 @@ export interface GrpcServerOptions {
   healthPollMs?: number;
   /** Overrides of GRPC_CONNECTION_LIMITS. */
   connection?: Partial<GrpcConnectionLimits>;
+  /** PEM certificate chain and private key: serve over TLS only (plaintext connections fail their handshake). Absent or null: plaintext. */
+  tls?: { cert: Buffer; key: Buffer } | null;
 }
 
 export interface GrpcServer {
@@ -81,15 +84,15 @@ export interface GrpcServer {
   close(graceMs?: number): Promise<void>;
 }
 
-export const TOCK_SERVICES = ['tock.v1.ScheduleService', 'tock.v1.JobService', 'tock.v1.MonitorService', 'tock.v1.ProjectService'] as const;
+export const TOCK_SERVICES = ['tock.v1.ScheduleService', 'tock.v1.JobService', 'tock.v1.MonitorService', 'tock.v1.ProjectService', 'tock.v1.AlertService'] as const;
 
 /**
- * Serves tock.v1 (Schedule, Job, Monitor and Project services) over plaintext HTTP/2, plus
+ * Serves tock.v1 (Schedule, Job, Monitor, Project and Alert services) over HTTP/2 (TLS when `tls` is given, else plaintext), plus
  * grpc.health.v1.Health (following `database`) and server reflection (v1 and v1alpha). Calls authenticate with
  * `authorization: Bearer <key>` or `x-api-key: <key>` metadata; `x-tock-project` picks the
  * project for keys that reach every project of their account.
  */
-export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, database, healthPollMs, connection }: GrpcServerOptions): Promise<GrpcServer> {
+export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, database, healthPollMs, connection, tls }: GrpcServerOptions): Promise<GrpcServer> {
   const log = logger.child({ surface: 'grpc' });
   const rpc = createRpc(core, log);
   const server = new grpc.Server(serverOptions({ ...GRPC_CONNECTION_LIMITS, ...connection }));
@@ -97,16 +100,19 @@ export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, da
   server.addService(tolerantDecoding(JobServiceService), jobService(core, rpc));
   server.addService(tolerantDecoding(MonitorServiceService), monitorService(core, rpc));
   server.addService(tolerantDecoding(ProjectServiceService), projectService(core, rpc));
+  server.addService(tolerantDecoding(AlertServiceService), alertService(core, rpc));
 
   const protos = loadServedProtos();
   const health = addHealthService(server, protos, [...TOCK_SERVICES, 'grpc.health.v1.Health'], { database, pollMs: healthPollMs });
   addReflectionService(server, protos);
 
   const address = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  // No client certificates are asked for: callers authenticate with their API key.
+  const credentials = tls ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: tls.cert, private_key: tls.key }], false) : grpc.ServerCredentials.createInsecure();
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(address, credentials, (err, p) => (err ? reject(err) : resolve(p))),
   );
-  log.info({ host, port: bound }, 'gRPC server listening');
+  log.info({ host, port: bound, tls: Boolean(tls) }, 'gRPC server listening');
 
   return {
     port: bound,

@@ -1,4 +1,6 @@
 import type { Core } from '../../core/index.js';
+import type { JobBatchResult } from '../../core/jobs/service.js';
+import { toTrpcItemError, type TrpcItemError } from './errors.js';
 import type { Alert, ApiKey, Execution, Flip, Job, Monitor, Page, Ping, Project, Schedule } from '../../core/types.js';
 import { pageResponse } from '../shared/paging.js';
 import * as views from '../shared/views.js';
@@ -36,6 +38,8 @@ export interface WireSigningSecrets {
   current: string;
   previous: string | null;
 }
+/** One result of `jobs.createMany` on the wire: the job (`created: false` when its idempotency key returned an earlier one), or its error. */
+export type WireJobBatchResult = { index: number; job: WireJob; created: boolean; error: null } | { index: number; job: null; created: false; error: TrpcItemError };
 /** One page of a list on the wire. */
 export type WirePage<T> = Page<T>;
 
@@ -59,3 +63,8 @@ export const apiKey = (k: ApiKey): WireApiKey => isoDates(views.keyView(k));
 export const ping = (p: Ping): WirePing => isoDates(views.pingView(p));
 export const flip = (f: Flip): WireFlip => isoDates(views.flipView(f));
 export const alert = (a: Alert): WireAlert => isoDates(views.alertView(a));
+export const jobBatch = (results: readonly JobBatchResult[]): { results: WireJobBatchResult[] } => ({
+  results: results.map((r) =>
+    r.error ? { index: r.index, job: null, created: false, error: toTrpcItemError(r.error) } : { index: r.index, job: job(r.job), created: r.created, error: null },
+  ),
+});

@@ -1,7 +1,7 @@
 import { TRPCError } from '@trpc/server';
 import type { TRPC_ERROR_CODE_KEY } from '@trpc/server/rpc';
-import { TockError, type ErrorCategory } from '../../core/errors.js';
-import { errorDetails } from '../shared/errors.js';
+import { boundedMessage, TockError, type ErrorCategory } from '../../core/errors.js';
+import { errorDetails, HTTP_STATUS } from '../shared/errors.js';
 
 /**
  * The one place where core errors become tRPC errors. Known core errors keep their message and
@@ -75,6 +75,22 @@ export function tockErrorData(error: TRPCError): TockErrorData {
     return { tockCode: code, field, retryAfterMs };
   }
   return { tockCode: CATEGORY_OF_TRPC_CODE[error.code] ?? 'internal', field: null, retryAfterMs: null };
+}
+
+/** One failed item of a batch procedure (`jobs.createMany`): what the procedure alone would have answered for it. */
+export interface TrpcItemError {
+  /** The core's stable error code, as `tockCode` of an error response. */
+  code: string;
+  /** The HTTP status the procedure alone would have answered. */
+  httpStatus: number;
+  message: string;
+  field: string | null;
+  retryAfterMs: number | null;
+}
+
+export function toTrpcItemError(err: TockError): TrpcItemError {
+  const { code, category, message, field, retryAfterMs } = errorDetails(err);
+  return { code, httpStatus: HTTP_STATUS[category], message: boundedMessage(message), field, retryAfterMs };
 }
 
 /** Whether an error reaching tRPC's `onError` still needs a log line (the mapper logs the rest). */

@@ -94,3 +94,9 @@ export const rotateSigningSecretInput = envelope(
     })
     .strict(),
 );
+
+/** `{ jobs }` of `jobs.createMany`: each job is the core's input (the core parses each, and checks how many). */
+export function jobBatchInput<T>(): (raw: unknown) => { jobs: T[] } {
+  const parseEnvelope = envelope(z.object({ jobs: z.array(z.unknown(), { message: 'must be an array of jobs' }) }).strict());
+  return (raw) => parseEnvelope(raw) as { jobs: T[] };
+}

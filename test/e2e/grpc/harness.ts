@@ -2,10 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { newId } from '../../../server/core/ids.js';
 import type { Execution } from '../../../server/core/types.js';
-import { JobServiceClient, JobServiceService } from '../../../server/gen/tock/v1/job.js';
-import { MonitorServiceClient, MonitorServiceService } from '../../../server/gen/tock/v1/monitor.js';
-import { ProjectServiceClient, ProjectServiceService } from '../../../server/gen/tock/v1/project.js';
-import { ScheduleServiceClient, ScheduleServiceService } from '../../../server/gen/tock/v1/schedule.js';
+import { AlertServiceClient, AlertServiceService } from '../../../client/src/gen/tock/v1/alert.js';
+import { JobServiceClient, JobServiceService } from '../../../client/src/gen/tock/v1/job.js';
+import { MonitorServiceClient, MonitorServiceService } from '../../../client/src/gen/tock/v1/monitor.js';
+import { ProjectServiceClient, ProjectServiceService } from '../../../client/src/gen/tock/v1/project.js';
+import { ScheduleServiceClient, ScheduleServiceService } from '../../../client/src/gen/tock/v1/schedule.js';
 import { ExecutionEntity } from '../../../server/store/entities.js';
 import { startGrpcServer, type GrpcServer } from '../../../server/surfaces/grpc/server.js';
 import { createTestCore, type TestCore } from '../../helpers/core.js';
@@ -16,13 +17,13 @@ export interface Harness {
   grpc: GrpcServer;
   address: string;
   logs: Array<Record<string, unknown>>;
-  /** Clients of the four services (the generated ts-proto clients) sending `metadata`. */
+  /** Clients of the services (the generated ts-proto clients) sending `metadata`. */
   clients(metadata: grpc.Metadata): Clients;
   close(): Promise<void>;
 }
 
-export async function startHarness(): Promise<Harness> {
-  const t = await createTestCore();
+export async function startHarness(core: Parameters<typeof createTestCore>[0] = {}): Promise<Harness> {
+  const t = await createTestCore(core);
   const logs: Array<Record<string, unknown>> = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const server = await startGrpcServer({ core: t.core, database: t.database.db, port: 0, host: '127.0.0.1', logger });
@@ -80,6 +81,7 @@ export interface Clients {
   jobs: Api<typeof JobServiceService>;
   monitors: Api<typeof MonitorServiceService>;
   projects: Api<typeof ProjectServiceService>;
+  alerts: Api<typeof AlertServiceService>;
   all: grpc.Client[];
 }
 
@@ -89,12 +91,14 @@ function clients(address: string, metadata: grpc.Metadata): Clients {
   const j = new JobServiceClient(address, creds);
   const m = new MonitorServiceClient(address, creds);
   const p = new ProjectServiceClient(address, creds);
+  const al = new AlertServiceClient(address, creds);
   return {
     schedules: api(s, ScheduleServiceService, metadata),
     jobs: api(j, JobServiceService, metadata),
     monitors: api(m, MonitorServiceService, metadata),
     projects: api(p, ProjectServiceService, metadata),
-    all: [s, j, m, p],
+    alerts: api(al, AlertServiceService, metadata),
+    all: [s, j, m, p, al],
   };
 }
 

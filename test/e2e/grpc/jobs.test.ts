@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Job, ListJobsRequest } from '../../../server/gen/tock/v1/job.js';
-import { Schedule } from '../../../server/gen/tock/v1/schedule.js';
+import { Job, ListJobsRequest } from '../../../client/src/gen/tock/v1/job.js';
+import { Schedule } from '../../../client/src/gen/tock/v1/schedule.js';
 import type { TestTenant } from '../../helpers/core.js';
 import { bearer, failure, insertExecution, startHarness, type Clients, type Harness } from './harness.js';
 

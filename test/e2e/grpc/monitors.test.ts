@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Monitor, PingKind } from '../../../server/gen/tock/v1/monitor.js';
+import { Monitor, PingKind } from '../../../client/src/gen/tock/v1/monitor.js';
 import type { TestTenant } from '../../helpers/core.js';
 import { bearer, failure, startHarness, type Clients, type Harness } from './harness.js';
 

@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Key, Project } from '../../../server/gen/tock/v1/project.js';
-import { ListSchedulesRequest, Schedule } from '../../../server/gen/tock/v1/schedule.js';
+import { Key, Project } from '../../../client/src/gen/tock/v1/project.js';
+import { ListSchedulesRequest, Schedule } from '../../../client/src/gen/tock/v1/schedule.js';
 import type { TestTenant } from '../../helpers/core.js';
 import { bearer, failure, startHarness, type Clients, type Harness } from './harness.js';
 

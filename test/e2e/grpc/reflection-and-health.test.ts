@@ -25,7 +25,7 @@ const healthPkg = (
   grpc.loadPackageDefinition(protoLoader.loadSync('grpc/health/v1/health.proto', { includeDirs: [healthProtos], keepCase: true, enums: String })) as Any
 ).grpc.health.v1;
 
-const TOCK = ['tock.v1.ScheduleService', 'tock.v1.JobService', 'tock.v1.MonitorService', 'tock.v1.ProjectService'];
+const TOCK = ['tock.v1.ScheduleService', 'tock.v1.JobService', 'tock.v1.MonitorService', 'tock.v1.ProjectService', 'tock.v1.AlertService'];
 
 let h: Harness;
 let reflectionClient: Any;
@@ -59,7 +59,7 @@ const check = (service: string): Promise<Any> =>
   new Promise((resolve, reject) => health.Check({ service }, (err: Error | null, res: Any) => (err ? reject(err) : resolve(res))));
 
 describe('server reflection', () => {
-  it('lists the four tock services, health and reflection', async () => {
+  it('lists the tock services, health and reflection', async () => {
     const res = await reflect({ list_services: '*' });
     const names = res.list_services_response.service.map((s: { name: string }) => s.name);
     expect(names).toEqual(expect.arrayContaining([...TOCK, 'grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection']));

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListSchedulesRequest, Schedule } from '../../../server/gen/tock/v1/schedule.js';
+import { ListSchedulesRequest, Schedule } from '../../../client/src/gen/tock/v1/schedule.js';
 import type { TestTenant } from '../../helpers/core.js';
 import { bearer, failure, insertExecution, startHarness, type Clients, type Harness } from './harness.js';
 

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Schedule } from '../../../server/gen/tock/v1/schedule.js';
+import { Schedule } from '../../../client/src/gen/tock/v1/schedule.js';
 import { grpcCall, startSurfaces, trpcCall, type Surfaces } from './surfaces.js';
 
 /**

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Job } from '../../../server/gen/tock/v1/job.js';
+import { Job } from '../../../client/src/gen/tock/v1/job.js';
 import { createLogger } from '../../../server/logger.js';
 import { startGrpcServer, type GrpcServer } from '../../../server/surfaces/grpc/server.js';
 import { startHttpServer, type RunningHttpServer } from '../../../server/surfaces/http/server.js';

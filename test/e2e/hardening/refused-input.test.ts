@@ -1,8 +1,8 @@
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Job } from '../../../server/gen/tock/v1/job.js';
-import { Monitor } from '../../../server/gen/tock/v1/monitor.js';
-import { Schedule } from '../../../server/gen/tock/v1/schedule.js';
+import { Job } from '../../../client/src/gen/tock/v1/job.js';
+import { Monitor } from '../../../client/src/gen/tock/v1/monitor.js';
+import { Schedule } from '../../../client/src/gen/tock/v1/schedule.js';
 import { grpcCall, RawJson, startSurfaces, trpcCall, type Surfaces } from './surfaces.js';
 
 /**

@@ -1,8 +1,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { pino } from 'pino';
-import { JobServiceClient } from '../../../server/gen/tock/v1/job.js';
-import { MonitorServiceClient } from '../../../server/gen/tock/v1/monitor.js';
-import { ScheduleServiceClient } from '../../../server/gen/tock/v1/schedule.js';
+import { JobServiceClient } from '../../../client/src/gen/tock/v1/job.js';
+import { MonitorServiceClient } from '../../../client/src/gen/tock/v1/monitor.js';
+import { ScheduleServiceClient } from '../../../client/src/gen/tock/v1/schedule.js';
 import { startGrpcServer, type GrpcServer } from '../../../server/surfaces/grpc/server.js';
 import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
 import { startTrpcServer, type TrpcServer } from '../trpc/harness.js';

@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListSchedulesRequest } from '../../../server/gen/tock/v1/schedule.js';
+import { ListSchedulesRequest } from '../../../client/src/gen/tock/v1/schedule.js';
 import { startHarness, type Harness } from '../grpc/harness.js';
 import { startTrpcServer, type TrpcServer } from '../trpc/harness.js';
 import type { TestTenant } from '../../helpers/core.js';

@@ -15,10 +15,10 @@ import {
 import { ManualClock } from '../../../server/core/clock.js';
 import { TockError } from '../../../server/core/errors.js';
 import type { Actor, Monitor } from '../../../server/core/types.js';
-import { Execution as ProtoExecution } from '../../../server/gen/tock/v1/execution.js';
-import { Job as ProtoJob } from '../../../server/gen/tock/v1/job.js';
-import { Monitor as ProtoMonitor } from '../../../server/gen/tock/v1/monitor.js';
-import { Schedule as ProtoSchedule } from '../../../server/gen/tock/v1/schedule.js';
+import { Execution as ProtoExecution } from '../../../client/src/gen/tock/v1/execution.js';
+import { Job as ProtoJob } from '../../../client/src/gen/tock/v1/job.js';
+import { Monitor as ProtoMonitor } from '../../../client/src/gen/tock/v1/monitor.js';
+import { Schedule as ProtoSchedule } from '../../../client/src/gen/tock/v1/schedule.js';
 import { startGrpcServer } from '../../../server/surfaces/grpc/server.js';
 import { createTestCore, type TestCore } from '../../helpers/core.js';
 import { api } from '../grpc/harness.js';

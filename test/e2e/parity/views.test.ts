@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TockClient } from '../../../client/src/index.js';
-import { Monitor as ProtoMonitor } from '../../../server/gen/tock/v1/monitor.js';
+import { Monitor as ProtoMonitor } from '../../../client/src/gen/tock/v1/monitor.js';
 import { startHarness, bearer, type Clients, type Harness } from '../grpc/harness.js';
 import { startTrpcServer, type TrpcServer } from '../trpc/harness.js';
 

@@ -76,6 +76,22 @@ describe('the daily execution limit', () => {
     expect((await rejectionOf(limited.core.jobs.createOrGet(b.actor, { ...call, idempotencyKey: 'order-2' }))).code).toBe('daily_execution_limit');
   });
 
+  it('in a batch at the limit: a replayed key still gets its job, a bad input its own error, every other input the limit', async () => {
+    const results = await limited.core.jobs.createMany(b.actor, [
+      { ...call, idempotencyKey: 'order-1' },
+      { ...call, idempotencyKey: 'order-3' },
+      call,
+      { ...call, url: 'ftp://example.com' },
+    ]);
+    expect(results.map((r) => [r.index, r.created, r.job?.idempotencyKey ?? null, r.error?.code ?? null])).toEqual([
+      [0, false, 'order-1', null],
+      [1, false, null, 'daily_execution_limit'],
+      [2, false, null, 'daily_execution_limit'],
+      [3, false, null, 'invalid_url'],
+    ]);
+    expect(await limited.core.jobs.getByIdempotencyKey(b.actor, 'order-3').catch((e: { code: string }) => e.code)).toBe('not_found');
+  });
+
   it('checks the input before the limit: a bad create at the limit still answers what to fix', async () => {
     const err = await rejectionOf(limited.core.jobs.create(a.actor, { url: 'ftp://example.com', scheduledAt: call.scheduledAt }));
     expect(err.code).toBe('invalid_url');

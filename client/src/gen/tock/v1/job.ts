@@ -171,6 +171,61 @@ export interface CreateJobRequest {
   job?: Job | undefined;
 }
 
+/** Request of JobService.CreateJobs. */
+export interface CreateJobsRequest {
+  /** The jobs to create (1 to 1,000), each as in CreateJobRequest.job. */
+  jobs: Job[];
+}
+
+/** Response of JobService.CreateJobs. */
+export interface CreateJobsResponse {
+  /** One result per job of the request, in the order of the request. */
+  results: CreateJobsResult[];
+}
+
+/** What CreateJobs did with one job of its request. */
+export interface CreateJobsResult {
+  /** Position of the job in CreateJobsRequest.jobs (from 0). */
+  index: number;
+  /** The job created, or the earlier job its idempotency key returned. */
+  job?:
+    | Job
+    | undefined;
+  /** Why this job was not created (the others are not affected). */
+  error?:
+    | CreateJobsError
+    | undefined;
+  /**
+   * True when the job was created by this call; false when its idempotency
+   * key returned an earlier job (and when `error` is set).
+   */
+  created: boolean;
+}
+
+/**
+ * The error of one job of a CreateJobs call: what CreateJob would have
+ * answered for that job alone.
+ */
+export interface CreateJobsError {
+  /**
+   * The gRPC status code CreateJob would have answered (e.g. 3 for
+   * INVALID_ARGUMENT, 9 for FAILED_PRECONDITION).
+   */
+  status: number;
+  /**
+   * Tock's stable error code, as in the tock-error-code trailer (e.g.
+   * "invalid_url", "idempotency_conflict").
+   */
+  code: string;
+  /** What is wrong and what to fix. */
+  message: string;
+  /**
+   * snake_case path of the offending field of the job (e.g. "url"), as in
+   * the tock-error-field trailer. Empty when the error is not about one field.
+   */
+  field: string;
+}
+
 /** Request of JobService.GetJob. */
 export interface GetJobRequest {
   /** Identifier of the job. */
@@ -1093,6 +1148,380 @@ export const CreateJobRequest: MessageFns<CreateJobRequest> = {
   },
 };
 
+function createBaseCreateJobsRequest(): CreateJobsRequest {
+  return { jobs: [] };
+}
+
+export const CreateJobsRequest: MessageFns<CreateJobsRequest> = {
+  encode(message: CreateJobsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.jobs) {
+      Job.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateJobsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateJobsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.jobs.push(Job.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateJobsRequest {
+    return { jobs: globalThis.Array.isArray(object?.jobs) ? object.jobs.map((e: any) => Job.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: CreateJobsRequest): unknown {
+    const obj: any = {};
+    if (message.jobs?.length) {
+      obj.jobs = message.jobs.map((e) => Job.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateJobsRequest>, I>>(base?: I): CreateJobsRequest {
+    return CreateJobsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateJobsRequest>, I>>(object: I): CreateJobsRequest {
+    const message = createBaseCreateJobsRequest();
+    message.jobs = object.jobs?.map((e) => Job.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCreateJobsResponse(): CreateJobsResponse {
+  return { results: [] };
+}
+
+export const CreateJobsResponse: MessageFns<CreateJobsResponse> = {
+  encode(message: CreateJobsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      CreateJobsResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateJobsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateJobsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(CreateJobsResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateJobsResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => CreateJobsResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CreateJobsResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => CreateJobsResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateJobsResponse>, I>>(base?: I): CreateJobsResponse {
+    return CreateJobsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateJobsResponse>, I>>(object: I): CreateJobsResponse {
+    const message = createBaseCreateJobsResponse();
+    message.results = object.results?.map((e) => CreateJobsResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCreateJobsResult(): CreateJobsResult {
+  return { index: 0, job: undefined, error: undefined, created: false };
+}
+
+export const CreateJobsResult: MessageFns<CreateJobsResult> = {
+  encode(message: CreateJobsResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).int32(message.index);
+    }
+    if (message.job !== undefined) {
+      Job.encode(message.job, writer.uint32(18).fork()).join();
+    }
+    if (message.error !== undefined) {
+      CreateJobsError.encode(message.error, writer.uint32(26).fork()).join();
+    }
+    if (message.created !== false) {
+      writer.uint32(32).bool(message.created);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateJobsResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateJobsResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.job = Job.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = CreateJobsError.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.created = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateJobsResult {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      job: isSet(object.job) ? Job.fromJSON(object.job) : undefined,
+      error: isSet(object.error) ? CreateJobsError.fromJSON(object.error) : undefined,
+      created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+    };
+  },
+
+  toJSON(message: CreateJobsResult): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.job !== undefined) {
+      obj.job = Job.toJSON(message.job);
+    }
+    if (message.error !== undefined) {
+      obj.error = CreateJobsError.toJSON(message.error);
+    }
+    if (message.created !== false) {
+      obj.created = message.created;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateJobsResult>, I>>(base?: I): CreateJobsResult {
+    return CreateJobsResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateJobsResult>, I>>(object: I): CreateJobsResult {
+    const message = createBaseCreateJobsResult();
+    message.index = object.index ?? 0;
+    message.job = (object.job !== undefined && object.job !== null) ? Job.fromPartial(object.job) : undefined;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? CreateJobsError.fromPartial(object.error)
+      : undefined;
+    message.created = object.created ?? false;
+    return message;
+  },
+};
+
+function createBaseCreateJobsError(): CreateJobsError {
+  return { status: 0, code: "", message: "", field: "" };
+}
+
+export const CreateJobsError: MessageFns<CreateJobsError> = {
+  encode(message: CreateJobsError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    if (message.code !== "") {
+      writer.uint32(18).string(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    if (message.field !== "") {
+      writer.uint32(34).string(message.field);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateJobsError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateJobsError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.field = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateJobsError {
+    return {
+      status: isSet(object.status) ? globalThis.Number(object.status) : 0,
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      field: isSet(object.field) ? globalThis.String(object.field) : "",
+    };
+  },
+
+  toJSON(message: CreateJobsError): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = Math.round(message.status);
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.field !== "") {
+      obj.field = message.field;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateJobsError>, I>>(base?: I): CreateJobsError {
+    return CreateJobsError.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateJobsError>, I>>(object: I): CreateJobsError {
+    const message = createBaseCreateJobsError();
+    message.status = object.status ?? 0;
+    message.code = object.code ?? "";
+    message.message = object.message ?? "";
+    message.field = object.field ?? "";
+    return message;
+  },
+};
+
 function createBaseGetJobRequest(): GetJobRequest {
   return { id: "" };
 }
@@ -1668,6 +2097,24 @@ export const JobServiceService = {
     responseDeserialize: (value: Buffer): Job => Job.decode(value),
   },
   /**
+   * Creates up to 1,000 one-time jobs in one call (stored together, in one
+   * statement). Each job is taken as CreateJob takes it, idempotency key
+   * included; a key given twice in one call is the same key given again. A job
+   * that fails gets its error in its result and the others are still created.
+   * The call itself fails only when it cannot be served at all: no jobs or
+   * more than 1,000 (INVALID_ARGUMENT, tock-error-field "jobs"), or the key's
+   * authentication or scope.
+   */
+  createJobs: {
+    path: "/tock.v1.JobService/CreateJobs" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateJobsRequest): Buffer => Buffer.from(CreateJobsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateJobsRequest => CreateJobsRequest.decode(value),
+    responseSerialize: (value: CreateJobsResponse): Buffer => Buffer.from(CreateJobsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateJobsResponse => CreateJobsResponse.decode(value),
+  },
+  /**
    * Returns one job by id. Answers NOT_FOUND for unknown ids and for jobs of
    * other projects.
    */
@@ -1732,6 +2179,16 @@ export interface JobServiceServer extends UntypedServiceImplementation {
    */
   createJob: handleUnaryCall<CreateJobRequest, Job>;
   /**
+   * Creates up to 1,000 one-time jobs in one call (stored together, in one
+   * statement). Each job is taken as CreateJob takes it, idempotency key
+   * included; a key given twice in one call is the same key given again. A job
+   * that fails gets its error in its result and the others are still created.
+   * The call itself fails only when it cannot be served at all: no jobs or
+   * more than 1,000 (INVALID_ARGUMENT, tock-error-field "jobs"), or the key's
+   * authentication or scope.
+   */
+  createJobs: handleUnaryCall<CreateJobsRequest, CreateJobsResponse>;
+  /**
    * Returns one job by id. Answers NOT_FOUND for unknown ids and for jobs of
    * other projects.
    */
@@ -1771,6 +2228,30 @@ export interface JobServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Job) => void,
+  ): ClientUnaryCall;
+  /**
+   * Creates up to 1,000 one-time jobs in one call (stored together, in one
+   * statement). Each job is taken as CreateJob takes it, idempotency key
+   * included; a key given twice in one call is the same key given again. A job
+   * that fails gets its error in its result and the others are still created.
+   * The call itself fails only when it cannot be served at all: no jobs or
+   * more than 1,000 (INVALID_ARGUMENT, tock-error-field "jobs"), or the key's
+   * authentication or scope.
+   */
+  createJobs(
+    request: CreateJobsRequest,
+    callback: (error: ServiceError | null, response: CreateJobsResponse) => void,
+  ): ClientUnaryCall;
+  createJobs(
+    request: CreateJobsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateJobsResponse) => void,
+  ): ClientUnaryCall;
+  createJobs(
+    request: CreateJobsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateJobsResponse) => void,
   ): ClientUnaryCall;
   /**
    * Returns one job by id. Answers NOT_FOUND for unknown ids and for jobs of

@@ -285,6 +285,66 @@ export interface RecordPingRequest {
    * for diagnosis. The server may truncate it.
    */
   body: string;
+  /**
+   * The monitored job's exit status, 0 to 255: 0 counts as a success ping,
+   * anything else as a fail ping (`kind` is then ignored). Unset means none.
+   */
+  exitStatus?: number | undefined;
+}
+
+/** One ping of a monitor's ping log. */
+export interface Ping {
+  /** Unique identifier of the ping. Output only. */
+  id: string;
+  /** Identifier of the monitor it was for. */
+  monitorId: string;
+  /** Kind of ping: "success", "start" or "fail". */
+  kind: string;
+  /**
+   * The exit status the job reported (0 = success, 1-255 = fail). Unset when
+   * none was sent.
+   */
+  exitStatus?:
+    | number
+    | undefined;
+  /**
+   * For a success or fail after a start: milliseconds from the start to it.
+   * Unset otherwise.
+   */
+  durationMs?:
+    | number
+    | undefined;
+  /** When the ping arrived. */
+  receivedAt?:
+    | Date
+    | undefined;
+  /** Address of the caller. Empty when unknown. */
+  sourceIp: string;
+  /** User-Agent of the caller. Empty when none was sent. */
+  userAgent: string;
+  /** Text sent with the ping (possibly truncated). Unset when none was sent. */
+  body?: string | undefined;
+}
+
+/** Request of MonitorService.ListMonitorPings. */
+export interface ListMonitorPingsRequest {
+  /** Identifier of the monitor. */
+  id: string;
+  /**
+   * Maximum number of pings to return. 0 means the server default; larger
+   * values are capped by the server.
+   */
+  pageSize: number;
+  /** `next_page_token` of a previous response. Empty for the first page. */
+  pageToken: string;
+}
+
+/** Response of MonitorService.ListMonitorPings. */
+export interface ListMonitorPingsResponse {
+  /** One page of pings, newest first. */
+  pings: Ping[];
+  /** Token for the next page; empty when this is the last page. */
+  nextPageToken: string;
 }
 
 function createBaseMonitor(): Monitor {
@@ -1432,7 +1492,7 @@ export const ResumeMonitorRequest: MessageFns<ResumeMonitorRequest> = {
 };
 
 function createBaseRecordPingRequest(): RecordPingRequest {
-  return { id: "", kind: 0, body: "" };
+  return { id: "", kind: 0, body: "", exitStatus: undefined };
 }
 
 export const RecordPingRequest: MessageFns<RecordPingRequest> = {
@@ -1445,6 +1505,9 @@ export const RecordPingRequest: MessageFns<RecordPingRequest> = {
     }
     if (message.body !== "") {
       writer.uint32(26).string(message.body);
+    }
+    if (message.exitStatus !== undefined) {
+      writer.uint32(32).int32(message.exitStatus);
     }
     return writer;
   },
@@ -1486,6 +1549,14 @@ export const RecordPingRequest: MessageFns<RecordPingRequest> = {
             message.body = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.exitStatus = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1503,6 +1574,11 @@ export const RecordPingRequest: MessageFns<RecordPingRequest> = {
       id: isSet(object.id) ? globalThis.String(object.id) : "",
       kind: isSet(object.kind) ? pingKindFromJSON(object.kind) : 0,
       body: isSet(object.body) ? globalThis.String(object.body) : "",
+      exitStatus: isSet(object.exitStatus)
+        ? globalThis.Number(object.exitStatus)
+        : isSet(object.exit_status)
+        ? globalThis.Number(object.exit_status)
+        : undefined,
     };
   },
 
@@ -1517,6 +1593,9 @@ export const RecordPingRequest: MessageFns<RecordPingRequest> = {
     if (message.body !== "") {
       obj.body = message.body;
     }
+    if (message.exitStatus !== undefined) {
+      obj.exitStatus = Math.round(message.exitStatus);
+    }
     return obj;
   },
 
@@ -1528,6 +1607,436 @@ export const RecordPingRequest: MessageFns<RecordPingRequest> = {
     message.id = object.id ?? "";
     message.kind = object.kind ?? 0;
     message.body = object.body ?? "";
+    message.exitStatus = object.exitStatus ?? undefined;
+    return message;
+  },
+};
+
+function createBasePing(): Ping {
+  return {
+    id: "",
+    monitorId: "",
+    kind: "",
+    exitStatus: undefined,
+    durationMs: undefined,
+    receivedAt: undefined,
+    sourceIp: "",
+    userAgent: "",
+    body: undefined,
+  };
+}
+
+export const Ping: MessageFns<Ping> = {
+  encode(message: Ping, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.monitorId !== "") {
+      writer.uint32(18).string(message.monitorId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(26).string(message.kind);
+    }
+    if (message.exitStatus !== undefined) {
+      writer.uint32(32).int32(message.exitStatus);
+    }
+    if (message.durationMs !== undefined) {
+      writer.uint32(40).int32(message.durationMs);
+    }
+    if (message.receivedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(50).fork()).join();
+    }
+    if (message.sourceIp !== "") {
+      writer.uint32(58).string(message.sourceIp);
+    }
+    if (message.userAgent !== "") {
+      writer.uint32(66).string(message.userAgent);
+    }
+    if (message.body !== undefined) {
+      writer.uint32(74).string(message.body);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Ping {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePing();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.monitorId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.exitStatus = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.durationMs = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.sourceIp = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.userAgent = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.body = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Ping {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      monitorId: isSet(object.monitorId)
+        ? globalThis.String(object.monitorId)
+        : isSet(object.monitor_id)
+        ? globalThis.String(object.monitor_id)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      exitStatus: isSet(object.exitStatus)
+        ? globalThis.Number(object.exitStatus)
+        : isSet(object.exit_status)
+        ? globalThis.Number(object.exit_status)
+        : undefined,
+      durationMs: isSet(object.durationMs)
+        ? globalThis.Number(object.durationMs)
+        : isSet(object.duration_ms)
+        ? globalThis.Number(object.duration_ms)
+        : undefined,
+      receivedAt: isSet(object.receivedAt)
+        ? fromJsonTimestamp(object.receivedAt)
+        : isSet(object.received_at)
+        ? fromJsonTimestamp(object.received_at)
+        : undefined,
+      sourceIp: isSet(object.sourceIp)
+        ? globalThis.String(object.sourceIp)
+        : isSet(object.source_ip)
+        ? globalThis.String(object.source_ip)
+        : "",
+      userAgent: isSet(object.userAgent)
+        ? globalThis.String(object.userAgent)
+        : isSet(object.user_agent)
+        ? globalThis.String(object.user_agent)
+        : "",
+      body: isSet(object.body) ? globalThis.String(object.body) : undefined,
+    };
+  },
+
+  toJSON(message: Ping): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.monitorId !== "") {
+      obj.monitorId = message.monitorId;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.exitStatus !== undefined) {
+      obj.exitStatus = Math.round(message.exitStatus);
+    }
+    if (message.durationMs !== undefined) {
+      obj.durationMs = Math.round(message.durationMs);
+    }
+    if (message.receivedAt !== undefined) {
+      obj.receivedAt = message.receivedAt.toISOString();
+    }
+    if (message.sourceIp !== "") {
+      obj.sourceIp = message.sourceIp;
+    }
+    if (message.userAgent !== "") {
+      obj.userAgent = message.userAgent;
+    }
+    if (message.body !== undefined) {
+      obj.body = message.body;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Ping>, I>>(base?: I): Ping {
+    return Ping.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Ping>, I>>(object: I): Ping {
+    const message = createBasePing();
+    message.id = object.id ?? "";
+    message.monitorId = object.monitorId ?? "";
+    message.kind = object.kind ?? "";
+    message.exitStatus = object.exitStatus ?? undefined;
+    message.durationMs = object.durationMs ?? undefined;
+    message.receivedAt = object.receivedAt ?? undefined;
+    message.sourceIp = object.sourceIp ?? "";
+    message.userAgent = object.userAgent ?? "";
+    message.body = object.body ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListMonitorPingsRequest(): ListMonitorPingsRequest {
+  return { id: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListMonitorPingsRequest: MessageFns<ListMonitorPingsRequest> = {
+  encode(message: ListMonitorPingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMonitorPingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMonitorPingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMonitorPingsRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMonitorPingsRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMonitorPingsRequest>, I>>(base?: I): ListMonitorPingsRequest {
+    return ListMonitorPingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMonitorPingsRequest>, I>>(object: I): ListMonitorPingsRequest {
+    const message = createBaseListMonitorPingsRequest();
+    message.id = object.id ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListMonitorPingsResponse(): ListMonitorPingsResponse {
+  return { pings: [], nextPageToken: "" };
+}
+
+export const ListMonitorPingsResponse: MessageFns<ListMonitorPingsResponse> = {
+  encode(message: ListMonitorPingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.pings) {
+      Ping.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMonitorPingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMonitorPingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pings.push(Ping.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMonitorPingsResponse {
+    return {
+      pings: globalThis.Array.isArray(object?.pings) ? object.pings.map((e: any) => Ping.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMonitorPingsResponse): unknown {
+    const obj: any = {};
+    if (message.pings?.length) {
+      obj.pings = message.pings.map((e) => Ping.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMonitorPingsResponse>, I>>(base?: I): ListMonitorPingsResponse {
+    return ListMonitorPingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMonitorPingsResponse>, I>>(object: I): ListMonitorPingsResponse {
+    const message = createBaseListMonitorPingsResponse();
+    message.pings = object.pings?.map((e) => Ping.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };
@@ -1640,6 +2149,22 @@ export const MonitorServiceService = {
     responseSerialize: (value: Monitor): Buffer => Buffer.from(Monitor.encode(value).finish()),
     responseDeserialize: (value: Buffer): Monitor => Monitor.decode(value),
   },
+  /**
+   * Lists the pings of one monitor (its ping log), newest first, one page at
+   * a time. Answers NOT_FOUND for unknown ids and for monitors of other
+   * projects.
+   */
+  listMonitorPings: {
+    path: "/tock.v1.MonitorService/ListMonitorPings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMonitorPingsRequest): Buffer =>
+      Buffer.from(ListMonitorPingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMonitorPingsRequest => ListMonitorPingsRequest.decode(value),
+    responseSerialize: (value: ListMonitorPingsResponse): Buffer =>
+      Buffer.from(ListMonitorPingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMonitorPingsResponse => ListMonitorPingsResponse.decode(value),
+  },
 } as const;
 
 export interface MonitorServiceServer extends UntypedServiceImplementation {
@@ -1679,6 +2204,12 @@ export interface MonitorServiceServer extends UntypedServiceImplementation {
    * the monitor after the ping (e.g. status "up").
    */
   recordPing: handleUnaryCall<RecordPingRequest, Monitor>;
+  /**
+   * Lists the pings of one monitor (its ping log), newest first, one page at
+   * a time. Answers NOT_FOUND for unknown ids and for monitors of other
+   * projects.
+   */
+  listMonitorPings: handleUnaryCall<ListMonitorPingsRequest, ListMonitorPingsResponse>;
 }
 
 export interface MonitorServiceClient extends Client {
@@ -1829,6 +2360,26 @@ export interface MonitorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Monitor) => void,
+  ): ClientUnaryCall;
+  /**
+   * Lists the pings of one monitor (its ping log), newest first, one page at
+   * a time. Answers NOT_FOUND for unknown ids and for monitors of other
+   * projects.
+   */
+  listMonitorPings(
+    request: ListMonitorPingsRequest,
+    callback: (error: ServiceError | null, response: ListMonitorPingsResponse) => void,
+  ): ClientUnaryCall;
+  listMonitorPings(
+    request: ListMonitorPingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMonitorPingsResponse) => void,
+  ): ClientUnaryCall;
+  listMonitorPings(
+    request: ListMonitorPingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMonitorPingsResponse) => void,
   ): ClientUnaryCall;
 }
 

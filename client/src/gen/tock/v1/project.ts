@@ -197,6 +197,24 @@ export interface RevokeKeyRequest {
   id: string;
 }
 
+/** Request of ProjectService.GetPingKey. */
+export interface GetPingKeyRequest {
+  /** Identifier of the project. */
+  id: string;
+}
+
+/** Request of ProjectService.RotatePingKey. */
+export interface RotatePingKeyRequest {
+  /** Identifier of the project. */
+  id: string;
+}
+
+/** A project's ping key (response of GetPingKey and RotatePingKey). */
+export interface PingKey {
+  /** The ping key, as used in `/ping/<ping key>/<monitor key>`. */
+  pingKey: string;
+}
+
 function createBaseProject(): Project {
   return {
     id: "",
@@ -1490,6 +1508,213 @@ export const RevokeKeyRequest: MessageFns<RevokeKeyRequest> = {
   },
 };
 
+function createBaseGetPingKeyRequest(): GetPingKeyRequest {
+  return { id: "" };
+}
+
+export const GetPingKeyRequest: MessageFns<GetPingKeyRequest> = {
+  encode(message: GetPingKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPingKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPingKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPingKeyRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetPingKeyRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPingKeyRequest>, I>>(base?: I): GetPingKeyRequest {
+    return GetPingKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPingKeyRequest>, I>>(object: I): GetPingKeyRequest {
+    const message = createBaseGetPingKeyRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseRotatePingKeyRequest(): RotatePingKeyRequest {
+  return { id: "" };
+}
+
+export const RotatePingKeyRequest: MessageFns<RotatePingKeyRequest> = {
+  encode(message: RotatePingKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotatePingKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotatePingKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotatePingKeyRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: RotatePingKeyRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotatePingKeyRequest>, I>>(base?: I): RotatePingKeyRequest {
+    return RotatePingKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotatePingKeyRequest>, I>>(object: I): RotatePingKeyRequest {
+    const message = createBaseRotatePingKeyRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBasePingKey(): PingKey {
+  return { pingKey: "" };
+}
+
+export const PingKey: MessageFns<PingKey> = {
+  encode(message: PingKey, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pingKey !== "") {
+      writer.uint32(10).string(message.pingKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PingKey {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePingKey();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.pingKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PingKey {
+    return {
+      pingKey: isSet(object.pingKey)
+        ? globalThis.String(object.pingKey)
+        : isSet(object.ping_key)
+        ? globalThis.String(object.ping_key)
+        : "",
+    };
+  },
+
+  toJSON(message: PingKey): unknown {
+    const obj: any = {};
+    if (message.pingKey !== "") {
+      obj.pingKey = message.pingKey;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PingKey>, I>>(base?: I): PingKey {
+    return PingKey.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PingKey>, I>>(object: I): PingKey {
+    const message = createBasePingKey();
+    message.pingKey = object.pingKey ?? "";
+    return message;
+  },
+};
+
 /**
  * ProjectService manages the Projects of the caller's account and the API
  * Keys that give access to them.
@@ -1595,6 +1820,33 @@ export const ProjectServiceService = {
     responseSerialize: (value: Key): Buffer => Buffer.from(Key.encode(value).finish()),
     responseDeserialize: (value: Buffer): Key => Key.decode(value),
   },
+  /**
+   * Returns the project's ping key, which pings monitors by their `key` at
+   * `/ping/<ping key>/<monitor key>`. Needs the "write:monitors" scope: the
+   * key lets its holder ping any monitor of the project.
+   */
+  getPingKey: {
+    path: "/tock.v1.ProjectService/GetPingKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPingKeyRequest): Buffer => Buffer.from(GetPingKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPingKeyRequest => GetPingKeyRequest.decode(value),
+    responseSerialize: (value: PingKey): Buffer => Buffer.from(PingKey.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PingKey => PingKey.decode(value),
+  },
+  /**
+   * Replaces the project's ping key and returns the new one: URLs with the
+   * old key stop working at once (monitors' token URLs are not affected).
+   */
+  rotatePingKey: {
+    path: "/tock.v1.ProjectService/RotatePingKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotatePingKeyRequest): Buffer => Buffer.from(RotatePingKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotatePingKeyRequest => RotatePingKeyRequest.decode(value),
+    responseSerialize: (value: PingKey): Buffer => Buffer.from(PingKey.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PingKey => PingKey.decode(value),
+  },
 } as const;
 
 export interface ProjectServiceServer extends UntypedServiceImplementation {
@@ -1632,6 +1884,17 @@ export interface ProjectServiceServer extends UntypedServiceImplementation {
    * `revoked_at` set.
    */
   revokeKey: handleUnaryCall<RevokeKeyRequest, Key>;
+  /**
+   * Returns the project's ping key, which pings monitors by their `key` at
+   * `/ping/<ping key>/<monitor key>`. Needs the "write:monitors" scope: the
+   * key lets its holder ping any monitor of the project.
+   */
+  getPingKey: handleUnaryCall<GetPingKeyRequest, PingKey>;
+  /**
+   * Replaces the project's ping key and returns the new one: URLs with the
+   * old key stop working at once (monitors' token URLs are not affected).
+   */
+  rotatePingKey: handleUnaryCall<RotatePingKeyRequest, PingKey>;
 }
 
 export interface ProjectServiceClient extends Client {
@@ -1777,6 +2040,45 @@ export interface ProjectServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Key) => void,
+  ): ClientUnaryCall;
+  /**
+   * Returns the project's ping key, which pings monitors by their `key` at
+   * `/ping/<ping key>/<monitor key>`. Needs the "write:monitors" scope: the
+   * key lets its holder ping any monitor of the project.
+   */
+  getPingKey(
+    request: GetPingKeyRequest,
+    callback: (error: ServiceError | null, response: PingKey) => void,
+  ): ClientUnaryCall;
+  getPingKey(
+    request: GetPingKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PingKey) => void,
+  ): ClientUnaryCall;
+  getPingKey(
+    request: GetPingKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PingKey) => void,
+  ): ClientUnaryCall;
+  /**
+   * Replaces the project's ping key and returns the new one: URLs with the
+   * old key stop working at once (monitors' token URLs are not affected).
+   */
+  rotatePingKey(
+    request: RotatePingKeyRequest,
+    callback: (error: ServiceError | null, response: PingKey) => void,
+  ): ClientUnaryCall;
+  rotatePingKey(
+    request: RotatePingKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PingKey) => void,
+  ): ClientUnaryCall;
+  rotatePingKey(
+    request: RotatePingKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PingKey) => void,
   ): ClientUnaryCall;
 }
 
