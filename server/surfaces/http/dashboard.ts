@@ -4,6 +4,7 @@ import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { sendError } from './errors.js';
+import { refuseOtherMethods } from './methods.js';
 
 export interface DashboardOptions {
   /** The dashboard's build output (`index.html` and `_dashboard/`). Default: `dashboard/dist` of the repository. */
@@ -80,4 +81,6 @@ export async function dashboardRoutes(app: FastifyInstance, opts: DashboardOptio
     // Names carry a hash of their content: a changed file is a new name.
     return reply.headers(security).header('cache-control', 'public, max-age=31536000, immutable').type(type).send(body);
   });
+  refuseOtherMethods(app, '/', ['GET']);
+  refuseOtherMethods(app, `/${DASHBOARD_ASSETS}/:file`, ['GET']);
 }
