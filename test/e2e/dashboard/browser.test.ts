@@ -63,6 +63,9 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium', () => {
       headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
       viewport: { width: 1400, height: 1000 },
+      // Not the server's zone (UTC): times on the page are the viewer's.
+      timezoneId: 'America/New_York',
+      locale: 'en-US',
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -87,6 +90,13 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium', () => {
     await page.click('#login-submit');
     await page.waitForSelector('#schedules >> text=No schedules yet.');
     expect(await page.evaluate("sessionStorage.getItem('tock.apiKey')")).toBe(world.adminKey);
+
+    expect(await page.textContent('header .zone')).toBe('Times in America/New_York');
+    const nightly = await world.client.schedules.create({ name: 'nightly', url: receiverUrl, cron: '30 3 * * 1-5', timezone: 'Europe/Paris' });
+    await page.waitForSelector(`tr[data-schedule-id="${nightly.id}"]`);
+    expect(await page.textContent(`tr[data-schedule-id="${nightly.id}"] td:nth-child(2)`)).toBe('At 03:30, Monday through Friday (Europe/Paris)');
+    // Its next run (03:30 in Paris) is shown in New York time: 9:30 PM the evening before (8:30 or 10:30 in the weeks the two switch summer time apart).
+    expect(await page.textContent(`tr[data-schedule-id="${nightly.id}"] [data-field="next-run"]`)).toMatch(/\b0?(8|9|10):30:00\sPM/);
 
     const schedule = await world.client.schedules.create({ name: 'every second', url: receiverUrl, intervalSeconds: 1 });
     const row = `tr[data-schedule-id="${schedule.id}"]`;
