@@ -78,7 +78,7 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium', () => {
     if (profile) await rm(profile, { recursive: true, force: true });
   });
 
-  it('logs in with a key, shows a schedule firing, pauses it, and shows a failed monitor as down', async () => {
+  it('logs in with a key, shows a schedule firing with its attempts, pauses, triggers and resumes it, and shows a failed monitor as down with its ping log and alert', async () => {
     await page.goto(`${world.url}/`);
     // A wrong key is refused on the login form.
     await page.fill('#api-key', 'tock_not_a_real_key');
@@ -116,13 +116,29 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium', () => {
     await page.waitForSelector(`${row} [data-field="state"] >> text=paused`);
     expect((await world.client.schedules.get(schedule.id)).state).toBe('paused');
 
-    const monitor = await world.client.monitors.create({ name: 'nightly backup', periodSeconds: 3600 });
+    // Run now on the paused schedule: a manual job, listed in the schedule's jobs.
+    await page.click(`${row} button[data-action="trigger"]`);
+    await page.click(`${row} a`);
+    await page.waitForSelector('#schedule-jobs >> text=manual');
+    expect((await world.client.jobs.list({ scheduleId: schedule.id })).items.map((j) => j.source)).toContain('manual');
+
+    await page.click(`${row} button[data-action="resume"]`);
+    await page.waitForSelector(`${row} [data-field="state"] >> text=active`);
+    expect((await world.client.schedules.get(schedule.id)).state).toBe('active');
+    await page.click(`${row} button[data-action="pause"]`);
+    await page.waitForSelector(`${row} [data-field="state"] >> text=paused`);
+
+    // With a webhook channel, going down queues an alert, which the Alerts view lists.
+    const monitor = await world.client.monitors.create({ name: 'nightly backup', periodSeconds: 3600, alertWebhook: `${receiverUrl}/alerts` });
     const monitorRow = `tr[data-monitor-id="${monitor.id}"]`;
     await page.waitForSelector(`${monitorRow} [data-field="status"] >> text=new`);
     const ping = await fetch(`${world.url}${new URL(monitor.pingUrl).pathname}/fail`, { method: 'POST', body: 'backup failed: disk full' });
     expect(ping.status).toBe(200);
     await page.waitForSelector(`${monitorRow}.m-down [data-field="status"] >> text=down`);
     expect(await page.textContent(`${monitorRow} [data-field="last-ping"]`)).not.toContain('—');
+
+    await page.waitForSelector('#alerts tr[data-alert-id] >> text=monitor nightly backup');
+    expect(await page.textContent('#alerts tr[data-alert-id]')).toContain('webhook');
 
     // The ping log of the monitor, with the body the failing job sent.
     await page.click(`${monitorRow} a`);
