@@ -136,6 +136,26 @@ interface TrpcEnvelope {
 
 /** The server caps a batch at this many calls. */
 const MAX_BATCH = 50;
+/** The server routes a procedure list (`/trpc/a,b,c`) of at most 800 characters; stay well below. */
+const MAX_BATCH_PATH = 700;
+
+/** Consecutive chunks of `calls` each within the server's batch limits. */
+function batches<C extends { path: string }>(calls: C[]): C[][] {
+  const out: C[][] = [];
+  let chunk: C[] = [];
+  let length = 0;
+  for (const c of calls) {
+    if (chunk.length && (chunk.length === MAX_BATCH || length + 1 + c.path.length > MAX_BATCH_PATH)) {
+      out.push(chunk);
+      chunk = [];
+      length = 0;
+    }
+    length += (chunk.length ? 1 : 0) + c.path.length;
+    chunk.push(c);
+  }
+  if (chunk.length) out.push(chunk);
+  return out;
+}
 
 function unwrap<T>(env: TrpcEnvelope, status: number): T {
   if (env.error) {
@@ -146,7 +166,11 @@ function unwrap<T>(env: TrpcEnvelope, status: number): T {
 }
 
 export class Api {
-  constructor(private readonly key: string) {}
+  /** `base`: the server's origin; empty (the page's own origin) in the dashboard. */
+  constructor(
+    private readonly key: string,
+    private readonly base = '',
+  ) {}
 
   private headers(json: boolean): HeadersInit {
     return json ? { authorization: `Bearer ${this.key}`, 'content-type': 'application/json' } : { authorization: `Bearer ${this.key}` };
@@ -170,17 +194,16 @@ export class Api {
 
   async query<T>(path: string, input?: unknown): Promise<T> {
     const qs = input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`;
-    const { status, body } = await this.send(`/trpc/${path}${qs}`, { headers: this.headers(false) });
+    const { status, body } = await this.send(`${this.base}/trpc/${path}${qs}`, { headers: this.headers(false) });
     return unwrap<T>(body as TrpcEnvelope, status);
   }
 
   /** Several queries in as few requests as the server's batch cap allows; each settles on its own. */
   async queries<T>(calls: { path: string; input?: unknown }[]): Promise<PromiseSettledResult<T>[]> {
     const out: PromiseSettledResult<T>[] = [];
-    for (let i = 0; i < calls.length; i += MAX_BATCH) {
-      const chunk = calls.slice(i, i + MAX_BATCH);
+    for (const chunk of batches(calls)) {
       const inputs = Object.fromEntries(chunk.map((c, j) => [String(j), c.input]));
-      const url = `/trpc/${chunk.map((c) => c.path).join(',')}?batch=1&input=${encodeURIComponent(JSON.stringify(inputs))}`;
+      const url = `${this.base}/trpc/${chunk.map((c) => c.path).join(',')}?batch=1&input=${encodeURIComponent(JSON.stringify(inputs))}`;
       const { status, body } = await this.send(url, { headers: this.headers(false) });
       if (!Array.isArray(body)) {
         // The whole batch was refused (a bad key, say): every call fails the same way.
@@ -207,7 +230,7 @@ export class Api {
   }
 
   async mutate<T>(path: string, input: unknown): Promise<T> {
-    const { status, body } = await this.send(`/trpc/${path}`, { method: 'POST', headers: this.headers(true), body: JSON.stringify(input) });
+    const { status, body } = await this.send(`${this.base}/trpc/${path}`, { method: 'POST', headers: this.headers(true), body: JSON.stringify(input) });
     return unwrap<T>(body as TrpcEnvelope, status);
   }
 }
