@@ -172,7 +172,7 @@ export class Api {
     private readonly base = '',
   ) {}
 
-  private headers(json: boolean): HeadersInit {
+  private headers(json: boolean): Record<string, string> {
     return json ? { authorization: `Bearer ${this.key}`, 'content-type': 'application/json' } : { authorization: `Bearer ${this.key}` };
   }
 
