@@ -12,9 +12,9 @@ import { syncRouter } from './routers/sync.js';
 
 /**
  * The tRPC surface: the operations of the gRPC contract (proto/tock/v1), same names in
- * camelCase, grouped by service, plus declarative sync (`sync.plan`, `sync.run`) and the
- * last hour's activity per minute (`activity.lastHour`). Queries: get,
- * list*, listExecutions, getSigningSecrets; everything else is a mutation.
+ * camelCase, grouped by service, plus declarative sync (`sync.plan`, `sync.run`) and the last
+ * hour's executions per minute (`activity.lastHour`). Queries: get, list*, listExecutions,
+ * getSigningSecrets, activity.lastHour; everything else is a mutation.
  */
 export const appRouter = router({
   schedules: schedulesRouter,
