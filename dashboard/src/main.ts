@@ -9,6 +9,8 @@ const KEY_STORAGE = 'tock.apiKey';
 const REFRESH_MS = 2_000;
 /** How many schedules and monitors one refresh shows (one page of the API). */
 const LIST_SIZE = 200;
+/** Newest jobs (one-time and spawned) shown. */
+const RECENT_JOBS = 15;
 /** Recent attempts shown per schedule. */
 const RECENT = 8;
 /** Subjects whose alerts one refresh reads (the newest alerts of each). */
@@ -24,6 +26,7 @@ interface Section<T> {
 interface State {
   schedules: Section<Schedule[]>;
   recent: Map<string, Execution[]>;
+  jobs: Section<Job[]>;
   monitors: Section<Monitor[]>;
   alerts: Section<Alert[]>;
   activity: Section<Activity>;
@@ -92,6 +95,7 @@ function start(key: string): void {
   const state: State = {
     schedules: { data: null, error: null },
     recent: new Map(),
+    jobs: { data: null, error: null },
     monitors: { data: null, error: null },
     alerts: { data: null, error: null },
     activity: { data: null, error: null },
@@ -105,6 +109,7 @@ function start(key: string): void {
   const statusEl = h('span', { id: 'refreshed' });
   const noticeEl = h('div', { id: 'notice', role: 'status' });
   const schedulesEl = h('section', { id: 'schedules' });
+  const jobsEl = h('section', { id: 'jobs' });
   const monitorsEl = h('section', { id: 'monitors' });
   const alertsEl = h('section', { id: 'alerts' });
   const detailEl = h('section', { id: 'detail' });
@@ -132,7 +137,7 @@ function start(key: string): void {
       ),
     ),
     noticeEl,
-    h('main', {}, h('section', { id: 'activity' }, h('h2', {}, 'Last hour'), activityErrorEl, chartEl), schedulesEl, monitorsEl, detailEl, alertsEl),
+    h('main', {}, h('section', { id: 'activity' }, h('h2', {}, 'Last hour'), activityErrorEl, chartEl), schedulesEl, jobsEl, monitorsEl, detailEl, alertsEl),
   );
 
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -162,14 +167,16 @@ function start(key: string): void {
   }
 
   async function load(): Promise<void> {
-    const [schedules, monitors, activity] = await Promise.allSettled([
+    const [schedules, jobs, monitors, activity] = await Promise.allSettled([
       api.query<Page<Schedule>>('schedules.list', { pageSize: LIST_SIZE }),
+      api.query<Page<Job>>('jobs.list', { pageSize: RECENT_JOBS }),
       api.query<Page<Monitor>>('monitors.list', { pageSize: LIST_SIZE }),
       api.query<Activity>('activity.lastHour'),
     ]);
     const unauthorized = [schedules, monitors].every((r) => r.status === 'rejected' && r.reason instanceof ApiError && r.reason.status === 401);
     if (unauthorized) return expired();
     state.schedules = settled(schedules.status === 'fulfilled' ? { status: 'fulfilled', value: schedules.value.items } : schedules);
+    state.jobs = settled(jobs.status === 'fulfilled' ? { status: 'fulfilled', value: jobs.value.items } : jobs);
     state.monitors = settled(monitors.status === 'fulfilled' ? { status: 'fulfilled', value: monitors.value.items } : monitors);
     state.activity = settled(activity);
 
@@ -227,6 +234,7 @@ function start(key: string): void {
     activityErrorEl.textContent = state.activity.error ?? '';
     if (state.activity.data) chart.update(state.activity.data);
     renderSchedules();
+    renderJobs();
     renderMonitors();
     renderAlerts();
   }
@@ -276,6 +284,41 @@ function start(key: string): void {
             {},
             h('thead', {}, h('tr', {}, ['Name', 'Runs', 'State', 'Next run', 'Last status', 'Last attempt', 'Recent durations', ''].map((t) => h('th', {}, t)))),
             h('tbody', {}, rows),
+          )
+        : null,
+    );
+  }
+
+  function renderJobs(): void {
+    const { data, error } = state.jobs;
+    const scheduleName = (id: string | null) => (id ? (state.schedules.data?.find((s) => s.id === id)?.name ?? id) : null);
+    mount(
+      jobsEl,
+      h('h2', {}, 'Recent jobs'),
+      error ? h('p', { class: 'error' }, error) : null,
+      data && !data.length ? h('p', { class: 'muted' }, 'No jobs yet.') : null,
+      data?.length
+        ? h(
+            'table',
+            {},
+            h('thead', {}, h('tr', {}, ['Job', 'Source', 'Due', 'Status', 'Attempts', 'Last code', ''].map((t) => h('th', {}, t)))),
+            h(
+              'tbody',
+              {},
+              data.map((j) =>
+                h(
+                  'tr',
+                  { 'data-job-id': j.id },
+                  h('td', {}, j.name ?? scheduleName(j.scheduleId) ?? j.url, h('div', { class: 'muted' }, j.url)),
+                  h('td', {}, j.source),
+                  h('td', {}, when(j.scheduledAt)),
+                  h('td', {}, statusBadge(j.status, 'job-status')),
+                  h('td', {}, j.attempts),
+                  h('td', {}, j.lastStatusCode ?? j.lastError ?? '—'),
+                  h('td', {}, h('button', { 'data-action': 'attempts', onclick: () => select({ kind: 'job', id: j.id, scheduleId: j.scheduleId }) }, 'Attempts')),
+                ),
+              ),
+            ),
           )
         : null,
     );

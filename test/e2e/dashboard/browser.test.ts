@@ -128,6 +128,13 @@ describe.skipIf(!chromiumPath)('the dashboard in headless Chromium', () => {
     await page.click(`${row} button[data-action="pause"]`);
     await page.waitForSelector(`${row} [data-field="state"] >> text=paused`);
 
+    // A one-time job shows under Recent jobs, with its attempt.
+    const once = await world.client.jobs.create({ name: 'one-off export', url: `${receiverUrl}/once` });
+    await page.waitForSelector(`#jobs tr[data-job-id="${once.id}"] [data-field="job-status"].s-succeeded`);
+    await page.click(`#jobs tr[data-job-id="${once.id}"] button[data-action="attempts"]`);
+    await page.waitForSelector('#detail h2 >> text=Job one-off export');
+    await page.waitForSelector('#job-attempts [data-field="attempt-status"].s-succeeded');
+
     // With a webhook channel, going down queues an alert, which the Alerts view lists.
     const monitor = await world.client.monitors.create({ name: 'nightly backup', periodSeconds: 3600, alertWebhook: `${receiverUrl}/alerts` });
     const monitorRow = `tr[data-monitor-id="${monitor.id}"]`;
