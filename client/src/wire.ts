@@ -71,6 +71,22 @@ export interface WireSyncResult {
 /** What `sync.run` streams: progress while it writes, then the result once. */
 export type WireSyncEvent = { progress: SyncProgress } | { result: WireSyncResult };
 
+/** One minute of a project's executions: counts by outcome, first-attempt lateness (null: none started). */
+export interface WireActivityMinute {
+  minute: string;
+  executions: number;
+  succeeded: number;
+  failed: number;
+  latenessMeanMs: number | null;
+  latenessMaxMs: number | null;
+}
+/** `activity.lastHour`: the last 60 whole minutes, oldest first, every minute present. */
+export interface WireActivity {
+  from: string;
+  to: string;
+  minutes: WireActivityMinute[];
+}
+
 /** Every procedure of the tRPC router: kind, wire input, wire output. */
 export interface Procedures {
   'schedules.create': { type: 'mutation'; input: ScheduleInput; output: Wire<Schedule> };
@@ -114,6 +130,7 @@ export interface Procedures {
   'sync.plan': { type: 'mutation'; input: SyncRequest; output: SyncPlan };
   /** Streamed (JSON lines): call it through `httpBatchStreamLink`. tRPC delivers no return value of a stream, hence `never`. */
   'sync.run': { type: 'mutation'; input: SyncRequest; output: AsyncIterable<WireSyncEvent, never, unknown> };
+  'activity.lastHour': { type: 'query'; input: void; output: WireActivity };
 }
 
 /** Procedures whose output is streamed. */
@@ -164,6 +181,7 @@ export const PROCEDURE_TYPES: { readonly [P in ProcedurePath]: Procedures[P]['ty
   'flips.list': 'query',
   'sync.plan': 'mutation',
   'sync.run': 'mutation',
+  'activity.lastHour': 'query',
 };
 
 const date = (s: string): Date => new Date(s);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { JobEntity } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { checkDailyExecutions } from '../executions/daily-limit.js';
+import { executionActivity, type Activity } from '../executions/activity.js';
 import { listExecutions } from '../executions/history.js';
 import { isForeignKeyViolation } from '../../store/errors.js';
 import { Coalescer } from '../../store/coalescer.js';
@@ -373,6 +374,12 @@ export class JobService {
     requireScope(actor.scopes, 'read:jobs');
     await this.load(actor, id);
     return listExecutions(this.deps.db, { jobId: id }, actor.projectId, page);
+  }
+
+  /** The project's executions per minute over the last hour (counts by outcome, first-attempt lateness). */
+  async activity(actor: Actor): Promise<Activity> {
+    requireScope(actor.scopes, 'read:jobs');
+    return executionActivity(this.deps.db, actor.projectId, this.deps.clock.now());
   }
 
   private async load(actor: Actor, id: string): Promise<Job> {

@@ -4,6 +4,7 @@ import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
 import type { Database } from '../../store/database.js';
+import { dashboardRoutes } from './dashboard.js';
 import { clientErrorHandler, frameworkErrors, httpErrorHandler, notFound } from './errors.js';
 import { healthRoutes, type SchedulerState } from './health.js';
 import { pingRoutes } from './pings.js';
@@ -26,6 +27,8 @@ export interface HttpAppOptions {
    * /trpc, the REST dialects. Called once, inside the root context, before the app is ready.
    */
   mount?: (app: FastifyInstance) => PromiseLike<unknown> | void;
+  /** The dashboard's build output served at `/`; default `dashboard/dist`. */
+  dashboardDir?: string;
 }
 
 /**
@@ -72,6 +75,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(healthRoutes, { db: opts.db, mode: opts.mode, scheduler: opts.scheduler });
   await app.register(pingRoutes, { core: opts.core, limits });
   await app.register(signupRoutes, { core: opts.core, openSignup: opts.openSignup ?? false, limits });
+  await app.register(dashboardRoutes, { dir: opts.dashboardDir });
   await opts.mount?.(app);
   return app;
 }

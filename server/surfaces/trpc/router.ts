@@ -1,3 +1,4 @@
+import { activityRouter } from './routers/activity.js';
 import { alertsRouter } from './routers/alerts.js';
 import { flipsRouter } from './routers/flips.js';
 import { jobsRouter } from './routers/jobs.js';
@@ -11,8 +12,9 @@ import { syncRouter } from './routers/sync.js';
 
 /**
  * The tRPC surface: the operations of the gRPC contract (proto/tock/v1), same names in
- * camelCase, grouped by service, plus declarative sync (`sync.plan`, `sync.run`). Queries: get,
- * list*, listExecutions, getSigningSecrets; everything else is a mutation.
+ * camelCase, grouped by service, plus declarative sync (`sync.plan`, `sync.run`) and the last
+ * hour's executions per minute (`activity.lastHour`). Queries: get, list*, listExecutions,
+ * getSigningSecrets, activity.lastHour; everything else is a mutation.
  */
 export const appRouter = router({
   schedules: schedulesRouter,
@@ -22,6 +24,7 @@ export const appRouter = router({
   alerts: alertsRouter,
   flips: flipsRouter,
   sync: syncRouter,
+  activity: activityRouter,
 });
 
 /** Type of the tRPC router, for `@trpc/client` and for checking `@tock/client`'s wire types. */
