@@ -1,4 +1,4 @@
-import type { DueDeadline } from '../../core/monitors/deadlines.js';
+import type { DueDeadline, WonDeadline } from '../../core/monitors/deadlines.js';
 import type { Database } from '../../store/database.js';
 import { iso, pgArray } from '../../store/sql/values.js';
 import type { TimerMetrics } from '../metrics.js';
@@ -19,7 +19,7 @@ import type { ClaimContext, DuePage, DueSource, Fenced, SourceClaim } from './so
  * being the one loaded, not on the lease epoch: whichever node decides (the owner, a node that
  * took the shard over, both during a handover), exactly one write wins per deadline and a ping
  * that came first makes it lose. The monitor's next deadline (a policy that counts missed
- * periods) reaches the queue through the core's wake, like a ping's.
+ * periods keeps one while down) goes into the queue as `next`.
  */
 export interface MonitorDue {
   kind: 'monitor';
@@ -31,8 +31,8 @@ export interface MonitorDue {
 
 /** The core's deadline decision (`core.monitorDeadlines`). */
 export interface MonitorDeadlineDecision {
-  /** Decides the deadlines of `items` that passed by `now`; returns the ids whose decision this call won. */
-  markDownIfLate(items: readonly DueDeadline[], now: Date): Promise<Set<string>>;
+  /** Decides the deadlines of `items` that passed by `now`; returns the decisions this call won, by monitor id. */
+  decide(items: readonly DueDeadline[], now: Date): Promise<Map<string, WonDeadline>>;
 }
 
 interface MonitorRow {
@@ -77,14 +77,20 @@ export class MonitorSource implements DueSource<MonitorDue> {
     for (const { entry } of batch) (entry.dueMs <= ctx.nowMs ? due : early).push(entry);
     const won =
       due.length === 0
-        ? new Set<string>()
-        : await this.deps.decision.markDownIfLate(
+        ? new Map<string, WonDeadline>()
+        : await this.deps.decision.decide(
             due.map((e) => ({ monitorId: e.id, deadline: new Date(e.dueMs) })),
             new Date(ctx.nowMs),
           );
     const out: SourceClaim = { items: [], claimed: won.size, lost: 0, reload: null, next: early, unfinished: new Map(), completeRuns: false };
     for (const e of due) {
-      if (won.has(e.id)) continue;
+      const decided = won.get(e.id);
+      if (decided) {
+        // Queued from here, not by a wake: a refill that starts before this claim is answered
+        // leaves the row alone (changes.ts).
+        if (decided.nextDeadlineAt) out.next.push({ ...e, dueMs: decided.nextDeadlineAt.getTime() });
+        continue;
+      }
       // A ping, an update or another node moved the deadline first: read the shard again.
       out.lost++;
       (out.reload ??= new Set()).add(e.shard);

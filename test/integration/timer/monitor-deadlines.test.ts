@@ -111,6 +111,30 @@ describe('a monitor deadline on the timer (injected clock)', () => {
     await w.t.core.monitors.pause(w.tenant.actor, m.id);
   });
 
+  it('queues the next deadline of a policy that counts missed periods with the decision itself, and counts the next missed period there', async () => {
+    const m = await monitor({ alertPolicy: 'every_failure' });
+    const deadline = (await ping(m)).nextDeadlineAt!.getTime();
+    await n.refillStep([m.shard]);
+    await claimAt(deadline);
+    const down = await w.t.core.monitors.get(w.tenant.actor, m.id);
+    expect(down).toMatchObject({ status: 'down', failureStreak: 1 });
+    const next = down.nextDeadlineAt!.getTime();
+    expect(next).toBe(deadline + 1_000);
+    // No refill in between: the claim put it back.
+    expect(n.queue.has('monitor', m.id)).toBe(true);
+
+    expect((await claimAt(next)).claimed).toBe(1);
+    expect(await w.t.core.monitors.get(w.tenant.actor, m.id)).toMatchObject({ status: 'down', failureStreak: 2 });
+    expect(await flips(m)).toEqual(['up->down missed_deadline', 'new->up first_ping']);
+    expect(channels(await alerts(m), 'monitor.down')).toEqual([
+      'email email ops@example.com',
+      'email email ops@example.com',
+      `webhook slack ${SLACK}`,
+      `webhook slack ${SLACK}`,
+    ]);
+    await w.t.core.monitors.pause(w.tenant.actor, m.id);
+  });
+
   it('never turns a paused monitor down, however long it stays unpinged', async () => {
     const m = await monitor();
     const deadline = (await ping(m)).nextDeadlineAt!.getTime();
