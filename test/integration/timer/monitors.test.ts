@@ -79,6 +79,17 @@ describe('a running node', () => {
     expect(await events(m)).toEqual(['monitor.down email', 'monitor.down webhook']);
   });
 
+  it('learns of a deadline an update moved earlier from the wake of that update', async () => {
+    const m = await monitor({ periodSeconds: 60 });
+    const pinged = await w.t.core.monitors.pingByToken(m.pingToken);
+    const updated = await w.t.core.monitors.update(w.tenant.actor, m.id, { periodSeconds: 1 });
+    expect(updated.nextDeadlineAt!.getTime()).toBe(pinged.lastPingAt!.getTime() + 2_000);
+    await until(statusIs(m, 'down'), { timeoutMs: 10_000, message: 'the updated monitor did not go down' });
+    const [flip] = await flips(m);
+    expect(flip.at.getTime()).toBeGreaterThanOrEqual(updated.nextDeadlineAt!.getTime());
+    expect(flip.at.getTime()).toBeLessThan(pinged.nextDeadlineAt!.getTime());
+  });
+
   it.skipIf(!postgres)('learns of a deadline set by a ping on an API-only node through NOTIFY alone', async () => {
     const inProcess = [...w.wakers];
     w.wakers.length = 0;
