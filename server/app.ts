@@ -52,7 +52,7 @@ function timerStats(scheduler: RunningScheduler | null): (() => Promise<Schedule
 }
 
 /**
- * The composition root: config -> database (migrated) -> core -> surfaces -> timer.
+ * The composition root: config -> database (migrated) -> core -> timer -> surfaces.
  * Stopping reverses it: stop accepting, let in-flight work finish, close the database last.
  */
 export async function startTock(config: Config, opts: { logger?: Logger } = {}): Promise<RunningTock> {
@@ -66,22 +66,17 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     maxInFlight: config.maxInFlight,
     maxPerOrigin: config.maxPerOrigin,
   });
+  // The core wakes the timer, and the timer decides monitor deadlines through the core: the core
+  // comes first, with a waker that forwards to the timer once it runs (the timer's first full
+  // refill covers anything woken before).
   let scheduler: RunningScheduler | null = null;
-  let waker: Waker = noopWaker;
-  if (config.schedulerEnabled) {
-    scheduler = await startScheduler({
-      db,
-      databaseUrl: mode === 'postgres' ? config.databaseUrl : null,
-      executor,
-      logger: logger.child({ component: 'timer' }),
-      options: { misfireThresholdMs: config.misfireThresholdMs },
-    });
-    waker = scheduler.waker;
-    logger.info({ nodeId: scheduler.nodeId }, 'scheduler started');
-  } else if (mode === 'postgres') {
-    // An API-only node still tells the scheduler nodes about new due work.
-    waker = createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) });
-  }
+  let timerWaker: Waker = noopWaker;
+  const waker: Waker = config.schedulerEnabled
+    ? { wake: (kind, shard, dueAt) => timerWaker.wake(kind, shard, dueAt), cancelled: (kind, shard, id) => timerWaker.cancelled?.(kind, shard, id) }
+    : mode === 'postgres'
+      ? // An API-only node still tells the scheduler nodes about new due work.
+        createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) })
+      : noopWaker;
 
   const core = createCore({
     db,
@@ -92,6 +87,18 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     dailyExecutionLimit: config.dailyExecutionLimit,
     monitorLimit: config.monitorLimit,
   });
+  if (config.schedulerEnabled) {
+    scheduler = await startScheduler({
+      db,
+      databaseUrl: mode === 'postgres' ? config.databaseUrl : null,
+      executor,
+      logger: logger.child({ component: 'timer' }),
+      options: { misfireThresholdMs: config.misfireThresholdMs },
+      monitorDeadlines: core.monitorDeadlines,
+    });
+    timerWaker = scheduler.waker;
+    logger.info({ nodeId: scheduler.nodeId }, 'scheduler started');
+  }
   const boot = await core.bootstrap();
 
   const http = await startHttpServer({

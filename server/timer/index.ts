@@ -3,11 +3,12 @@
  * loops and their invariants, leases.ts for shard ownership and fencing, sources/ for the kinds
  * of due work.
  *
- * The composition root starts one per node (unless TOCK_SCHEDULER=false) and hands `waker` to
- * the core:
+ * The composition root starts one per node (unless TOCK_SCHEDULER=false), hands its `waker` to
+ * the core and the core's deadline decision to it (the core is made first, with a waker that
+ * forwards to the timer once it runs):
  *
- *   const timer = await startScheduler({ db, databaseUrl, executor, logger, options: { misfireThresholdMs } });
- *   const core = createCore({ db, waker: timer.waker, publicUrl });
+ *   const core = createCore({ db, waker: forwardingToTimer, publicUrl });
+ *   const timer = await startScheduler({ db, databaseUrl, executor, logger, options, monitorDeadlines: core.monitorDeadlines });
  *   ...
  *   await timer.stop(config.shutdownDeadlineMs);
  */
@@ -49,6 +50,7 @@ export function createScheduler(input: SchedulerDeps): Scheduler {
 
 export { Scheduler, type CallExecutor, type ClaimStepResult, type SchedulerDeps, type SchedulerStats } from './node.js';
 export { TimerMetrics, type MetricValues } from './metrics.js';
+export type { MonitorDeadlineDecision } from './sources/monitors.js';
 export { DEFAULT_TIMER_OPTIONS, silentLogger, type TimerLogger, type TimerOptions } from './options.js';
 export { createNotifyWaker, WAKE_CHANNEL, formatCancel, formatWake, parseWake } from './wake.js';
 export { fairShare, type LeaseChange } from './leases.js';

@@ -37,6 +37,7 @@ export class TimerMetrics {
   readonly dropped: Counter;
   private readonly loopErrors: Counter<'loop'>;
   readonly lateness: Histogram;
+  private readonly monitorDeadlines: Counter;
 
   constructor(nodeId: string, gauges: TimerGauges) {
     const registers = [this.registry];
@@ -68,6 +69,11 @@ export class TimerMetrics {
       name: 'tock_timer_fire_lateness_seconds',
       help: 'How late each call went out after its due time (its count is the calls sent).',
       buckets: LATENESS_BUCKETS_S,
+      registers,
+    });
+    this.monitorDeadlines = new Counter({
+      name: 'tock_timer_monitor_deadlines_total',
+      help: 'Missed monitor deadlines this node decided (the monitor went down, or counted one more missed period).',
       registers,
     });
     for (const kind of ['schedule', 'job'] as const) this.claimed.labels(kind).inc(0);
@@ -114,6 +120,10 @@ export class TimerMetrics {
 
   claimedOf(kind: DueKind, n: number): void {
     if (n > 0) this.claimed.labels(kind).inc(n);
+  }
+
+  monitorDeadlinesDecided(n: number): void {
+    if (n > 0) this.monitorDeadlines.inc(n);
   }
 
   misfire(policy: 'fire_once' | 'skip'): void {

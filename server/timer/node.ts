@@ -20,6 +20,7 @@ import { Ownership } from './ownership.js';
 import { Refiller } from './refill.js';
 import { SecretCache } from './secrets.js';
 import { JobSource } from './sources/jobs.js';
+import { MonitorSource, type MonitorDeadlineDecision } from './sources/monitors.js';
 import { ScheduleSource } from './sources/schedules.js';
 import type { DueSource } from './sources/source.js';
 import { UnfinishedRuns } from './unfinished-runs.js';
@@ -35,6 +36,12 @@ export interface SchedulerDeps {
   options?: Partial<TimerOptions>;
   /** Jitter source (tests pin it). */
   random?: () => number;
+  /**
+   * The core's deadline decision (`core.monitorDeadlines`): with it, monitor deadlines on this
+   * node's shards are due work (sources/monitors.ts). A node without it leaves them undecided,
+   * so every node of a cluster with monitors gets it.
+   */
+  monitorDeadlines?: MonitorDeadlineDecision;
 }
 
 export interface SchedulerStats {
@@ -63,6 +70,8 @@ export interface SchedulerStats {
   /** Claimed jobs dropped unsent because they were cancelled (told by the core / refused at the mark). */
   cancelled: { told: number; refusedAtMark: number };
   misfires: { fireOnce: number; skip: number };
+  /** Missed monitor deadlines this node decided. */
+  monitorDeadlines: number;
   dropped: number;
   errors: number;
   /**
@@ -162,6 +171,7 @@ export class Scheduler implements Waker {
     this.sources = [
       new ScheduleSource({ db, nodeId, options, metrics, logger }),
       new JobSource({ db, nodeId, leadMs: options.claimAheadMs, owned: this.owned, cancels: this.cancels }),
+      ...(deps.monitorDeadlines ? [new MonitorSource({ db, decision: deps.monitorDeadlines, metrics })] : []),
     ];
     this.queue = new DueQueues(this.sources);
     this.fire = new FirePath({
@@ -290,7 +300,7 @@ export class Scheduler implements Waker {
    * Things due beyond the horizon need nothing: the periodic refill finds them in time.
    */
   wake(kind: WakeKind, shard: number, dueAt: Date): void {
-    if (!this.queue.handles(kind)) return; // no source for that kind of work (monitors, today)
+    if (!this.queue.handles(kind)) return; // no source for that kind of work (monitors, on a node without the deadline decision)
     if (dueAt.getTime() - this.now() >= this.options.horizonMs) return;
     if (this.ownership.claims(shard)) {
       this.refiller.request([shard]);
@@ -404,6 +414,7 @@ export class Scheduler implements Waker {
       skipped: m('skipped_total'),
       cancelled: { told: m('cancelled_total', 'how=told'), refusedAtMark: m('cancelled_total', 'how=refused_at_mark') },
       misfires: { fireOnce: m('misfires_total', 'policy=fire_once'), skip: m('misfires_total', 'policy=skip') },
+      monitorDeadlines: m('monitor_deadlines_total'),
       dropped: m('dropped_total'),
       errors,
       lateness,

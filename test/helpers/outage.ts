@@ -1,4 +1,5 @@
 import { inject } from 'vitest';
+import type { Database } from '../../server/store/database.js';
 import { adminQuery } from './pg.js';
 
 /**
@@ -34,4 +35,27 @@ export async function eventually(what: string, probe: () => Promise<boolean>, ti
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * The same database through a pool that fails every statement (`query`, `execute`) while `down`
+ * is set: one node's outage (or its death, if it never comes back) while the others run on.
+ */
+export function flakyDatabase(db: Database): { db: Database; setDown(v: boolean): void } {
+  let down = false;
+  const proxy = new Proxy(db, {
+    get(target, prop) {
+      if (prop === 'execute' || prop === 'query') {
+        const method = prop;
+        return (sql: string, params?: unknown[], name?: string) =>
+          down
+            ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED (simulated outage)'), { code: 'ECONNREFUSED' }))
+            : method === 'execute'
+              ? target.execute(sql, params)
+              : target.query(sql, params, name);
+      }
+      return Reflect.get(target, prop);
+    },
+  });
+  return { db: proxy, setDown: (v) => (down = v) };
 }

@@ -17,6 +17,12 @@ export interface DueDeadline {
   deadline: Date;
 }
 
+/** A deadline decision won: the monitor's shard and its next deadline (null: nothing more is due until it pings). */
+export interface WonDeadline {
+  shard: number;
+  nextDeadlineAt: Date | null;
+}
+
 /** One due deadline as the timer loads it for its shards. */
 export interface DueMonitorRow {
   id: string;
@@ -60,17 +66,29 @@ export class MonitorDeadlines {
    * Returns the ids whose decision this call won; each won monitor is woken for its next deadline.
    */
   async markDownIfLate(items: readonly DueDeadline[], now: Date = this.deps.clock.now()): Promise<Set<string>> {
+    const won = await this.decide(items, now);
+    for (const d of won.values()) this.transitions.wake(d);
+    return new Set(won.keys());
+  }
+
+  /**
+   * `markDownIfLate` without the wake, for the timer, which queues the next deadlines itself:
+   * the decisions this call won, by monitor id, each with the monitor's next deadline (a policy
+   * that counts missed periods keeps one while down; otherwise null).
+   */
+  async decide(items: readonly DueDeadline[], now: Date = this.deps.clock.now()): Promise<Map<string, WonDeadline>> {
+    const won = new Map<string, WonDeadline>();
     const wanted = new Map(items.filter((i) => i.deadline <= now).map((i) => [i.monitorId, i.deadline]));
-    if (wanted.size === 0) return new Set();
+    if (wanted.size === 0) return won;
     const rows = await monitorsByIds(this.deps.db, [...wanted.keys()]);
     const candidates = rows.filter((m) => m.nextDeadlineAt && m.nextDeadlineAt.getTime() === wanted.get(m.id)!.getTime());
-    if (candidates.length === 0) return new Set();
+    if (candidates.length === 0) return won;
     const planned = await this.transitions.plan(
       candidates.map((m) => ({ monitor: m, change: { event: { type: 'late', at: now }, lateDeadline: m.nextDeadlineAt! } })),
     );
-    const won = await this.transitions.write(planned);
+    const ids = await this.transitions.write(planned);
     planned.forEach((p, i) => {
-      if (won.has(p.write.id)) this.transitions.wake({ shard: candidates[i].shard, nextDeadlineAt: p.write.nextDeadlineAt });
+      if (ids.has(p.write.id)) won.set(p.write.id, { shard: candidates[i].shard, nextDeadlineAt: p.write.nextDeadlineAt });
     });
     return won;
   }

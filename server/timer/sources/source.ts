@@ -1,6 +1,7 @@
 import type { ScheduleRuns } from '../../store/job-transitions.js';
 import type { FireItem } from '../fire.js';
 import type { JobDue } from './jobs.js';
+import type { MonitorDue } from './monitors.js';
 import type { ScheduleDue } from './schedules.js';
 
 /**
@@ -11,13 +12,14 @@ import type { ScheduleDue } from './schedules.js';
  * what a claim hands over: attempts to run (the owned-item state machine, owned.ts), entries to
  * queue next, shards to reload after a lost race.
  *
- * Today's kinds: schedules (sources/schedules.ts: a claim turns ticks into jobs already claimed)
- * and jobs (sources/jobs.ts). A kind whose claim is the whole work (a monitor deadline: one
- * conditional update that turns it down and writes its alert rows) hands over no items, only
- * what it made due (`next`); a kind that runs something other than a job's HTTP call (an alert
- * delivery) is a source plus its own runner for the items it hands over.
+ * Today's kinds: schedules (sources/schedules.ts: a claim turns ticks into jobs already claimed),
+ * jobs (sources/jobs.ts) and monitor deadlines (sources/monitors.ts). A kind whose claim is the
+ * whole work (a monitor deadline: one conditional update that turns it down and writes its alert
+ * rows) hands over no items, only what it made due (`next`); a kind that runs something other
+ * than a job's HTTP call (an alert delivery) is a source plus its own runner for the items it
+ * hands over.
  */
-export type DueKind = 'schedule' | 'job';
+export type DueKind = 'schedule' | 'job' | 'monitor';
 
 export interface DueEntryBase {
   kind: DueKind;
@@ -84,9 +86,12 @@ export interface DueSource<E extends DueEntry = DueEntry> {
   admit(entry: E): boolean;
   /** Same row in the same state: a refill that finds what the queue holds need not push it again. */
   same(a: E, b: E): boolean;
-  /** Claims a batch in one statement fenced on each entry's lease epoch. */
+  /**
+   * Claims a batch in one statement fenced on each entry's lease epoch (or conditional on the
+   * row's state alone, where any number of claimers is safe: sources/monitors.ts).
+   */
   claim(batch: ReadonlyArray<Fenced<E>>, ctx: ClaimContext): Promise<SourceClaim>;
 }
 
 /** An entry of any kind (a new kind adds its entry type here). */
-export type DueEntry = ScheduleDue | JobDue;
+export type DueEntry = ScheduleDue | JobDue | MonitorDue;

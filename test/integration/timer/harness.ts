@@ -2,12 +2,14 @@ import http, { type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { inject } from 'vitest';
+import { createCore } from '../../../server/core/index.js';
 import type { Waker } from '../../../server/core/wake.js';
 import { HttpExecutor, TargetPolicy } from '../../../server/executor/index.js';
 import { Database } from '../../../server/store/database.js';
 import { createScheduler, startScheduler, silentLogger, type RunningScheduler, type Scheduler, type TimerLogger, type TimerOptions } from '../../../server/timer/index.js';
 import { createTestCore, LOOPBACK_TARGETS, type TestCore, type TestTenant } from '../../helpers/core.js';
 import type { TestDatabase } from '../../helpers/db.js';
+import type { Clock } from '../../../server/core/clock.js';
 
 /** Timer tests' plumbing: a loopback receiver, a polling `until`, a core + tenant, scheduler nodes. */
 
@@ -117,9 +119,13 @@ export interface TimerWorld {
   /** The core's waker forwards wakes and cancels to every node started here. */
   wakers: Waker[];
   executor: HttpExecutor;
+  /**
+   * A running node. With `db` (another pool), its monitor deadlines are decided through a core of
+   * its own on that pool, as each process of a cluster has its own core.
+   */
   node(opts?: Partial<TimerOptions>, name?: string, db?: Database): Promise<RunningScheduler>;
-  /** A scheduler whose loops do not run: drive its steps. */
-  manual(opts?: Partial<TimerOptions> & { random?: () => number }, name?: string): Scheduler;
+  /** A scheduler whose loops do not run: drive its steps. `clock`: the core's clock too, if the core was made with it. */
+  manual(opts?: Partial<TimerOptions> & { random?: () => number; clock?: Clock }, name?: string): Scheduler;
   jobState(id: string): Promise<JobState>;
   /** Another pool on the same database (a second node's own connections). */
   connect(): Promise<Database>;
@@ -127,16 +133,15 @@ export interface TimerWorld {
 }
 
 /** `database`: one the caller made (a private PostgreSQL server); default: this file's own. */
-export async function timerWorld(opts: { database?: TestDatabase } = {}): Promise<TimerWorld> {
+export async function timerWorld(opts: { database?: TestDatabase; clock?: Clock } = {}): Promise<TimerWorld> {
   const wakers: Waker[] = [];
-  const t = await createTestCore({
-    database: opts.database,
-    allowTargets: LOOPBACK_TARGETS,
-    waker: {
-      wake: (k, s, d) => wakers.forEach((w) => w.wake(k, s, d)),
-      cancelled: (k, s, id) => wakers.forEach((w) => w.cancelled?.(k, s, id)),
-    },
-  });
+  const waker: Waker = {
+    wake: (k, s, d) => wakers.forEach((w) => w.wake(k, s, d)),
+    cancelled: (k, s, id) => wakers.forEach((w) => w.cancelled?.(k, s, id)),
+  };
+  const t = await createTestCore({ database: opts.database, allowTargets: LOOPBACK_TARGETS, clock: opts.clock, waker });
+  const deadlinesOn = (db: Database) =>
+    db === t.database.db ? t.core.monitorDeadlines : createCore({ db, clock: opts.clock, waker, publicUrl: 'http://tock.test', allowTargets: LOOPBACK_TARGETS }).monitorDeadlines;
   const tenant = await t.tenant('timer');
   const executor = new HttpExecutor({ policy: LOOPBACK_POLICY });
   const nodes: RunningScheduler[] = [];
@@ -158,14 +163,24 @@ export async function timerWorld(opts: { database?: TestDatabase } = {}): Promis
         executor,
         logger: testLogger(name),
         options: { ...TEST_OPTIONS, ...opts },
+        monitorDeadlines: deadlinesOn(db),
       });
       nodes.push(n);
       wakers.push(n.waker);
       return n;
     },
     manual(opts = {}, name = 'manual') {
-      const { random, ...rest } = opts;
-      return createScheduler({ db: t.database.db, databaseUrl: null, executor, logger: testLogger(name), options: { ...TEST_OPTIONS, ...rest }, random });
+      const { random, clock, ...rest } = opts;
+      return createScheduler({
+        db: t.database.db,
+        databaseUrl: null,
+        executor,
+        logger: testLogger(name),
+        options: { ...TEST_OPTIONS, ...rest },
+        random,
+        clock,
+        monitorDeadlines: t.core.monitorDeadlines,
+      });
     },
     async jobState(id) {
       const [row] = await t.database.db.execute<JobState>(

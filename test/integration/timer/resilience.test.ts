@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createCore } from '../../../server/core/index.js';
 import { createNotifyWaker } from '../../../server/timer/index.js';
-import type { Database } from '../../../server/store/database.js';
 import { LOOPBACK_TARGETS } from '../../helpers/core.js';
+import { flakyDatabase } from '../../helpers/outage.js';
 import { Receiver, timerWorld, until, type TimerWorld } from './harness.js';
 
 let w: TimerWorld;
@@ -56,29 +56,9 @@ describe.skipIf(!postgres)('database connections dropped under the timer (as in 
   });
 });
 
-/** The same database, but every query fails while `down` is set. */
-function flaky(db: Database): { db: Database; setDown(v: boolean): void } {
-  let down = false;
-  const proxy = new Proxy(db, {
-    get(target, prop) {
-      if (prop === 'execute' || prop === 'query') {
-        const method = prop;
-        return (sql: string, params?: unknown[], name?: string) =>
-          down
-            ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED (simulated outage)'), { code: 'ECONNREFUSED' }))
-            : method === 'execute'
-              ? target.execute(sql, params)
-              : target.query(sql, params, name);
-      }
-      return Reflect.get(target, prop);
-    },
-  });
-  return { db: proxy, setDown: (v) => (down = v) };
-}
-
 describe('a database outage of most of a lease TTL', () => {
   it('every loop backs off and recovers; ticks due during the outage fire late, each exactly once', async () => {
-    const f = flaky(w.db);
+    const f = flakyDatabase(w.db);
     const node = await w.node({ leaseTtlMs: 3_000 }, 'outage', f.db);
     // This file's earlier node may hold leases; wait until the outage node has them all.
     await until(async () => (await node.stats()).shards.held === 256, { timeoutMs: 10_000 });
