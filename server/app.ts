@@ -75,6 +75,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
       executor,
       logger: logger.child({ component: 'timer' }),
       options: { misfireThresholdMs: config.misfireThresholdMs },
+      retention: { defaultDays: config.retentionDays },
     });
     waker = scheduler.waker;
     logger.info({ nodeId: scheduler.nodeId }, 'scheduler started');

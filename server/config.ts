@@ -109,6 +109,12 @@ const schema = z.object({
   TOCK_API_RATE_PER_KEY: rate(HTTP_LIMIT_DEFAULTS.apiRatePerKey),
   TOCK_API_BODY_LIMIT: positiveInt(HTTP_LIMIT_DEFAULTS.apiBodyLimit),
   TOCK_GRPC_MAX_CONNECTION_AGE_MS: positiveInt(1_800_000),
+  TOCK_RETENTION_DAYS: z.coerce
+    .number({ message: 'expected a whole number of days (0 = keep forever)' })
+    .int('expected a whole number of days (0 = keep forever)')
+    .min(0, 'expected a whole number of days (0 = keep forever)')
+    .max(36_500, 'expected at most 36500 days (0 = keep forever)')
+    .default(30),
 }).superRefine((c, ctx) => {
   // Node refuses a headers timeout above the request timeout; say so at start-up instead.
   if (c.TOCK_HTTP_HEADERS_TIMEOUT_MS > c.TOCK_HTTP_REQUEST_TIMEOUT_MS) {
@@ -154,6 +160,8 @@ export interface Config {
   http: HttpLimits;
   /** gRPC connections are recycled (GOAWAY) after this, so clients behind a load balancer rebalance. */
   grpcMaxConnectionAgeMs: number;
+  /** Executions, pings and sent alerts older than this many days are deleted, unless a project sets its own; 0 = keep forever. */
+  retentionDays: number;
 }
 
 export class ConfigError extends Error {}
@@ -203,5 +211,6 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       apiBodyLimit: c.TOCK_API_BODY_LIMIT,
     },
     grpcMaxConnectionAgeMs: c.TOCK_GRPC_MAX_CONNECTION_AGE_MS,
+    retentionDays: c.TOCK_RETENTION_DAYS,
   };
 }

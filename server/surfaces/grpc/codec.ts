@@ -141,9 +141,13 @@ export function pingKindFromProto(kind: ProtoPingKind): PingKind {
 
 // ---- Projects and keys ----
 
-export const projectToProto = (p: Project): ProtoProject => fromView(ProtoProject, views.projectView(p));
+/** The Project message has no retention field yet: `retentionDays` is set through tRPC, REST (Prikke) and sync. */
+export const projectToProto = (p: Project): ProtoProject => {
+  const { retentionDays: _notInProto, ...view } = views.projectView(p);
+  return fromView(ProtoProject, view);
+};
 
-export const projectFromProto = (msg: ProtoProject | undefined): ProjectInput => inputFromProto(projectInput, msg);
+export const projectFromProto = (msg: ProtoProject | undefined): ProjectInput => inputFromProto(projectInput, msg, ['retentionDays']);
 
 export function projectPatchFromProto(msg: ProtoProject | undefined, updateMask: string[] | undefined): ProjectPatch {
   return patchFromProto(msg, updateMask, PROJECT_UPDATABLE, 'Project');
