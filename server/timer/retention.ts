@@ -37,7 +37,7 @@ export interface RetentionOptions {
   firstPassAfterMs: number;
 }
 
-export const DEFAULT_RETENTION_OPTIONS: RetentionOptions = {
+const DEFAULT_RETENTION_OPTIONS: RetentionOptions = {
   defaultDays: 30,
   batchRows: 1_000,
   intervalMs: 600_000,
@@ -56,8 +56,8 @@ export interface RetentionDeps {
 }
 
 /** The tables retention deletes from, in the order each project's turn visits them. */
-export const RETENTION_TABLES = ['executions', 'pings', 'alerts'] as const;
-export type RetentionTable = (typeof RETENTION_TABLES)[number];
+const RETENTION_TABLES = ['executions', 'pings', 'alerts'] as const;
+type RetentionTable = (typeof RETENTION_TABLES)[number];
 
 /** What a pass (or all passes so far) deleted, per table. */
 export type RetentionCounts = Record<RetentionTable, number>;
@@ -66,7 +66,7 @@ const DAY_MS = 86_400_000;
 const zero = (): RetentionCounts => ({ executions: 0, pings: 0, alerts: 0 });
 
 /** The smallest id of kind `prefix` made at `ms`: every id made before that millisecond sorts below it. */
-export function firstIdAt(prefix: string, ms: number): string {
+function firstIdAt(prefix: string, ms: number): string {
   const bytes = Buffer.alloc(16);
   bytes.writeUIntBE(Math.max(0, Math.floor(ms)), 0, 6);
   return `${prefix}_${encodeBase32(bytes)}`;

@@ -17,7 +17,7 @@ import { checkHttpUrl, checkWebUrl, email, name, parse, targetUrl } from '../val
  * `retentionDays`: executions, pings and sent alerts of the project older than this many days are
  * deleted (0 keeps them forever); null follows the server's TOCK_RETENTION_DAYS.
  */
-export const retentionDays = z
+const retentionDays = z
   .number({ message: 'expected a whole number of days (0 = keep forever), or null for the server default' })
   .int('expected a whole number of days (0 = keep forever), or null for the server default')
   .min(0, 'expected a whole number of days (0 = keep forever), or null for the server default')
