@@ -20,8 +20,10 @@ import { LIST_RETENTION_PROJECTS_SQL } from './sql/list-retention-projects.js';
  *   one table of one project, read by an index and deleted by primary key in a short
  *   transaction of its own. No statement holds locks on more than a batch of rows.
  * - A pass goes through every project in id order; the next starts `intervalMs` after a pass ends.
- *   A step that did work returns true (the loop steps again at once); between passes it returns
- *   false and `nextAt` says when the next pass is due.
+ *   A step that did work returns true (the loop steps again at once), except that after a batch
+ *   that deleted rows the pass waits `pauseMs`, so a first pass over a large backlog leaves the
+ *   database to the timer and the API between batches. Between passes and during a pause a step
+ *   returns false and `nextAt` says when the next one is due.
  */
 
 export interface RetentionOptions {
@@ -35,6 +37,8 @@ export interface RetentionOptions {
   pageSize: number;
   /** The first pass starts this long after the node (once it holds its leases). Default 60 s. */
   firstPassAfterMs: number;
+  /** Pause after each batch that deleted rows. Default 100 ms (at most 10 batches a second). */
+  pauseMs: number;
 }
 
 const DEFAULT_RETENTION_OPTIONS: RetentionOptions = {
@@ -43,6 +47,7 @@ const DEFAULT_RETENTION_OPTIONS: RetentionOptions = {
   intervalMs: 600_000,
   pageSize: 500,
   firstPassAfterMs: 60_000,
+  pauseMs: 100,
 };
 
 export interface RetentionDeps {
@@ -91,6 +96,8 @@ export class Retention {
   private after: string | null = null;
   private pass: RetentionCounts = zero();
   private nextPassAt: number;
+  /** During a pass: no batch before this (the pause after one that deleted rows). */
+  private nextBatchAt = -Infinity;
 
   constructor(private readonly deps: RetentionDeps) {
     this.db = deps.db;
@@ -101,7 +108,7 @@ export class Retention {
 
   /** When the next step is due by itself: now during a pass, else when the next pass starts. */
   nextAt(): number | null {
-    return this.after !== null ? this.deps.now() : this.nextPassAt;
+    return this.after !== null ? Math.max(this.deps.now(), this.nextBatchAt) : this.nextPassAt;
   }
 
   /**
@@ -115,6 +122,7 @@ export class Retention {
       this.after = '';
       this.pass = zero();
     }
+    if (now < this.nextBatchAt) return false;
     const turn = this.turns[0];
     if (!turn) return this.readPage(now);
     if (!this.deps.owns(shardOf(turn.projectId))) {
@@ -127,13 +135,18 @@ export class Retention {
     this.deleted[table] += n;
     // A full batch may have left more of this table; a short one means the table is done.
     if (n < this.options.batchRows && ++turn.table === RETENTION_TABLES.length) this.turns.shift();
+    if (n > 0 && this.options.pauseMs > 0) {
+      this.nextBatchAt = now + this.options.pauseMs;
+      return false;
+    }
     return true;
   }
 
-  /** Runs steps until the pass in progress (or one started now) ends; returns what it deleted (tests, tools). */
+  /** Runs a whole pass now, without pauses; returns what it deleted (tests, tools). */
   async runPass(): Promise<RetentionCounts> {
     this.nextPassAt = -Infinity;
-    while (await this.step());
+    do this.nextBatchAt = -Infinity;
+    while ((await this.step()) || this.after !== null);
     return { ...this.pass };
   }
 
@@ -170,6 +183,7 @@ export class Retention {
   private endPass(now: number): void {
     this.after = null;
     this.turns = [];
+    this.nextBatchAt = -Infinity;
     this.nextPassAt = now + this.options.intervalMs;
     const p = this.pass;
     if (p.executions + p.pings + p.alerts > 0) this.logger.info({ deleted: { ...p } }, 'timer: retention pass deleted old rows');

@@ -96,7 +96,7 @@ function retention(opts: { owns?: (shard: number) => boolean; options?: Partial<
     owns: opts.owns ?? (() => true),
     now: opts.now ?? (() => NOW),
     logger: silentLogger,
-    options: { defaultDays: 30, firstPassAfterMs: 0, ...opts.options },
+    options: { defaultDays: 30, firstPassAfterMs: 0, pauseMs: 0, ...opts.options },
   });
 }
 
@@ -177,6 +177,34 @@ describe('retention', () => {
     expect(batches).toEqual([10, 10, 5]);
     expect(await counts(f)).toEqual({ executions: 0, pings: 0, alerts: 0 });
     expect(r.deleted).toEqual({ executions: 25, pings: 25, alerts: 25 });
+  });
+
+  it('pauses pauseMs after each batch that deleted rows, on the injected clock, and not after one that found none', async () => {
+    await clear();
+    let now = NOW;
+    const f = await project(null);
+    await rows(f, 60, 3);
+    const r = retention({ now: () => now, options: { batchRows: 2, pauseMs: 500 } });
+    let steps = 0;
+    // Through the project pages and the other projects (nothing to delete): no pause.
+    for (;;) {
+      const more = await r.step();
+      if ((await counts(f)).executions < 3) {
+        // This step deleted a batch (2 executions): the next batch waits 500 ms.
+        expect(more).toBe(false);
+        break;
+      }
+      expect(more).toBe(true);
+      expect(r.nextAt()).toBe(now);
+      if (++steps > 1_000) throw new Error('never reached the project');
+    }
+    expect((await counts(f)).executions).toBe(1);
+    expect(r.nextAt()).toBe(now + 500);
+    expect(await r.step()).toBe(false);
+    expect((await counts(f)).executions).toBe(1);
+    now += 500;
+    await r.step();
+    expect((await counts(f)).executions).toBe(0);
   });
 
   it("cleans only the projects whose shard this node owns", async () => {
