@@ -149,8 +149,11 @@ export const projectToProto = (p: Project): ProtoProject => {
 
 export const projectFromProto = (msg: ProtoProject | undefined): ProjectInput => inputFromProto(projectInput, msg, ['retentionDays']);
 
+/** Without `retentionDays` (not in the message): a `*` mask must not clear what gRPC cannot show. */
+const { retentionDays: _retentionNotInProto, ...GRPC_PROJECT_UPDATABLE } = PROJECT_UPDATABLE;
+
 export function projectPatchFromProto(msg: ProtoProject | undefined, updateMask: string[] | undefined): ProjectPatch {
-  return patchFromProto(msg, updateMask, PROJECT_UPDATABLE, 'Project');
+  return patchFromProto(msg, updateMask, GRPC_PROJECT_UPDATABLE, 'Project');
 }
 
 export const keyToProto = (k: ApiKey): ProtoKey => fromView(ProtoKey, views.keyView(k));
