@@ -95,6 +95,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
       logger: logger.child({ component: 'timer' }),
       options: { misfireThresholdMs: config.misfireThresholdMs },
       monitorDeadlines: core.monitorDeadlines,
+      retention: { defaultDays: config.retentionDays },
     });
     timerWaker = scheduler.waker;
     logger.info({ nodeId: scheduler.nodeId }, 'scheduler started');

@@ -113,6 +113,12 @@ const schema = z.object({
   TOCK_GRPC_MAX_CONNECTION_AGE_MS: positiveInt(1_800_000),
   TOCK_GRPC_TLS_CERT: z.string().optional(),
   TOCK_GRPC_TLS_KEY: z.string().optional(),
+  TOCK_RETENTION_DAYS: z.coerce
+    .number({ message: 'expected a whole number of days (0 = keep forever)' })
+    .int('expected a whole number of days (0 = keep forever)')
+    .min(0, 'expected a whole number of days (0 = keep forever)')
+    .max(36_500, 'expected at most 36500 days (0 = keep forever)')
+    .default(30),
 }).superRefine((c, ctx) => {
   // A certificate without its key (or the reverse) would silently serve plaintext or not start.
   if (Boolean(c.TOCK_GRPC_TLS_CERT) !== Boolean(c.TOCK_GRPC_TLS_KEY)) {
@@ -166,6 +172,8 @@ export interface Config {
   grpcMaxConnectionAgeMs: number;
   /** TLS of the gRPC port (PEM certificate chain and private key, read and checked at start-up); null: plaintext. */
   grpcTls: GrpcTls | null;
+  /** Executions, pings and sent alerts older than this many days are deleted, unless a project sets its own; 0 = keep forever. */
+  retentionDays: number;
 }
 
 export interface GrpcTls {
@@ -221,6 +229,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     },
     grpcMaxConnectionAgeMs: c.TOCK_GRPC_MAX_CONNECTION_AGE_MS,
     grpcTls: c.TOCK_GRPC_TLS_CERT && c.TOCK_GRPC_TLS_KEY ? readGrpcTls(c.TOCK_GRPC_TLS_CERT, c.TOCK_GRPC_TLS_KEY) : null,
+    retentionDays: c.TOCK_RETENTION_DAYS,
   };
 }
 

@@ -196,6 +196,8 @@ export interface Project {
   notifyEmail: string | null;
   notifyWebhookUrl: string | null;
   notifyWebhookFormat: WebhookFormat;
+  /** Days executions, pings and sent alerts are kept (0: forever); null: the server's TOCK_RETENTION_DAYS. */
+  retentionDays: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -361,6 +363,8 @@ export interface ProjectInput {
   notifyEmail?: string | null;
   notifyWebhookUrl?: string | null;
   notifyWebhookFormat?: WebhookFormat;
+  /** Days executions, pings and sent alerts are kept (0: forever); null: the server default. */
+  retentionDays?: number | null;
 }
 
 /** Changes to a project; absent fields stay unchanged, `null` clears a notification. */
@@ -370,6 +374,8 @@ export interface ProjectPatch {
   notifyEmail?: string | null;
   notifyWebhookUrl?: string | null;
   notifyWebhookFormat?: WebhookFormat;
+  /** Days executions, pings and sent alerts are kept (0: forever); null: the server default. */
+  retentionDays?: number | null;
 }
 
 /** A new API key: it can only get scopes (and a project limit) the calling key has. */
@@ -488,6 +494,8 @@ export interface SyncProjectSettings {
   notifyEmail?: string | null;
   notifyWebhookUrl?: string | null;
   notifyWebhookFormat?: WebhookFormat;
+  /** Days executions, pings and sent alerts are kept (0: forever); null: the server default. */
+  retentionDays?: number | null;
 }
 
 /** Kinds of object a sync manages. */

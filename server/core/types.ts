@@ -79,6 +79,8 @@ export interface Project {
   notifyEmail: string | null;
   notifyWebhookUrl: string | null;
   notifyWebhookFormat: WebhookFormat;
+  /** Days executions, pings and sent alerts are kept (0: forever); null: the server's TOCK_RETENTION_DAYS. */
+  retentionDays: number | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -61,6 +61,7 @@ export const ProjectEntity = new EntitySchema<ProjectRow>({
     notifyEmail: nullableText,
     notifyWebhookUrl: nullableText,
     notifyWebhookFormat: text,
+    retentionDays: nullableInt,
     pingKey: nullableText,
     createdAt: ts,
     updatedAt: ts,

@@ -18,6 +18,7 @@ import { errorInfo, resolveOptions, type TimerLogger, type TimerOptions } from '
 import { OwnedItems, type Owned } from './owned.js';
 import { Ownership } from './ownership.js';
 import { Refiller } from './refill.js';
+import { Retention, type RetentionOptions } from './retention.js';
 import { SecretCache } from './secrets.js';
 import { JobSource } from './sources/jobs.js';
 import { MonitorSource, type MonitorDeadlineDecision } from './sources/monitors.js';
@@ -42,6 +43,8 @@ export interface SchedulerDeps {
    * so every node of a cluster with monitors gets it.
    */
   monitorDeadlines?: MonitorDeadlineDecision;
+  /** Retention of old executions, pings and sent alerts on the shards this node owns (retention.ts). */
+  retention?: Partial<RetentionOptions>;
 }
 
 export interface SchedulerStats {
@@ -114,6 +117,7 @@ export class Scheduler implements Waker {
   readonly secrets: SecretCache;
   /** prom-client metrics in a registry of this node's own (`metrics.registry.metrics()` for /metrics). */
   readonly metrics: TimerMetrics;
+  readonly retention: Retention;
 
   private readonly db: Database;
   private readonly clock: Clock;
@@ -140,6 +144,7 @@ export class Scheduler implements Waker {
   private readonly claimLoop: SteppedLoop;
   private readonly markLoop: SteppedLoop;
   private readonly flushLoop: SteppedLoop;
+  private readonly retentionLoop: SteppedLoop;
 
   constructor(deps: SchedulerDeps) {
     this.db = deps.db;
@@ -273,6 +278,9 @@ export class Scheduler implements Waker {
       // While a flush runs, results queue up; the next flush is timed from its end.
       nextAt: () => (this.writer.pending > 0 ? this.now() + this.options.flushIntervalMs : null),
     });
+
+    this.retention = new Retention({ db, owns: (shard) => this.ownership.claims(shard), now, logger, options: deps.retention });
+    this.retentionLoop = this.loop('retention', 60_000, { step: () => this.retention.step(), nextAt: () => this.retention.nextAt() });
 
     if (deps.databaseUrl) {
       this.listener = new WakeListener(
@@ -493,7 +501,7 @@ export class Scheduler implements Waker {
     await this.executor.warmUp?.();
     if (this.listener) await this.listener.start().catch((err) => this.logger.warn(errorInfo(err), 'timer: LISTEN failed'));
     this.fire.start();
-    for (const loop of [this.leaseLoop, this.refillLoop, this.claimLoop, this.markLoop, this.flushLoop]) loop.start();
+    for (const loop of [this.leaseLoop, this.refillLoop, this.claimLoop, this.markLoop, this.flushLoop, this.retentionLoop]) loop.start();
     await this.leaseLoop.stepNow();
     this.refiller.request('all');
   }
@@ -550,7 +558,7 @@ export class Scheduler implements Waker {
     const deadline = Date.now() + deadlineMs;
     this.running = false;
     this.fire.stopArming();
-    await Promise.allSettled([this.claimLoop.stop(), this.markLoop.stop(), this.leaseLoop.stop(), this.refillLoop.stop()]);
+    await Promise.allSettled([this.claimLoop.stop(), this.markLoop.stop(), this.leaseLoop.stop(), this.refillLoop.stop(), this.retentionLoop.stop()]);
 
     // Hand back what is claimed but not fired (marked or not: nothing of it went out).
     this.fire.stop();

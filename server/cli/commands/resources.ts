@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Execution, Job, Monitor, Schedule, TockClient } from '../../../client/src/index.js';
 import { connect, projectOptions, type ConnectionFlags } from '../connection.js';
-import { UsageError } from '../errors.js';
+import { CommandFailed, UsageError } from '../errors.js';
 import { cut, fields, table, time, type Column, type Output } from '../output.js';
 
 /**
@@ -99,11 +99,35 @@ export const EXECUTION_COLUMNS: Column<Execution>[] = [
 ];
 
 type Act = (client: TockClient, id: string) => Promise<object>;
+type Resolve = (client: TockClient, idOrKey: string) => Promise<string>;
 
-/** `<noun> <verb> <id>`: one call on one object, printed like `get`. */
-function oneCommand(group: Command, out: Output, verb: string, summary: string, act: Act): void {
-  oneOptions(group.command(`${verb} <id>`).description(summary)).action(async (id: string, flags: OneFlags) => {
-    printOne(out, flags, await act(connect(flags), id));
+/**
+ * The id of the schedule or monitor `idOrKey` names: an id as it is, else the one whose `key` it
+ * is (a key cannot contain `_`, so it never looks like an id). Keys are found by listing, as the
+ * API has no lookup by key; fine for the objects of one project at a terminal.
+ */
+function byKey<T extends { id: string; key: string | null }>(
+  noun: string,
+  prefix: string,
+  items: (client: TockClient) => AsyncIterableIterator<T>,
+): Resolve {
+  return async (client, idOrKey) => {
+    if (idOrKey.startsWith(`${prefix}_`)) return idOrKey;
+    for await (const item of items(client)) if (item.key === idOrKey) return item.id;
+    throw new CommandFailed(`no ${noun} with id or key '${cut(idOrKey, 80)}' in the project`);
+  };
+}
+
+const scheduleId = byKey('schedule', 'sched', (c) => c.schedules.iterate({ pageSize: MAX_PAGE }));
+const monitorId = byKey('monitor', 'mon', (c) => c.monitors.iterate({ pageSize: MAX_PAGE }));
+const asIs: Resolve = async (_client, id) => id;
+
+/** `<noun> <verb> <id>`: one call on one object (named by id, or by key where `resolve` looks keys up), printed like `get`. */
+function oneCommand(group: Command, out: Output, verb: string, summary: string, act: Act, resolve: Resolve = asIs): void {
+  const arg = resolve === asIs ? '<id>' : '<id-or-key>';
+  oneOptions(group.command(`${verb} ${arg}`).description(summary)).action(async (id: string, flags: OneFlags) => {
+    const client = connect(flags);
+    printOne(out, flags, await act(client, await resolve(client, id)));
   });
 }
 
@@ -115,10 +139,10 @@ export function resourceCommands(program: Command, out: Output): void {
       const client = connect(flags);
       printList(out, flags, await collect((pageSize) => client.schedules.iterate({ state: flags.state, pageSize }), flags.limit), SCHEDULE_COLUMNS, 'schedules');
     });
-  oneCommand(schedules, out, 'get', 'show one schedule', (c, id) => c.schedules.get(id));
-  oneCommand(schedules, out, 'trigger', "run the schedule's call now, as a job of its own (prints the job)", (c, id) => c.schedules.trigger(id));
-  oneCommand(schedules, out, 'pause', 'stop the schedule from firing (idempotent)', (c, id) => c.schedules.pause(id));
-  oneCommand(schedules, out, 'resume', 'fire again from now on (missed ticks are not caught up)', (c, id) => c.schedules.resume(id));
+  oneCommand(schedules, out, 'get', 'show one schedule (by id or key)', (c, id) => c.schedules.get(id), scheduleId);
+  oneCommand(schedules, out, 'trigger', "run the schedule's call now, as a job of its own (prints the job)", (c, id) => c.schedules.trigger(id), scheduleId);
+  oneCommand(schedules, out, 'pause', 'stop the schedule from firing (idempotent)', (c, id) => c.schedules.pause(id), scheduleId);
+  oneCommand(schedules, out, 'resume', 'fire again from now on (missed ticks are not caught up)', (c, id) => c.schedules.resume(id), scheduleId);
 
   const jobs = program.command('jobs').description('one-time calls, and the runs of schedules');
   listOptions(jobs.command('list').description('list the jobs of the project, newest first'))
@@ -136,20 +160,22 @@ export function resourceCommands(program: Command, out: Output): void {
     const client = connect(flags);
     printList(out, flags, await collect((pageSize) => client.monitors.iterate({ pageSize }), flags.limit), MONITOR_COLUMNS, 'monitors');
   });
-  oneCommand(monitors, out, 'get', 'show one monitor (with its ping URL)', (c, id) => c.monitors.get(id));
-  oneCommand(monitors, out, 'pause', 'ignore deadlines until resumed', (c, id) => c.monitors.pause(id));
-  oneCommand(monitors, out, 'resume', 'watch again, from the next ping', (c, id) => c.monitors.resume(id));
+  oneCommand(monitors, out, 'get', 'show one monitor (with its ping URL; by id or key)', (c, id) => c.monitors.get(id), monitorId);
+  oneCommand(monitors, out, 'pause', 'ignore deadlines until resumed', (c, id) => c.monitors.pause(id), monitorId);
+  oneCommand(monitors, out, 'resume', 'watch again, from the next ping', (c, id) => c.monitors.resume(id), monitorId);
 
   listOptions(
     program
-      .command('executions <id>')
-      .description('the HTTP attempts of a job (job_...) or of every job of a schedule (sched_...), newest first'),
+      .command('executions <id-or-key>')
+      .description("the HTTP attempts of a job (job_...) or of every job of a schedule (sched_... or the schedule's key), newest first"),
   ).action(async (id: string, flags: ListFlags) => {
     const client = connect(flags);
     let items: (pageSize: number) => AsyncIterableIterator<Execution>;
     if (id.startsWith('job_')) items = (pageSize) => client.jobs.iterateExecutions(id, { pageSize });
-    else if (id.startsWith('sched_')) items = (pageSize) => client.schedules.iterateExecutions(id, { pageSize });
-    else throw new UsageError(`executions: expected a job id (job_...) or a schedule id (sched_...), got '${cut(id, 80)}'`);
+    else if (id.startsWith('sched_') || !id.includes('_')) {
+      const schedule = await scheduleId(client, id);
+      items = (pageSize) => client.schedules.iterateExecutions(schedule, { pageSize });
+    } else throw new UsageError(`executions: expected a job id (job_...), a schedule id (sched_...) or a schedule's key, got '${cut(id, 80)}'`);
     printList(out, flags, await collect(items, flags.limit), EXECUTION_COLUMNS, 'executions');
   });
 }

@@ -13,11 +13,23 @@ import type { AuthCaches } from '../auth/cache.js';
 import type { TargetAllowList } from '../targets.js';
 import { checkHttpUrl, checkWebUrl, email, name, parse, targetUrl } from '../validation.js';
 
-/** Project notifications: every schedule, job and monitor of the project also alerts these. */
+/**
+ * `retentionDays`: executions, pings and sent alerts of the project older than this many days are
+ * deleted (0 keeps them forever); null follows the server's TOCK_RETENTION_DAYS.
+ */
+const retentionDays = z
+  .number({ message: 'expected a whole number of days (0 = keep forever), or null for the server default' })
+  .int('expected a whole number of days (0 = keep forever), or null for the server default')
+  .min(0, 'expected a whole number of days (0 = keep forever), or null for the server default')
+  .max(36_500, 'at most 36500 days (100 years); 0 keeps forever')
+  .nullish();
+
+/** Project notifications (every schedule, job and monitor of the project also alerts these) and retention. */
 const notifyFields = {
   notifyEmail: email.nullish(),
   notifyWebhookUrl: targetUrl.nullish(),
   notifyWebhookFormat: webhookFormat,
+  retentionDays,
 };
 /** `url`: the address of what the project is about (a web site), shown as sent; Tock never calls it. */
 export const projectInput = z.object({ name, url: targetUrl.nullish(), ...notifyFields }).strict();
@@ -25,12 +37,12 @@ export const projectPatch = z.object({ name: name.optional(), url: targetUrl.nul
 export type ProjectInput = z.input<typeof projectInput>;
 export type ProjectPatch = z.input<typeof projectPatch>;
 /** Every field `update` takes and its cleared value: a name cannot be cleared ('' is refused); a cleared webhook format is auto. */
-export const PROJECT_UPDATABLE: Updatable<ProjectPatch> = { name: '', url: null, notifyEmail: null, notifyWebhookUrl: null, notifyWebhookFormat: 'auto' };
+export const PROJECT_UPDATABLE: Updatable<ProjectPatch> = { name: '', url: null, notifyEmail: null, notifyWebhookUrl: null, notifyWebhookFormat: 'auto', retentionDays: null };
 
-/** The project's settings (its notification channels): what declarative sync manages of a project. */
+/** The project's settings (its notification channels, its retention): what declarative sync manages of a project. */
 export const projectSettingsInput = z.object(notifyFields).strict();
 export type ProjectSettingsInput = z.input<typeof projectSettingsInput>;
-export type ProjectSettings = Pick<Project, 'notifyEmail' | 'notifyWebhookUrl' | 'notifyWebhookFormat'>;
+export type ProjectSettings = Pick<Project, 'notifyEmail' | 'notifyWebhookUrl' | 'notifyWebhookFormat' | 'retentionDays'>;
 export const PROJECT_SETTINGS = Object.keys(notifyFields) as Array<keyof ProjectSettings>;
 
 /** The webhook URL as `create` and `update` store it. */
@@ -48,6 +60,7 @@ export function buildProjectSettings(input: ProjectSettingsInput, allow: TargetA
     notifyEmail: p.notifyEmail ?? PROJECT_UPDATABLE.notifyEmail,
     notifyWebhookUrl: notifyWebhookUrlOf(p.notifyWebhookUrl, allow) ?? PROJECT_UPDATABLE.notifyWebhookUrl,
     notifyWebhookFormat: p.notifyWebhookFormat ?? PROJECT_UPDATABLE.notifyWebhookFormat,
+    retentionDays: p.retentionDays ?? PROJECT_UPDATABLE.retentionDays,
   };
 }
 
@@ -60,6 +73,7 @@ export function toProject(row: ProjectRow): Project {
     notifyEmail: row.notifyEmail,
     notifyWebhookUrl: row.notifyWebhookUrl,
     notifyWebhookFormat: row.notifyWebhookFormat,
+    retentionDays: row.retentionDays,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };
@@ -76,6 +90,7 @@ function newProjectRow(accountId: string, name: string, now: Date): ProjectRow {
     notifyEmail: null,
     notifyWebhookUrl: null,
     notifyWebhookFormat: 'auto',
+    retentionDays: null,
     pingKey: newPingKey(),
     createdAt: now,
     updatedAt: now,
@@ -117,6 +132,7 @@ export class ProjectService {
     row.notifyEmail = p.notifyEmail ?? null;
     row.notifyWebhookUrl = notifyWebhookUrlOf(p.notifyWebhookUrl, this.deps.allowTargets);
     row.notifyWebhookFormat = p.notifyWebhookFormat ?? 'auto';
+    row.retentionDays = p.retentionDays ?? null;
     await this.deps.db.em().insert(ProjectEntity, row);
     return toProject(row);
   }
@@ -156,6 +172,7 @@ export class ProjectService {
     if (p.notifyEmail !== undefined) changes.notifyEmail = p.notifyEmail;
     if (p.notifyWebhookUrl !== undefined) changes.notifyWebhookUrl = notifyWebhookUrlOf(p.notifyWebhookUrl, this.deps.allowTargets);
     if (p.notifyWebhookFormat !== undefined) changes.notifyWebhookFormat = p.notifyWebhookFormat;
+    if (p.retentionDays !== undefined) changes.retentionDays = p.retentionDays;
     if (Object.keys(changes).length > 0) {
       changes.updatedAt = this.deps.clock.now();
       await this.deps.db.em().nativeUpdate(ProjectEntity, { id }, changes);

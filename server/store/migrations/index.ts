@@ -7,6 +7,7 @@ import { Migration20261201000000_monitor_alerts } from './Migration2026120100000
 import { Migration20261201150300_executions_by_project_day } from './Migration20261201150300_executions_by_project_day.js';
 import { Migration20261201417700_job_names } from './Migration20261201417700_job_names.js';
 import { Migration20261201428100_project_url_heartbeats } from './Migration20261201428100_project_url_heartbeats.js';
+import { Migration20261201900000_retention } from './Migration20261201900000_retention.js';
 
 /** Every migration, in order. Append new ones; never edit or reorder landed ones. */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201150300_executions_by_project_day', class: Migration20261201150300_executions_by_project_day },
   { name: 'Migration20261201417700_job_names', class: Migration20261201417700_job_names },
   { name: 'Migration20261201428100_project_url_heartbeats', class: Migration20261201428100_project_url_heartbeats },
+  { name: 'Migration20261201900000_retention', class: Migration20261201900000_retention },
 ];

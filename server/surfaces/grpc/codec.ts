@@ -201,12 +201,19 @@ export function subjectPageFromProto<S extends FlipSubject | AlertSubject>(req: 
 
 // ---- Projects and keys ----
 
-export const projectToProto = (p: Project): ProtoProject => fromView(ProtoProject, views.projectView(p));
+/** The Project message has no retention field yet: `retentionDays` is set through tRPC, REST (Prikke) and sync. */
+export const projectToProto = (p: Project): ProtoProject => {
+  const { retentionDays: _notInProto, ...view } = views.projectView(p);
+  return fromView(ProtoProject, view);
+};
 
-export const projectFromProto = (msg: ProtoProject | undefined): ProjectInput => inputFromProto(projectInput, msg);
+export const projectFromProto = (msg: ProtoProject | undefined): ProjectInput => inputFromProto(projectInput, msg, ['retentionDays']);
+
+/** Without `retentionDays` (not in the message): a `*` mask must not clear what gRPC cannot show. */
+const { retentionDays: _retentionNotInProto, ...GRPC_PROJECT_UPDATABLE } = PROJECT_UPDATABLE;
 
 export function projectPatchFromProto(msg: ProtoProject | undefined, updateMask: string[] | undefined): ProjectPatch {
-  return patchFromProto(msg, updateMask, PROJECT_UPDATABLE, 'Project');
+  return patchFromProto(msg, updateMask, GRPC_PROJECT_UPDATABLE, 'Project');
 }
 
 export const keyToProto = (k: ApiKey): ProtoKey => fromView(ProtoKey, views.keyView(k));

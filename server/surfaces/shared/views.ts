@@ -151,6 +151,7 @@ export function projectView(p: Project): ProjectView {
     notifyEmail: p.notifyEmail,
     notifyWebhookUrl: p.notifyWebhookUrl,
     notifyWebhookFormat: p.notifyWebhookFormat,
+    retentionDays: p.retentionDays,
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
   };

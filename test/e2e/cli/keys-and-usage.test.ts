@@ -121,11 +121,11 @@ describe('usage and errors', () => {
     const cases: Array<[string[], RegExp]> = [
       [['frobnicate'], /^tock: unknown command 'frobnicate'/],
       [['schedules', 'list', '--colour'], /^tock: unknown option '--colour'/],
-      [['schedules', 'get'], /^tock: missing required argument 'id'/],
+      [['schedules', 'get'], /^tock: missing required argument 'id-or-key'/],
       [['schedules', 'list', '--limit', 'ten'], /^tock: option '--limit <n>' argument 'ten' is invalid/],
       [['jobs', 'list', '--status', 'done'], /^tock: option '--status <status>' argument 'done' is invalid/],
       [['keys', 'create', '--scopes', 'read:everything'], /unknown scope 'read:everything'/],
-      [['executions', 'mon_123'], /^tock: executions: expected a job id \(job_\.\.\.\) or a schedule id \(sched_\.\.\.\)/],
+      [['executions', 'mon_123'], /^tock: executions: expected a job id \(job_\.\.\.\), a schedule id \(sched_\.\.\.\) or a schedule's key/],
     ];
     for (const [args, message] of cases) {
       const r = await w.cli(args);
@@ -181,7 +181,7 @@ describe('usage and errors', () => {
   it('lists every command in npx tock --help and npm run tock -- --help, with exit 0', async () => {
     const npx = await run('npx', ['tock', '--help'], {});
     expect(npx.code).toBe(0);
-    for (const name of ['sync <file>', 'schedules list|get|trigger|pause|resume', 'jobs list|get', 'monitors list|get|pause|resume', 'executions <id>', 'keys create|list|revoke', 'migrate', 'start']) {
+    for (const name of ['sync <file>', 'schedules list|get|trigger|pause|resume', 'jobs list|get', 'monitors list|get|pause|resume', 'executions <id-or-key>', 'keys create|list|revoke', 'migrate', 'start']) {
       expect(npx.stdout).toContain(`  ${name} `);
     }
     expect(npx.stdout).toContain('TOCK_API_KEY');
@@ -190,7 +190,7 @@ describe('usage and errors', () => {
     expect(npm.stdout).toContain('opens the database itself');
     const sub = await w.cli(['schedules', '--help']);
     expect(sub.code).toBe(0);
-    expect(sub.stdout).toContain('trigger <id>');
+    expect(sub.stdout).toContain('trigger <id-or-key>');
   }, 60_000);
 
   it('shows the help on stderr with exit 2 when a command group is given without a command', async () => {

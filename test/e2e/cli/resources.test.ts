@@ -100,6 +100,20 @@ describe('tock schedules, jobs and monitors', () => {
     expect(Object.fromEntries(rowsOf(got.stdout))).toMatchObject({ id: job.id, status: 'succeeded', attempts: '1', lastStatusCode: '200' });
   });
 
+  it('names schedules and monitors by key as well as by id, and lists a schedule’s executions by its key', async () => {
+    const paused = jsonOf<Schedule>(await w.cli(['schedules', 'pause', 'often', '--json']));
+    expect(paused).toMatchObject({ key: 'often', state: 'paused' });
+    expect(jsonOf<Schedule>(await w.cli(['schedules', 'resume', 'often', '--json'])).state).toBe('active');
+    expect(jsonOf<Monitor>(await w.cli(['monitors', 'get', 'etl', '--json'])).id).toBe(monitor.id);
+    const job = jsonOf<Job>(await w.cli(['schedules', 'trigger', 'often', '--json']));
+    await eventually('the triggered job has run', async () => (await w.client.jobs.get(job.id)).status === 'succeeded');
+    const byKey = jsonOf<Execution[]>(await w.cli(['executions', 'often', '--json']));
+    expect(byKey.map((e) => [e.jobId, e.status])).toEqual([[job.id, 'succeeded']]);
+    const missing = await w.cli(['schedules', 'get', 'no-such-key']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe("tock: no schedule with id or key 'no-such-key' in the project\n");
+  });
+
   it('acts on the project --project names', async () => {
     const other = await w.client.projects.create({ name: 'other' });
     const inOther = createClient({ url: w.url, apiKey: w.adminKey, project: other.id });

@@ -49,6 +49,18 @@ describe('gRPC ProjectService', () => {
     expect(err.tockField).toBe('name');
   });
 
+  it('keeps a retention set elsewhere through an update with the * mask, since the message has no field for it', async () => {
+    const b = await h.t.tenant('retention');
+    await h.t.core.projects.update(b.principal, b.projectId, { retentionDays: 7 });
+    const own = h.clients(bearer(b.secret));
+    const updated = await own.projects.updateProject({ project: Project.fromPartial({ id: b.projectId, name: 'Kept' }), updateMask: ['*'] });
+    expect(updated.name).toBe('Kept');
+    expect((await h.t.core.projects.get(b.principal, b.projectId)).retentionDays).toBe(7);
+    const err = await failure(own.projects.updateProject({ project: Project.fromPartial({ id: b.projectId }), updateMask: ['retention_days'] }));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toContain("'retention_days' is not an updatable field of Project");
+  });
+
   it("answers NOT_FOUND for another account's project", async () => {
     const other = await h.t.tenant('other');
     expect((await failure(api.projects.getProject({ id: other.projectId }))).code).toBe(status.NOT_FOUND);

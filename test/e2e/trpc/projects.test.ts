@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   AuthenticationError,
   ConflictError,
@@ -44,6 +44,18 @@ describe('projects over tRPC', () => {
     expect(names).toEqual(['Default', 'Pre-prod']);
     await tock.projects.delete(p.id);
     await expect(tock.projects.get(p.id)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('sets, keeps and clears a project’s own retention, and refuses a negative or fractional one naming the field', async () => {
+    const p = await tock.projects.create({ name: 'Retained', retentionDays: 7 });
+    onTestFinished(() => tock.projects.delete(p.id));
+    expect(p.retentionDays).toBe(7);
+    expect((await tock.projects.update(p.id, { name: 'Still retained' })).retentionDays).toBe(7);
+    expect((await tock.projects.update(p.id, { retentionDays: 0 })).retentionDays).toBe(0);
+    expect((await tock.projects.update(p.id, { retentionDays: null })).retentionDays).toBeNull();
+    expect((await tock.projects.get(p.id)).retentionDays).toBeNull();
+    await expect(tock.projects.update(p.id, { retentionDays: -1 })).rejects.toMatchObject({ field: 'retention_days', status: 400 });
+    await expect(tock.projects.update(p.id, { retentionDays: 1.5 })).rejects.toBeInstanceOf(ValidationError);
   });
 
   it('refuses to delete the account’s last project with a ConflictError', async () => {

@@ -254,6 +254,18 @@ describe("the project's settings", () => {
     expect(await t.core.projects.get(a.principal, a.projectId)).toMatchObject({ notifyEmail: 'alerts@myapp.com', notifyWebhookUrl: null, notifyWebhookFormat: 'auto' });
   });
 
+  it("set the project's retention in days, planned as from -> to, and clear it back to the server default when left out", async () => {
+    const a = await t.tenant();
+    const plan = await t.core.sync.plan(a.actor, { project: { retentionDays: 7 } });
+    expect(plan.project?.changes).toEqual({ retentionDays: { from: null, to: 7 } });
+    await t.core.sync.apply(a.actor, { project: { retentionDays: 7 } });
+    expect((await t.core.projects.get(a.principal, a.projectId)).retentionDays).toBe(7);
+    const cleared = await t.core.sync.apply(a.actor, { project: { notifyEmail: null } });
+    expect(cleared.project?.changes).toEqual({ retentionDays: { from: 7, to: null } });
+    const bad = await rejectionOf(t.core.sync.apply(a.actor, { project: { retentionDays: -3 } }));
+    expect(bad).toMatchObject({ code: 'invalid_argument', field: 'project.retention_days' });
+  });
+
   it('fail the whole sync naming the setting when one is bad, before any entry is written', async () => {
     const a = await t.tenant();
     const url = await rejectionOf(t.core.sync.apply(a.actor, { schedules: [backup], project: { notifyWebhookUrl: 'ftp://hooks.example' } }));

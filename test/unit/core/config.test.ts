@@ -45,6 +45,12 @@ describe('config', () => {
     expect(() => parseConfig({ TOCK_GRPC_MAX_CONNECTION_AGE_MS: '0' })).toThrow("Invalid TOCK_GRPC_MAX_CONNECTION_AGE_MS='0': expected a positive integer");
   });
 
+  it('keeps executions, pings and sent alerts 30 days by default, any other number of days, or forever with 0', () => {
+    expect(parseConfig({}).retentionDays).toBe(30);
+    expect(parseConfig({ TOCK_RETENTION_DAYS: '7' }).retentionDays).toBe(7);
+    expect(parseConfig({ TOCK_RETENTION_DAYS: '0' }).retentionDays).toBe(0);
+  });
+
   it('has no daily execution limit by default, and takes one', () => {
     expect(parseConfig({}).dailyExecutionLimit).toBe(0);
     expect(parseConfig({ TOCK_DAILY_EXECUTION_LIMIT: '1000' }).dailyExecutionLimit).toBe(1000);
@@ -52,6 +58,8 @@ describe('config', () => {
 
   it.each([
     [{ TOCK_DAILY_EXECUTION_LIMIT: 'lots' }, "Invalid TOCK_DAILY_EXECUTION_LIMIT='lots': expected a whole number (0 = no limit)"],
+    [{ TOCK_RETENTION_DAYS: '-1' }, "Invalid TOCK_RETENTION_DAYS='-1': expected a whole number of days (0 = keep forever)"],
+    [{ TOCK_RETENTION_DAYS: '1.5' }, "Invalid TOCK_RETENTION_DAYS='1.5': expected a whole number of days (0 = keep forever)"],
     [{ TOCK_MONITOR_LIMIT: 'five' }, "Invalid TOCK_MONITOR_LIMIT='five': expected a whole number (0 = no limit)"],
     [{ TOCK_MONITOR_LIMIT: '2.5' }, "Invalid TOCK_MONITOR_LIMIT='2.5': expected a whole number (0 = no limit)"],
     [{ TOCK_PING_RATE_PER_TOKEN: '-1' }, "Invalid TOCK_PING_RATE_PER_TOKEN='-1': expected a whole number (0 = no limit)"],
