@@ -1,3 +1,4 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
@@ -69,6 +70,38 @@ export const HTTP_LIMIT_DEFAULTS: HttpLimits = {
   apiBodyLimit: 2 * 1024 * 1024,
 };
 
+/**
+ * Which proxies' `X-Forwarded-For` the HTTP port believes (Fastify's `trustProxy`): `false`
+ * (the socket's peer is the client), `true` (any), a hop count, or addresses and CIDRs.
+ */
+export type TrustProxy = boolean | number | string[];
+
+const TRUST_PROXY_HELP = 'expected false, true, a hop count, or comma-separated addresses or CIDRs (e.g. 10.0.0.0/8,127.0.0.1)';
+
+/** Dotted-quad IPv4 or IPv6, with or without a prefix length (ipaddr.js alone also takes `10.1`). */
+function isAddressOrCidr(e: string): boolean {
+  return e.includes('/')
+    ? ipaddr.IPv4.isValidCIDRFourPartDecimal(e) || ipaddr.IPv6.isValidCIDR(e)
+    : ipaddr.IPv4.isValidFourPartDecimal(e) || ipaddr.IPv6.isValid(e);
+}
+
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((v, ctx): TrustProxy => {
+    const t = v.trim().toLowerCase();
+    if (['false', '0', 'no', 'off'].includes(t)) return false;
+    if (['true', 'yes', 'on'].includes(t)) return true;
+    if (/^\d+$/.test(t)) return Number(t);
+    const entries = t.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = entries.find((e) => !isAddressOrCidr(e));
+    if (entries.length === 0 || bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: bad ? `'${bad}' is not an address or CIDR; ${TRUST_PROXY_HELP}` : TRUST_PROXY_HELP });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
 const schema = z.object({
   PORT: port(8080),
   GRPC_PORT: port(50051),
@@ -109,6 +142,12 @@ const schema = z.object({
   TOCK_API_RATE_PER_KEY: rate(HTTP_LIMIT_DEFAULTS.apiRatePerKey),
   TOCK_API_BODY_LIMIT: positiveInt(HTTP_LIMIT_DEFAULTS.apiBodyLimit),
   TOCK_GRPC_MAX_CONNECTION_AGE_MS: positiveInt(1_800_000),
+  TOCK_METRICS: z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { message: 'expected on or off' })
+    .default('on')
+    .transform((v) => v === 'on' || v === 'true' || v === '1'),
+  TOCK_METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters (it is a bearer secret)').optional(),
+  TOCK_TRUST_PROXY: trustProxy,
 }).superRefine((c, ctx) => {
   // Node refuses a headers timeout above the request timeout; say so at start-up instead.
   if (c.TOCK_HTTP_HEADERS_TIMEOUT_MS > c.TOCK_HTTP_REQUEST_TIMEOUT_MS) {
@@ -154,6 +193,10 @@ export interface Config {
   http: HttpLimits;
   /** gRPC connections are recycled (GOAWAY) after this, so clients behind a load balancer rebalance. */
   grpcMaxConnectionAgeMs: number;
+  /** `/metrics` on the HTTP port: off serves none (404); `token` set asks for `Authorization: Bearer <token>`. */
+  metrics: { enabled: boolean; token: string | null };
+  /** Whose `X-Forwarded-For` names the client (ping logs, per-address rate limits); false: nobody's. */
+  trustProxy: TrustProxy;
 }
 
 export class ConfigError extends Error {}
@@ -203,5 +246,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
       apiBodyLimit: c.TOCK_API_BODY_LIMIT,
     },
     grpcMaxConnectionAgeMs: c.TOCK_GRPC_MAX_CONNECTION_AGE_MS,
+    metrics: { enabled: c.TOCK_METRICS, token: c.TOCK_METRICS_TOKEN ?? null },
+    trustProxy: c.TOCK_TRUST_PROXY,
   };
 }

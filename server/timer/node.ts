@@ -334,6 +334,8 @@ export class Scheduler implements Waker {
   /** Lease loop step (ownership.ts); afterwards deferred fires go again. */
   async leaseStep(): Promise<LeaseChange> {
     const change = await this.ownership.step((shard) => this.owned.quiet(shard));
+    if (change.takenOver.length > 0) this.metrics.leaseTakeovers.inc(change.takenOver.length);
+    if (change.lost.length > 0) this.metrics.leasesLost.inc(change.lost.length);
     // Drained shards with nothing claimed on them can go now rather than at the next step.
     if (change.draining.some((shard) => this.owned.quiet(shard))) this.leaseLoop.kick();
     this.fire.retryDeferred();
