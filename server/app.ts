@@ -4,6 +4,7 @@ import { createCore, type Core } from './core/index.js';
 import { noopWaker, type Waker } from './core/wake.js';
 import { HttpExecutor, TargetPolicy } from './executor/index.js';
 import { createLogger, type Logger } from './logger.js';
+import { TockMetrics } from './metrics/index.js';
 import { Database } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.js';
 import { startGrpcServer, type GrpcServer } from './surfaces/grpc/server.js';
@@ -83,9 +84,12 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     waker = createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) });
   }
 
+  // TOCK_METRICS=off: nothing counted, no /metrics.
+  const metrics = config.metrics.enabled ? new TockMetrics({ db, timer: scheduler?.metrics }) : null;
   const core = createCore({
     db,
     waker,
+    events: metrics?.events,
     publicUrl: config.publicUrl,
     pingLogSize: config.pingLogSize,
     allowTargets: config.allowTargets,
@@ -104,6 +108,8 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     scheduler: timerStats(scheduler),
     openSignup: config.openSignup,
     limits: config.http,
+    metrics: metrics && { registry: metrics, token: config.metrics.token },
+    trustProxy: config.trustProxy,
     mount: async (app) => {
       await app.register(trpcPlugin, { prefix: '/trpc', core, logger });
       await app.register(restPlugin, {
@@ -130,6 +136,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     logger,
     database: db,
     connection: { maxConnectionAgeMs: config.grpcMaxConnectionAgeMs },
+    observer: metrics,
   });
 
   let stopping: Promise<void> | null = null;

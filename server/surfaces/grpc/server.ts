@@ -7,6 +7,8 @@ import { ProjectServiceService } from '../../gen/tock/v1/project.js';
 import { ScheduleServiceService } from '../../gen/tock/v1/schedule.js';
 import { jobService, monitorService, projectService, scheduleService } from './handlers.js';
 import { addHealthService, type HealthDatabase } from './health.js';
+import type { ApiObserver } from '../../metrics/index.js';
+import { metricsInterceptor } from './metrics.js';
 import { loadServedProtos } from './protos.js';
 import { addReflectionService } from './reflection.js';
 import { createRpc, tolerantDecoding } from './rpc.js';
@@ -71,6 +73,8 @@ export interface GrpcServerOptions {
   healthPollMs?: number;
   /** Overrides of GRPC_CONNECTION_LIMITS. */
   connection?: Partial<GrpcConnectionLimits>;
+  /** Told of every answered call (metrics). */
+  observer?: ApiObserver | null;
 }
 
 export interface GrpcServer {
@@ -89,10 +93,13 @@ export const TOCK_SERVICES = ['tock.v1.ScheduleService', 'tock.v1.JobService', '
  * `authorization: Bearer <key>` or `x-api-key: <key>` metadata; `x-tock-project` picks the
  * project for keys that reach every project of their account.
  */
-export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, database, healthPollMs, connection }: GrpcServerOptions): Promise<GrpcServer> {
+export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, database, healthPollMs, connection, observer }: GrpcServerOptions): Promise<GrpcServer> {
   const log = logger.child({ surface: 'grpc' });
   const rpc = createRpc(core, log);
-  const server = new grpc.Server(serverOptions({ ...GRPC_CONNECTION_LIMITS, ...connection }));
+  const server = new grpc.Server({
+    ...serverOptions({ ...GRPC_CONNECTION_LIMITS, ...connection }),
+    ...(observer ? { interceptors: [metricsInterceptor(observer)] } : {}),
+  });
   server.addService(tolerantDecoding(ScheduleServiceService), scheduleService(core, rpc));
   server.addService(tolerantDecoding(JobServiceService), jobService(core, rpc));
   server.addService(tolerantDecoding(MonitorServiceService), monitorService(core, rpc));
