@@ -124,6 +124,14 @@ export class LeaseManager {
     return this.held.has(shard) && !this.draining.has(shard);
   }
 
+  /** Held leases whose local deadline has not passed: the shards this node may fire on now. */
+  validCount(): number {
+    const now = this.monotonic();
+    let n = 0;
+    for (const h of this.held.values()) if (now < h.validUntil) n++;
+    return n;
+  }
+
   validity(shard: number, epoch: number): LeaseValidity {
     const h = this.held.get(shard);
     if (!h || h.epoch !== epoch) return 'lost';

@@ -41,7 +41,8 @@ export interface SchedulerStats {
   nodeId: string;
   running: boolean;
   stopping: boolean;
-  shards: { held: number; draining: number };
+  /** Leases held (draining included), of those draining, and of those still valid on this node's clock (renewed in time). */
+  shards: { held: number; draining: number; valid: number };
   /** Live scheduler nodes, this one included, as the last lease step counted them. */
   liveNodes: number;
   queued: number;
@@ -388,7 +389,7 @@ export class Scheduler implements Waker {
       nodeId: this.nodeId,
       running: this.running,
       stopping: this.stopping !== null,
-      shards: { held: m('shards', 'state=held'), draining: m('shards', 'state=draining') },
+      shards: { held: m('shards', 'state=held'), draining: m('shards', 'state=draining'), valid: this.leases.validCount() },
       liveNodes: this.leases.liveNodes,
       queued: m('queued'),
       claimed: m('owned', 'state=claimed') + m('owned', 'state=marking'),
