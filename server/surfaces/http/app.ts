@@ -1,12 +1,11 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../../config.js';
+import { HTTP_LIMIT_DEFAULTS, type HttpLimits, type TrustProxy } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
+import type { TockMetrics } from '../../metrics/index.js';
 import type { Database } from '../../store/database.js';
 import { clientErrorHandler, frameworkErrors, httpErrorHandler, notFound } from './errors.js';
-import type { TrustProxy } from '../../config.js';
-import type { TockMetrics } from '../../metrics/index.js';
 import { healthRoutes, type SchedulerState } from './health.js';
 import { metricsRoutes, observeRequests } from './metrics.js';
 import { pingRoutes } from './pings.js';

@@ -67,5 +67,10 @@ export async function trpcPlugin(app: FastifyInstance, opts: TrpcPluginOptions):
   };
   // tRPC answers these itself (405 in its shape for all but GET, POST and HEAD). Not TRACE: the
   // WHATWG Request the adapter builds refuses it, so no route answers it (404).
-  app.route({ method: TRPC_METHODS, url: '/:path', handler, config: { surface: 'trpc', metricsRoute: (req) => procedureLabel((req.params as { path: string }).path) } });
+  app.route({
+    method: TRPC_METHODS,
+    url: '/:path',
+    handler,
+    config: { surface: 'trpc', metricsRoute: (req) => procedureLabel((req.params as { path: string }).path) },
+  });
 }
