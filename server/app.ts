@@ -4,6 +4,7 @@ import { createCore, type Core } from './core/index.js';
 import { noopWaker, type Waker } from './core/wake.js';
 import { HttpExecutor, TargetPolicy } from './executor/index.js';
 import { createLogger, type Logger } from './logger.js';
+import { TockMetrics } from './metrics/index.js';
 import { Database } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.js';
 import { startGrpcServer, type GrpcServer } from './surfaces/grpc/server.js';
@@ -78,9 +79,12 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
         createNotifyWaker(db, { logger: logger.child({ component: 'wake' }) })
       : noopWaker;
 
+  // TOCK_METRICS=off: nothing counted, no /metrics.
+  const metrics = config.metrics.enabled ? new TockMetrics({ db }) : null;
   const core = createCore({
     db,
     waker,
+    events: metrics?.events,
     publicUrl: config.publicUrl,
     pingLogSize: config.pingLogSize,
     allowTargets: config.allowTargets,
@@ -98,6 +102,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
       retention: { defaultDays: config.retentionDays },
     });
     timerWaker = scheduler.waker;
+    metrics?.attachTimer(scheduler.metrics);
     logger.info({ nodeId: scheduler.nodeId }, 'scheduler started');
   }
   const boot = await core.bootstrap();
@@ -112,6 +117,8 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     scheduler: timerStats(scheduler),
     openSignup: config.openSignup,
     limits: config.http,
+    metrics: metrics && { registry: metrics, token: config.metrics.token },
+    trustProxy: config.trustProxy,
     mount: async (app) => {
       await app.register(trpcPlugin, { prefix: '/trpc', core, logger });
       await app.register(restPlugin, {
@@ -139,6 +146,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
     database: db,
     connection: { maxConnectionAgeMs: config.grpcMaxConnectionAgeMs },
     tls: config.grpcTls,
+    observer: metrics,
   });
 
   let stopping: Promise<void> | null = null;

@@ -1,5 +1,6 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
@@ -71,6 +72,38 @@ export const HTTP_LIMIT_DEFAULTS: HttpLimits = {
   apiBodyLimit: 2 * 1024 * 1024,
 };
 
+/**
+ * Which proxies' `X-Forwarded-For` the HTTP port believes (Fastify's `trustProxy`): `false`
+ * (the socket's peer is the client), `true` (any), a hop count, or addresses and CIDRs.
+ */
+export type TrustProxy = boolean | number | string[];
+
+const TRUST_PROXY_HELP = 'expected false, true, a hop count, or comma-separated addresses or CIDRs (e.g. 10.0.0.0/8,127.0.0.1)';
+
+/** Dotted-quad IPv4 or IPv6, with or without a prefix length (ipaddr.js alone also takes `10.1`). */
+function isAddressOrCidr(e: string): boolean {
+  return e.includes('/')
+    ? ipaddr.IPv4.isValidCIDRFourPartDecimal(e) || ipaddr.IPv6.isValidCIDR(e)
+    : ipaddr.IPv4.isValidFourPartDecimal(e) || ipaddr.IPv6.isValid(e);
+}
+
+const trustProxy = z
+  .string()
+  .default('false')
+  .transform((v, ctx): TrustProxy => {
+    const t = v.trim().toLowerCase();
+    if (['false', '0', 'no', 'off'].includes(t)) return false;
+    if (['true', 'yes', 'on'].includes(t)) return true;
+    if (/^\d+$/.test(t)) return Number(t);
+    const entries = t.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = entries.find((e) => !isAddressOrCidr(e));
+    if (entries.length === 0 || bad !== undefined) {
+      ctx.addIssue({ code: 'custom', message: bad ? `'${bad}' is not an address or CIDR; ${TRUST_PROXY_HELP}` : TRUST_PROXY_HELP });
+      return z.NEVER;
+    }
+    return entries;
+  });
+
 const schema = z.object({
   PORT: port(8080),
   GRPC_PORT: port(50051),
@@ -119,6 +152,12 @@ const schema = z.object({
     .min(0, 'expected a whole number of days (0 = keep forever)')
     .max(36_500, 'expected at most 36500 days (0 = keep forever)')
     .default(30),
+  TOCK_METRICS: z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { message: 'expected on or off' })
+    .default('on')
+    .transform((v) => v === 'on' || v === 'true' || v === '1'),
+  TOCK_METRICS_TOKEN: z.string().min(16, 'expected at least 16 characters (it is a bearer secret)').optional(),
+  TOCK_TRUST_PROXY: trustProxy,
 }).superRefine((c, ctx) => {
   // A certificate without its key (or the reverse) would silently serve plaintext or not start.
   if (Boolean(c.TOCK_GRPC_TLS_CERT) !== Boolean(c.TOCK_GRPC_TLS_KEY)) {
@@ -174,6 +213,10 @@ export interface Config {
   grpcTls: GrpcTls | null;
   /** Executions, pings and sent alerts older than this many days are deleted, unless a project sets its own; 0 = keep forever. */
   retentionDays: number;
+  /** `/metrics` on the HTTP port: off serves none (404); `token` set asks for `Authorization: Bearer <token>`. */
+  metrics: { enabled: boolean; token: string | null };
+  /** Whose `X-Forwarded-For` names the client (ping logs, per-address rate limits); false: nobody's. */
+  trustProxy: TrustProxy;
 }
 
 export interface GrpcTls {
@@ -230,6 +273,8 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     grpcMaxConnectionAgeMs: c.TOCK_GRPC_MAX_CONNECTION_AGE_MS,
     grpcTls: c.TOCK_GRPC_TLS_CERT && c.TOCK_GRPC_TLS_KEY ? readGrpcTls(c.TOCK_GRPC_TLS_CERT, c.TOCK_GRPC_TLS_KEY) : null,
     retentionDays: c.TOCK_RETENTION_DAYS,
+    metrics: { enabled: c.TOCK_METRICS, token: c.TOCK_METRICS_TOKEN ?? null },
+    trustProxy: c.TOCK_TRUST_PROXY,
   };
 }
 

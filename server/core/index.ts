@@ -3,7 +3,7 @@ import type { Database } from '../store/database.js';
 import { AuthCaches } from './auth/cache.js';
 import { systemClock, type Clock } from './clock.js';
 import { AlertService } from './alerts/service.js';
-import { DEFAULT_PING_LOG_SIZE, type CoreDeps } from './deps.js';
+import { DEFAULT_PING_LOG_SIZE, noCoreEvents, type CoreDeps, type CoreEvents } from './deps.js';
 import { JobService } from './jobs/service.js';
 import { KeyService } from './keys/service.js';
 import { MonitorDeadlines } from './monitors/deadlines.js';
@@ -105,6 +105,8 @@ export function createCore(opts: {
   dailyExecutionLimit?: number;
   /** Monitors per account (TOCK_MONITOR_LIMIT); 0 or absent = no limit. */
   monitorLimit?: number;
+  /** Told of pings as they are recorded (metrics); default nobody. */
+  events?: CoreEvents;
 }): Core {
   return new Core({
     db: opts.db,
@@ -115,9 +117,11 @@ export function createCore(opts: {
     allowTargets: new TargetAllowList(opts.allowTargets ?? []),
     dailyExecutionLimit: opts.dailyExecutionLimit ?? 0,
     monitorLimit: opts.monitorLimit ?? 0,
+    events: opts.events ?? noCoreEvents,
   });
 }
 
+export type { CoreEvents } from './deps.js';
 export * from './errors.js';
 export * from './sync/index.js';
 export type * from './types.js';

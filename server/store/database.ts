@@ -10,6 +10,16 @@ interface PgConnection {
 interface KnexClient {
   acquireConnection(): Promise<unknown>;
   releaseConnection(conn: unknown): Promise<void>;
+  /** knex's tarn pool; absent once the pool is destroyed. */
+  pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number; max: number };
+}
+
+/** Connections of the pool: in use by a statement, open and idle, callers waiting for one, and the cap. */
+export interface PoolStats {
+  busy: number;
+  idle: number;
+  waiting: number;
+  max: number;
 }
 
 export interface DatabaseOptions {
@@ -110,6 +120,13 @@ export class Database {
     } finally {
       await client.releaseConnection(conn);
     }
+  }
+
+  /** What the connection pool holds now (all zero once closed). */
+  poolStats(): PoolStats {
+    const pool = this.knexClient().pool;
+    if (!pool) return { busy: 0, idle: 0, waiting: 0, max: 0 };
+    return { busy: pool.numUsed(), idle: pool.numFree(), waiting: pool.numPendingAcquires(), max: pool.max };
   }
 
   private knexClient(): KnexClient {

@@ -61,6 +61,8 @@ export interface LeaseChange {
   /** Leases held after the step (draining included). */
   held: number;
   acquired: Array<{ shard: number; epoch: number }>;
+  /** Of `acquired`, shards whose lease another node held and let expire (a takeover). */
+  takenOver: number[];
   /** Held before, not ours any more (taken over after we failed to renew in time). */
   lost: number[];
   /** Released after draining. */
@@ -122,6 +124,14 @@ export class LeaseManager {
     return this.held.has(shard) && !this.draining.has(shard);
   }
 
+  /** Held leases whose local deadline has not passed: the shards this node may fire on now. */
+  validCount(): number {
+    const now = this.monotonic();
+    let n = 0;
+    for (const h of this.held.values()) if (now < h.validUntil) n++;
+    return n;
+  }
+
   validity(shard: number, epoch: number): LeaseValidity {
     const h = this.held.get(shard);
     if (!h || h.epoch !== epoch) return 'lost';
@@ -139,6 +149,7 @@ export class LeaseManager {
       share: SHARD_COUNT,
       held: 0,
       acquired: [],
+      takenOver: [],
       lost: [],
       released: [],
       draining: [],
@@ -209,12 +220,17 @@ export class LeaseManager {
     }
     if (plan.acquire > 0) {
       sent = this.monotonic();
-      const got = await this.db.execute<{ shard: number; epoch: string }>(ACQUIRE_LEASES_SQL, [this.nodeId, ttl, plan.acquire]);
+      const got = await this.db.execute<{ shard: number; epoch: string; previous_owner: string | null }>(ACQUIRE_LEASES_SQL, [
+        this.nodeId,
+        ttl,
+        plan.acquire,
+      ]);
       for (const r of got) {
         const shard = Number(r.shard);
         const epoch = Number(r.epoch);
         this.held.set(shard, { epoch, validUntil: sent + ttl - this.marginMs });
         change.acquired.push({ shard, epoch });
+        if (r.previous_owner !== null && r.previous_owner !== this.nodeId) change.takenOver.push(shard);
       }
     }
     change.held = this.held.size;

@@ -38,6 +38,15 @@ export class TimerMetrics {
   private readonly loopErrors: Counter<'loop'>;
   readonly lateness: Histogram;
   private readonly monitorDeadlines: Counter;
+  /** Leases this node took from another node that let them expire. */
+  readonly leaseTakeovers: Counter;
+  /** Leases this node held and found owned by another node (it failed to renew in time). */
+  readonly leasesLost: Counter;
+  /**
+   * Alert deliveries by channel (`webhook`, `email`) and outcome: `delivered`, `retry` (failed,
+   * tried again later), `failed` (given up). The outcomes are the deliverer's DeliveryOutcome kinds.
+   */
+  readonly alerts: Counter<'channel' | 'outcome'>;
 
   constructor(nodeId: string, gauges: TimerGauges) {
     const registers = [this.registry];
@@ -76,6 +85,23 @@ export class TimerMetrics {
       help: 'Missed monitor deadlines this node decided (the monitor went down, or counted one more missed period).',
       registers,
     });
+    this.leaseTakeovers = new Counter({
+      name: 'tock_timer_lease_takeovers_total',
+      help: 'Shard leases taken over from a node that let them expire.',
+      registers,
+    });
+    this.leasesLost = new Counter({
+      name: 'tock_timer_leases_lost_total',
+      help: 'Shard leases this node held and found taken over (not renewed in time).',
+      registers,
+    });
+    this.alerts = new Counter({
+      name: 'tock_alerts_total',
+      help: 'Alert deliveries by channel and outcome (delivered, retry, failed).',
+      labelNames: ['channel', 'outcome'],
+      registers,
+    });
+    for (const channel of ['webhook', 'email']) for (const outcome of ['delivered', 'retry', 'failed']) this.alerts.labels(channel, outcome).inc(0);
     for (const kind of ['schedule', 'job'] as const) this.claimed.labels(kind).inc(0);
     for (const policy of ['fire_once', 'skip'] as const) this.misfires.labels(policy).inc(0);
     for (const how of [this.cancelledTold, this.cancelledAtMark, this.succeeded, this.failed, this.retried]) how.inc(0);

@@ -51,7 +51,8 @@ export interface SchedulerStats {
   nodeId: string;
   running: boolean;
   stopping: boolean;
-  shards: { held: number; draining: number };
+  /** Leases held (draining included), of those draining, and of those still valid on this node's clock (renewed in time). */
+  shards: { held: number; draining: number; valid: number };
   /** Live scheduler nodes, this one included, as the last lease step counted them. */
   liveNodes: number;
   queued: number;
@@ -352,6 +353,8 @@ export class Scheduler implements Waker {
   /** Lease loop step (ownership.ts); afterwards deferred fires go again. */
   async leaseStep(): Promise<LeaseChange> {
     const change = await this.ownership.step((shard) => this.owned.quiet(shard));
+    if (change.takenOver.length > 0) this.metrics.leaseTakeovers.inc(change.takenOver.length);
+    if (change.lost.length > 0) this.metrics.leasesLost.inc(change.lost.length);
     // Drained shards with nothing claimed on them can go now rather than at the next step.
     if (change.draining.some((shard) => this.owned.quiet(shard))) this.leaseLoop.kick();
     this.fire.retryDeferred();
@@ -404,7 +407,7 @@ export class Scheduler implements Waker {
       nodeId: this.nodeId,
       running: this.running,
       stopping: this.stopping !== null,
-      shards: { held: m('shards', 'state=held'), draining: m('shards', 'state=draining') },
+      shards: { held: m('shards', 'state=held'), draining: m('shards', 'state=draining'), valid: this.leases.validCount() },
       liveNodes: this.leases.liveNodes,
       queued: m('queued'),
       claimed: m('owned', 'state=claimed') + m('owned', 'state=marking'),

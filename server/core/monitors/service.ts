@@ -323,6 +323,7 @@ export class MonitorService {
       event: { type: 'ping', kind: facts.kind, exitStatus: facts.exitStatus, at: this.deps.clock.now() },
       ping: facts,
     }));
+    this.deps.events.pinged(facts.kind);
     return monitor;
   }
 

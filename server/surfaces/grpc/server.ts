@@ -6,8 +6,10 @@ import { JobServiceService } from '../../../client/src/gen/tock/v1/job.js';
 import { MonitorServiceService } from '../../../client/src/gen/tock/v1/monitor.js';
 import { ProjectServiceService } from '../../../client/src/gen/tock/v1/project.js';
 import { ScheduleServiceService } from '../../../client/src/gen/tock/v1/schedule.js';
+import type { ApiObserver } from '../../metrics/index.js';
 import { alertService, jobService, monitorService, projectService, scheduleService } from './handlers.js';
 import { addHealthService, type HealthDatabase } from './health.js';
+import { metricsInterceptor } from './metrics.js';
 import { loadServedProtos } from './protos.js';
 import { addReflectionService } from './reflection.js';
 import { createRpc, tolerantDecoding } from './rpc.js';
@@ -74,6 +76,8 @@ export interface GrpcServerOptions {
   connection?: Partial<GrpcConnectionLimits>;
   /** PEM certificate chain and private key: serve over TLS only (plaintext connections fail their handshake). Absent or null: plaintext. */
   tls?: { cert: Buffer; key: Buffer } | null;
+  /** Told of every answered call (metrics). */
+  observer?: ApiObserver | null;
 }
 
 export interface GrpcServer {
@@ -92,10 +96,13 @@ export const TOCK_SERVICES = ['tock.v1.ScheduleService', 'tock.v1.JobService', '
  * `authorization: Bearer <key>` or `x-api-key: <key>` metadata; `x-tock-project` picks the
  * project for keys that reach every project of their account.
  */
-export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, database, healthPollMs, connection, tls }: GrpcServerOptions): Promise<GrpcServer> {
+export async function startGrpcServer({ core, port, host = '0.0.0.0', logger, database, healthPollMs, connection, tls, observer }: GrpcServerOptions): Promise<GrpcServer> {
   const log = logger.child({ surface: 'grpc' });
   const rpc = createRpc(core, log);
-  const server = new grpc.Server(serverOptions({ ...GRPC_CONNECTION_LIMITS, ...connection }));
+  const server = new grpc.Server({
+    ...serverOptions({ ...GRPC_CONNECTION_LIMITS, ...connection }),
+    ...(observer ? { interceptors: [metricsInterceptor(observer)] } : {}),
+  });
   server.addService(tolerantDecoding(ScheduleServiceService), scheduleService(core, rpc));
   server.addService(tolerantDecoding(JobServiceService), jobService(core, rpc));
   server.addService(tolerantDecoding(MonitorServiceService), monitorService(core, rpc));

@@ -1,12 +1,14 @@
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from '../../config.js';
+import { HTTP_LIMIT_DEFAULTS, type HttpLimits, type TrustProxy } from '../../config.js';
 import type { Core } from '../../core/index.js';
 import type { Logger } from '../../logger.js';
+import type { TockMetrics } from '../../metrics/index.js';
 import type { Database } from '../../store/database.js';
 import { dashboardRoutes } from './dashboard.js';
 import { clientErrorHandler, frameworkErrors, httpErrorHandler, notFound } from './errors.js';
 import { healthRoutes, type SchedulerState } from './health.js';
+import { metricsRoutes, observeRequests } from './metrics.js';
 import { pingRoutes } from './pings.js';
 import { signupRoutes } from './signup.js';
 
@@ -22,6 +24,10 @@ export interface HttpAppOptions {
   openSignup?: boolean;
   /** Timeouts and caps of the port (config); each one left out takes its default. */
   limits?: Partial<HttpLimits>;
+  /** Counts every request and serves `/metrics`; absent: neither (TOCK_METRICS=off). */
+  metrics?: { registry: TockMetrics; token: string | null } | null;
+  /** TOCK_TRUST_PROXY: whose X-Forwarded-For names the client (`req.ip`); default nobody's. */
+  trustProxy?: TrustProxy;
   /**
    * What the composition root serves on this port besides health, pings and sign-up: tRPC at
    * /trpc, the REST dialects. Called once, inside the root context, before the app is ready.
@@ -38,6 +44,15 @@ export interface HttpAppOptions {
  */
 function checkingIntervalMs(limits: HttpLimits): number {
   return Math.min(1_000, Math.max(100, Math.floor(limits.headersTimeoutMs / 10)));
+}
+
+/**
+ * Fastify's `trustProxy` for TOCK_TRUST_PROXY. A hop count trusts that many proxies in front of
+ * the port, whoever they are (as Express does): the socket's peer is hop 0. Fastify itself now
+ * takes a bare number as "trust nothing", so the count is given as a function.
+ */
+function trustProxyOption(t: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof t === 'number' ? (_address, hop) => hop < t : t;
 }
 
 /**
@@ -64,11 +79,13 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
     // every rate-limit key taken from one (ping tokens). Prikke's `/jobs/key/:key` takes keys of
     // up to 255 characters, percent-encoded up to three times as long.
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 800 },
+    trustProxy: trustProxyOption(opts.trustProxy ?? false),
   });
   // Past the cap Node closes a new connection at once, before reading a byte of it.
   app.server.maxConnections = limits.maxConnections;
   app.setErrorHandler(httpErrorHandler(opts.logger));
   app.setNotFoundHandler(notFound);
+  if (opts.metrics) observeRequests(app, opts.metrics.registry);
 
   // Limits are asked for per route group (pings, sign-up; later the dialects' per-key limit), none globally.
   await app.register(rateLimit, { global: false });
@@ -76,6 +93,7 @@ export async function buildHttpApp(opts: HttpAppOptions): Promise<FastifyInstanc
   await app.register(pingRoutes, { core: opts.core, limits });
   await app.register(signupRoutes, { core: opts.core, openSignup: opts.openSignup ?? false, limits });
   await app.register(dashboardRoutes, { dir: opts.dashboardDir });
+  if (opts.metrics) await app.register(metricsRoutes, { metrics: opts.metrics.registry, token: opts.metrics.token });
   await opts.mount?.(app);
   return app;
 }

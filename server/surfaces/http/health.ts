@@ -6,7 +6,8 @@ import { refuseOtherMethods } from './methods.js';
 export interface SchedulerState {
   running: boolean;
   stopping: boolean;
-  shards: { held: number };
+  /** Leases held, and of those the ones still valid (renewed within the TTL by this node's clock). */
+  shards: { held: number; valid: number };
   /** Live scheduler nodes, this one included. */
   liveNodes: number;
 }
@@ -29,20 +30,30 @@ export interface Readiness {
     database: 'ok' | 'unreachable';
     /** `ok`, `pending` (see `pending`), or `unknown` while the database does not answer. */
     migrations: 'ok' | 'pending' | 'unknown';
-    /** `ok`, `off` (an API-only node), `not_started`, `stopping`, or `no_leases` (started, other nodes live, no shard held yet). */
-    scheduler: 'ok' | 'off' | 'not_started' | 'stopping' | 'no_leases';
+    /**
+     * `ok`, `off` (an API-only node), `not_started`, `stopping`, `no_leases` (started, other
+     * nodes live, no shard held yet) or `leases_lapsed` (leases held but none renewed in time:
+     * the node fires nothing until a renewal gets through).
+     */
+    scheduler: 'ok' | 'off' | 'not_started' | 'stopping' | 'no_leases' | 'leases_lapsed';
   };
+  /** This node's shard leases; null on an API-only node. */
+  leases: { held: number; valid: number; liveNodes: number } | null;
   /** Migrations this code has that the database has not applied. */
   pending: string[];
   failed: CheckName[];
 }
 
-/** The scheduler check: started, not stopping, and holding shard leases (or alone, so nobody else could). */
+/**
+ * The scheduler check: started, not stopping, and holding shard leases it renewed in time (or
+ * alone, so nobody else could hold them).
+ */
 export function schedulerCheck(s: SchedulerState | null): Readiness['checks']['scheduler'] {
   if (!s) return 'off';
   if (s.stopping) return 'stopping';
   if (!s.running) return 'not_started';
-  return s.shards.held > 0 || s.liveNodes <= 1 ? 'ok' : 'no_leases';
+  if (s.shards.held > 0) return s.shards.valid > 0 ? 'ok' : 'leases_lapsed';
+  return s.liveNodes <= 1 ? 'ok' : 'no_leases';
 }
 
 /** A check that does not answer within this counts as failed (a probe must not hang on a dead pool). */
@@ -70,16 +81,18 @@ export async function readiness(opts: HealthOptions): Promise<Readiness> {
       // The database went away between the two statements: unknown, and the database check says why next time.
     }
   }
+  const s = opts.scheduler ? await opts.scheduler() : null;
   const checks: Readiness['checks'] = {
     database: reachable ? 'ok' : 'unreachable',
     migrations,
-    scheduler: schedulerCheck(opts.scheduler ? await opts.scheduler() : null),
+    scheduler: schedulerCheck(s),
   };
   const failed: CheckName[] = [];
   if (checks.database !== 'ok') failed.push('database');
   if (checks.migrations !== 'ok') failed.push('migrations');
   if (checks.scheduler !== 'ok' && checks.scheduler !== 'off') failed.push('scheduler');
-  return { status: failed.length ? 'not_ready' : 'ready', checks, pending, failed };
+  const leases = s && { held: s.shards.held, valid: s.shards.valid, liveNodes: s.liveNodes };
+  return { status: failed.length ? 'not_ready' : 'ready', checks, leases, pending, failed };
 }
 
 /**

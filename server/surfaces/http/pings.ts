@@ -76,7 +76,8 @@ export async function pingRoutes(app: FastifyInstance, opts: PingOptions): Promi
     // The signal is checked before the credential is looked up: a bad segment is a 400 whoever asks.
     const { kind, exitStatus } = pingSignal(target.signal);
     const meta = {
-      sourceIp: req.socket.remoteAddress ?? null,
+      // The client's address: the peer, or what X-Forwarded-For says when TOCK_TRUST_PROXY trusts the peer.
+      sourceIp: req.ip || null,
       userAgent: req.headers['user-agent'] ?? null,
       body: req.method === 'POST' ? ((req.body as string | undefined) ?? '') : null,
       exitStatus,

@@ -206,6 +206,7 @@ export async function registerDialect(app: FastifyInstance, dialect: Dialect, op
     z.addHook('onRoute', (route) => {
       route.bodyLimit ??= opts.limits.bodyLimit;
       route.schema = { ...route.schema, tags: [dialect.name] } as typeof route.schema;
+      route.config = { ...route.config, surface: 'rest', dialect: dialect.name };
     });
     if (opts.limits.ratePerKey > 0) {
       z.addHook(

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 import type { Core } from '../../core/index.js';
 import { identityOf, nodeHeaders, type Identity } from '../shared/identity.js';
 import type { TrpcLogger } from './errors.js';
@@ -11,7 +11,7 @@ export interface TrpcContext {
   identity: Identity;
 }
 
-/** The context of one request: the core, the logger, and what the headers claim (unchecked). */
-export function createContext(core: Core, logger: TrpcLogger, req: IncomingMessage): TrpcContext {
-  return { core, logger, identity: identityOf(nodeHeaders(req.headers), req.socket.remoteAddress) };
+/** The context of one request: the core, the logger, and what the headers claim (unchecked). `req.ip` follows TOCK_TRUST_PROXY. */
+export function createContext(core: Core, logger: TrpcLogger, req: FastifyRequest): TrpcContext {
+  return { core, logger, identity: identityOf(nodeHeaders(req.headers), req.ip) };
 }

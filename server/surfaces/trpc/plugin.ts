@@ -18,6 +18,17 @@ const TRPC_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DEL
 /** The most calls one batched request may carry; `@tock/client` sends at most this many. */
 export const MAX_BATCH_SIZE = 50;
 
+const PROCEDURES = new Set(Object.keys(appRouter._def.procedures));
+
+/**
+ * The metrics route of a tRPC request: the procedure (`schedules.list`), `(batch)` for several
+ * at once, `(unknown)` for a name the router lacks, so clients cannot add series by naming paths.
+ */
+export function procedureLabel(path: string): string {
+  if (path.includes(',')) return '(batch)';
+  return PROCEDURES.has(path) ? path : '(unknown)';
+}
+
 /**
  * The tRPC surface as a Fastify plugin, through tRPC's Fastify adapter. Register it with
  * `{ prefix: '/trpc' }`: procedures at `/trpc/schedules.get`, batches as
@@ -39,7 +50,7 @@ export async function trpcPlugin(app: FastifyInstance, opts: TrpcPluginOptions):
       path: req.params.path,
       maxBodySize,
       maxBatchSize: MAX_BATCH_SIZE,
-      createContext: ({ req: r }) => createContext(core, logger, r.raw),
+      createContext: ({ req: r }) => createContext(core, logger, r),
       onError({ error, path: procedure }) {
         if (needsLogging(error)) logger.error({ err: error.cause, path: procedure }, 'unhandled error in tRPC request');
       },
@@ -56,5 +67,10 @@ export async function trpcPlugin(app: FastifyInstance, opts: TrpcPluginOptions):
   };
   // tRPC answers these itself (405 in its shape for all but GET, POST and HEAD). Not TRACE: the
   // WHATWG Request the adapter builds refuses it, so no route answers it (404).
-  app.route({ method: TRPC_METHODS, url: '/:path', handler });
+  app.route({
+    method: TRPC_METHODS,
+    url: '/:path',
+    handler,
+    config: { surface: 'trpc', metricsRoute: (req) => procedureLabel((req.params as { path: string }).path) },
+  });
 }

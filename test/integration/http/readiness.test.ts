@@ -50,7 +50,13 @@ describe('readiness of a node with the scheduler on', () => {
     const base = await serve(world.t, a);
     const r = await ready(base);
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'ok' }, pending: [], failed: [] });
+    expect(r.body).toEqual({
+      status: 'ready',
+      checks: { database: 'ok', migrations: 'ok', scheduler: 'ok' },
+      leases: { held: 256, valid: 256, liveNodes: 1 },
+      pending: [],
+      failed: [],
+    });
     expect((await a.stats()).shards.held).toBe(256);
   });
 
@@ -75,6 +81,52 @@ describe('readiness of a node with the scheduler on', () => {
   });
 });
 
+describe('readiness of a node whose lease renewals stall', () => {
+  let world: TimerWorld;
+  beforeAll(async () => {
+    world = await timerWorld();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  // PGlite serves every connection from one backend: a lock held on one would stall them all.
+  it.skipIf(!outagesPossible())('is not ready once its leases lapse while the database still answers, and ready again once renewals get through', async () => {
+    const node = await world.node({ leaseTtlMs: 1_500 }, 'stalled');
+    const base = await serve(world.t, node);
+    expect((await ready(base)).body).toMatchObject({ status: 'ready', leases: { held: 256, valid: 256, liveNodes: 1 } });
+
+    // Another connection holds every lease row locked: the node's renewing UPDATE waits on it.
+    const locker = await world.connect();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => (locked = resolve));
+    const tx = locker.em().transactional(async (em) => {
+      await em.execute('select shard from shard_leases for update');
+      locked();
+      await released;
+    });
+    try {
+      await isLocked;
+      await eventually('the leases lapse', async () => (await ready(base)).body.checks.scheduler === 'leases_lapsed');
+      const r = await ready(base);
+      expect(r.status).toBe(503);
+      expect(r.body).toMatchObject({
+        status: 'not_ready',
+        checks: { database: 'ok', migrations: 'ok', scheduler: 'leases_lapsed' },
+        leases: { held: 256, valid: 0 },
+        failed: ['scheduler'],
+      });
+    } finally {
+      release();
+      await tx;
+    }
+    await eventually('the node renews its leases', async () => (await ready(base)).status === 200);
+    expect((await ready(base)).body.leases).toEqual({ held: 256, valid: 256, liveNodes: 1 });
+  });
+});
+
 describe('readiness of an API-only node', () => {
   it('reports the scheduler off and a migration the database lacks as pending', async () => {
     const t = await createTestCore();
@@ -82,7 +134,7 @@ describe('readiness of an API-only node', () => {
       const base = await serve(t, null);
       expect(await ready(base)).toEqual({
         status: 200,
-        body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'off' }, pending: [], failed: [] },
+        body: { status: 'ready', checks: { database: 'ok', migrations: 'ok', scheduler: 'off' }, leases: null, pending: [], failed: [] },
       });
       // The database forgets its latest migration, as a database an older release migrated would be.
       const [last] = await t.database.db.execute<{ name: string }>('select name from mikro_orm_migrations order by id desc limit 1');

@@ -56,6 +56,26 @@ describe('config', () => {
     expect(parseConfig({ TOCK_DAILY_EXECUTION_LIMIT: '1000' }).dailyExecutionLimit).toBe(1000);
   });
 
+  it('serves /metrics without a token by default, and takes off or a bearer token', () => {
+    expect(parseConfig({}).metrics).toEqual({ enabled: true, token: null });
+    expect(parseConfig({ TOCK_METRICS: 'off' }).metrics.enabled).toBe(false);
+    expect(parseConfig({ TOCK_METRICS: 'on', TOCK_METRICS_TOKEN: 'a-scrape-secret-of-some-length' }).metrics).toEqual({
+      enabled: true,
+      token: 'a-scrape-secret-of-some-length',
+    });
+  });
+
+  it.each([
+    [undefined, false],
+    ['false', false],
+    ['true', true],
+    ['1', 1],
+    ['2', 2],
+    ['10.0.0.0/8, 127.0.0.1,::1, fd00::/8', ['10.0.0.0/8', '127.0.0.1', '::1', 'fd00::/8']],
+  ])('trusts no proxy by default; TOCK_TRUST_PROXY=%j trusts %j', (value, expected) => {
+    expect(parseConfig(value === undefined ? {} : { TOCK_TRUST_PROXY: value }).trustProxy).toEqual(expected);
+  });
+
   it.each([
     [{ TOCK_DAILY_EXECUTION_LIMIT: 'lots' }, "Invalid TOCK_DAILY_EXECUTION_LIMIT='lots': expected a whole number (0 = no limit)"],
     [{ TOCK_RETENTION_DAYS: '-1' }, "Invalid TOCK_RETENTION_DAYS='-1': expected a whole number of days (0 = keep forever)"],
@@ -74,6 +94,11 @@ describe('config', () => {
     [{ TOCK_OPEN_SIGNUP: 'maybe' }, "Invalid TOCK_OPEN_SIGNUP='maybe': expected true or false"],
     [{ DATABASE_URL: 'mysql://x' }, "Invalid DATABASE_URL='mysql://x': expected a postgresql:// URL, or leave it unset for the embedded database"],
     [{ TOCK_PING_LOG_SIZE: '0' }, "Invalid TOCK_PING_LOG_SIZE='0': expected a positive integer"],
+    [{ TOCK_METRICS: 'maybe' }, "Invalid TOCK_METRICS='maybe': expected on or off"],
+    [{ TOCK_METRICS_TOKEN: 'short' }, "Invalid TOCK_METRICS_TOKEN='short': expected at least 16 characters (it is a bearer secret)"],
+    [{ TOCK_TRUST_PROXY: 'proxy.local' }, "Invalid TOCK_TRUST_PROXY='proxy.local': 'proxy.local' is not an address or CIDR; expected false, true, a hop count"],
+    [{ TOCK_TRUST_PROXY: '10.1' }, "'10.1' is not an address or CIDR"],
+    [{ TOCK_TRUST_PROXY: '10.0.0.0/33' }, "'10.0.0.0/33' is not an address or CIDR"],
     [{ TOCK_SMTP_URL: 'mail.example.com' }, "Invalid TOCK_SMTP_URL='mail.example.com': expected an smtp:// or smtps:// URL"],
   ])('stops on %j with one line naming the variable', (env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);

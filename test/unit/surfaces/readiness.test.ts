@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { schedulerCheck, type SchedulerState } from '../../../server/surfaces/http/health.js';
 
-const state = (s: Partial<SchedulerState> & { held?: number }): SchedulerState => ({
+const state = (s: Partial<SchedulerState> & { held?: number; valid?: number }): SchedulerState => ({
   running: s.running ?? true,
   stopping: s.stopping ?? false,
-  shards: { held: s.held ?? 0 },
+  shards: { held: s.held ?? 0, valid: s.valid ?? s.held ?? 0 },
   liveNodes: s.liveNodes ?? 1,
 });
 
@@ -24,6 +24,12 @@ describe('the scheduler check of /readyz', () => {
 
   it('fails for a started node that holds no lease while other nodes are live', () => {
     expect(schedulerCheck(state({ held: 0, liveNodes: 2 }))).toBe('no_leases');
+  });
+
+  it('fails for a node holding leases none of which it renewed in time, alone or not', () => {
+    expect(schedulerCheck(state({ held: 256, valid: 0, liveNodes: 1 }))).toBe('leases_lapsed');
+    expect(schedulerCheck(state({ held: 86, valid: 0, liveNodes: 3 }))).toBe('leases_lapsed');
+    expect(schedulerCheck(state({ held: 86, valid: 1, liveNodes: 3 }))).toBe('ok');
   });
 
   it('fails before start and from the moment the node begins to stop', () => {
