@@ -97,6 +97,31 @@ describe('epoch fencing and crash recovery (driven step by step)', () => {
     await n.stop(500);
   });
 
+  it('schedules due a few ms apart within one claim batch each get their tick from the same claim step', async () => {
+    const n = w.manual({}, 'batch');
+    await n.leaseStep();
+    const a = await w.t.core.schedules.create(w.tenant.actor, { url: `${r.url}/batch-a`, cron: '*/5 * * * * *' });
+    const b = await w.t.core.schedules.create(w.tenant.actor, { url: `${r.url}/batch-b`, cron: '*/5 * * * * *' });
+    const due = (await w.t.core.schedules.get(w.tenant.actor, a.id)).nextRunAt!.getTime() + 5_000;
+    // b is due 80 ms after a: inside the claim batch window (claimBatchMs 100) of a's claim moment.
+    await w.db.execute(`update schedules set next_run_at = to_timestamp(?::float8 / 1000) where id = ?`, [due, a.id]);
+    await w.db.execute(`update schedules set next_run_at = to_timestamp(?::float8 / 1000) where id = ?`, [due + 80, b.id]);
+    await n.refillStep([a.shard, b.shard]);
+
+    expect(await n.claimStep(new Date(due - 1_000))).toMatchObject({ claimed: 2, jobs: 2 });
+    const ticks = await w.db.execute<{ schedule_id: string; at: number }>(
+      `select schedule_id, floor(extract(epoch from scheduled_at) * 1000)::float8 as at from jobs where schedule_id = any(?::text[]) order by at`,
+      [`{${a.id},${b.id}}`],
+    );
+    expect(ticks).toEqual([
+      { schedule_id: a.id, at: due },
+      { schedule_id: b.id, at: due + 80 },
+    ]);
+    await w.t.core.schedules.delete(w.tenant.actor, a.id);
+    await w.t.core.schedules.delete(w.tenant.actor, b.id);
+    await n.stop(500);
+  });
+
   it('a claimed job whose lease was lost before it fired is not fired', async () => {
     const n = w.manual({}, 'late-writer');
     await n.leaseStep();
