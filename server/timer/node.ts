@@ -25,7 +25,7 @@ import { MonitorSource, type MonitorDeadlineDecision } from './sources/monitors.
 import { ScheduleSource } from './sources/schedules.js';
 import type { DueSource } from './sources/source.js';
 import { UnfinishedRuns } from './unfinished-runs.js';
-import { formatCancel, formatWake, notifyWake, WakeListener, type WakeMessage } from './wake.js';
+import { formatWake, notifyWake, WakeListener, WakePublisher, type WakeMessage } from './wake.js';
 
 export interface SchedulerDeps {
   db: Database;
@@ -140,6 +140,8 @@ export class Scheduler implements Waker {
   private running = false;
   private stopping: Promise<void> | null = null;
   private readonly listener: WakeListener | null = null;
+  /** NOTIFYs to the other nodes (PostgreSQL only), coalesced while one is in flight. */
+  private readonly publisher: WakePublisher | null = null;
   private readonly leaseLoop: SteppedLoop;
   private readonly refillLoop: SteppedLoop;
   private readonly claimLoop: SteppedLoop;
@@ -284,6 +286,7 @@ export class Scheduler implements Waker {
     this.retentionLoop = this.loop('retention', 60_000, { step: () => this.retention.step(), nextAt: () => this.retention.nextAt() });
 
     if (deps.databaseUrl) {
+      this.publisher = new WakePublisher(db, logger, nodeId);
       this.listener = new WakeListener(
         deps.databaseUrl,
         this.logger,
@@ -313,10 +316,8 @@ export class Scheduler implements Waker {
     if (dueAt.getTime() - this.now() >= this.options.horizonMs) return;
     if (this.ownership.claims(shard)) {
       this.refiller.request([shard]);
-    } else if (this.pg && !this.stopping) {
-      notifyWake(this.db, formatWake(kind, shard, dueAt.getTime(), this.nodeId)).catch((err) =>
-        this.logger.warn(errorInfo(err), 'timer: wake notify failed'),
-      );
+    } else if (!this.stopping) {
+      this.publisher?.wake(kind, shard, dueAt.getTime());
     }
   }
 
@@ -326,11 +327,7 @@ export class Scheduler implements Waker {
    */
   cancelled(kind: CancelKind, shard: number, id: string): void {
     this.dropCancelled(id);
-    if (!this.ownership.holds(shard) && this.pg && !this.stopping) {
-      notifyWake(this.db, formatCancel(kind, shard, id, this.nodeId)).catch((err) =>
-        this.logger.warn(errorInfo(err), 'timer: cancel notify failed'),
-      );
-    }
+    if (!this.ownership.holds(shard) && !this.stopping) this.publisher?.cancel(kind, shard, id);
   }
 
   private onBusMessage(m: WakeMessage): void {
@@ -544,7 +541,7 @@ export class Scheduler implements Waker {
   }
 
   private notifyLeases(): void {
-    notifyWake(this.db, formatWake('lease', -1, 0, this.nodeId)).catch((err) => this.logger.warn(errorInfo(err), 'timer: lease notify failed'));
+    this.publisher?.wake('lease', -1, 0);
   }
 
   /**
@@ -593,6 +590,7 @@ export class Scheduler implements Waker {
         await sleep(Math.min(250, Math.max(0, deadline - Date.now())));
       }
     }
+    await this.publisher?.drain();
     try {
       const released = await this.ownership.releaseAll();
       this.logger.info({ node: this.nodeId, shards: released.length }, 'timer: leases released');

@@ -3,7 +3,8 @@ import { isId } from '../core/ids.js';
 import type { CancelKind, Waker, WakeKind } from '../core/wake.js';
 import type { Database } from '../store/database.js';
 import { errorInfo, silentLogger, type TimerLogger } from './options.js';
-import { NOTIFY_WAKE_SQL, WAKE_CHANNEL } from './sql/notify-wake.js';
+import { pgArray } from '../store/sql/values.js';
+import { NOTIFY_WAKE_SQL, NOTIFY_WAKES_SQL, WAKE_CHANNEL } from './sql/notify-wake.js';
 
 /**
  * Cross-node wake-ups on PostgreSQL: `NOTIFY tock_wake, '<kind>:<shard>:<dueMs>[:<origin node>]'`.
@@ -63,20 +64,91 @@ export async function notifyWake(db: Database, payload: string): Promise<void> {
 }
 
 /**
+ * Publishes wake-ups and cancels with at most one NOTIFY statement in flight. A message sent
+ * while the bus is idle goes out at once; what arrives while a statement is under way waits for
+ * it and then goes out in one statement. Among the wakes waiting together, one per (kind, shard)
+ * is kept, the earliest due: the owner refills the whole shard up to its horizon, so a burst of
+ * creates costs each listening node one wake per shard and moment rather than one per create,
+ * and the API node one round trip per batch rather than one per create. Nothing waits longer
+ * than the statement before it; a message is sent after the change that caused it committed.
+ */
+export class WakePublisher {
+  /** Wakes waiting, by `kind:shard`, the earliest due time kept. */
+  private wakes = new Map<string, { kind: Exclude<BusKind, 'cancel'>; shard: number; dueMs: number }>();
+  private cancels: string[] = [];
+  private sending: Promise<void> | null = null;
+  /** Statements sent and messages asked for since start (the coalescing, measured). */
+  readonly counts = { statements: 0, requested: 0, sent: 0 };
+
+  constructor(
+    private readonly db: Database,
+    private readonly logger: TimerLogger,
+    private readonly origin?: string,
+  ) {}
+
+  wake(kind: Exclude<BusKind, 'cancel'>, shard: number, dueMs: number): void {
+    this.counts.requested++;
+    const key = `${kind}:${shard}`;
+    const held = this.wakes.get(key);
+    if (held === undefined) this.wakes.set(key, { kind, shard, dueMs });
+    else if (dueMs < held.dueMs) held.dueMs = dueMs;
+    this.kick();
+  }
+
+  cancel(kind: CancelKind, shard: number, id: string): void {
+    this.counts.requested++;
+    this.cancels.push(formatCancel(kind, shard, id, this.origin));
+    this.kick();
+  }
+
+  /** Resolves once nothing is waiting or in flight (shutdown, tests). */
+  async drain(): Promise<void> {
+    while (this.sending) await this.sending;
+  }
+
+  private kick(): void {
+    if (this.sending) return;
+    this.sending = this.sendAll().finally(() => {
+      this.sending = null;
+    });
+  }
+
+  private async sendAll(): Promise<void> {
+    while (this.wakes.size > 0 || this.cancels.length > 0) {
+      const payloads = this.cancels;
+      this.cancels = [];
+      for (const w of this.wakes.values()) payloads.push(formatWake(w.kind, w.shard, w.dueMs, this.origin));
+      this.wakes = new Map();
+      this.counts.statements++;
+      this.counts.sent += payloads.length;
+      try {
+        if (payloads.length === 1) await notifyWake(this.db, payloads[0]);
+        else await this.db.query(NOTIFY_WAKES_SQL, [pgArray(payloads)], 'tock_notify_wakes');
+      } catch (err) {
+        // Lost wakes cost lateness until the owner's next refill; a lost cancel, a useless mark.
+        this.logger.warn(errorInfo(err), 'wake notify failed');
+      }
+    }
+  }
+}
+
+/**
  * A Waker for nodes that run the APIs but no timer (TOCK_SCHEDULER=false): it only NOTIFYs the
  * timer nodes, for things due within `horizonMs` (later ones are found by their refills), and
- * for every cancel that won (the owner may hold the job claimed).
+ * for every cancel that won (the owner may hold the job claimed); through a WakePublisher, so
+ * creates landing together share statements and wakes.
  */
-export function createNotifyWaker(db: Database, opts: { horizonMs?: number; logger?: TimerLogger } = {}): Waker {
+export function createNotifyWaker(db: Database, opts: { horizonMs?: number; logger?: TimerLogger } = {}): Waker & { publisher: WakePublisher } {
   const horizon = opts.horizonMs ?? 30_000;
-  const logger = opts.logger ?? silentLogger;
+  const publisher = new WakePublisher(db, opts.logger ?? silentLogger);
   return {
+    publisher,
     wake(kind, shard, dueAt) {
       if (dueAt.getTime() - Date.now() >= horizon) return;
-      notifyWake(db, formatWake(kind, shard, dueAt.getTime())).catch((err) => logger.warn(errorInfo(err), 'wake notify failed'));
+      publisher.wake(kind, shard, dueAt.getTime());
     },
     cancelled(kind, shard, id) {
-      notifyWake(db, formatCancel(kind, shard, id)).catch((err) => logger.warn(errorInfo(err), 'cancel notify failed'));
+      publisher.cancel(kind, shard, id);
     },
   };
 }

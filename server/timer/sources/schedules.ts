@@ -10,9 +10,11 @@ import type { ClaimContext, DuePage, DueSource, Fenced, SourceClaim } from './so
 
 /**
  * Schedules as due work: an active schedule is due at its `next_run_at`. Its claim plans the
- * ticks due within the claim-ahead window (misfire policy included: misfire.ts), inserts them as
- * jobs already claimed and moves `next_run_at` past them, in one fenced statement; the schedule's
- * next occurrence goes back into the queue.
+ * ticks due within the window the claim step took it from (`leadMs + claimBatchMs` from now;
+ * misfire policy included: misfire.ts), inserts them as jobs already claimed and moves
+ * `next_run_at` past them, in one fenced statement; the schedule's next occurrence goes back into
+ * the queue. Planning over the lead alone would give a schedule due in the batch's last
+ * `claimBatchMs` a claim that moves nothing, and a second statement for its tick.
  */
 export interface ScheduleDue {
   kind: 'schedule';
@@ -92,7 +94,7 @@ export class ScheduleSource implements DueSource<ScheduleDue> {
 
   async claim(batch: ReadonlyArray<Fenced<ScheduleDue>>, ctx: ClaimContext): Promise<SourceClaim> {
     const { options, metrics, logger } = this.deps;
-    const planOpts = { claimAheadMs: this.leadMs, misfireThresholdMs: options.misfireThresholdMs, maxTicks: options.maxTicksPerClaim };
+    const planOpts = { claimAheadMs: this.leadMs + options.claimBatchMs, misfireThresholdMs: options.misfireThresholdMs, maxTicks: options.maxTicksPerClaim };
     const plans: TickPlan[] = [];
     const claims: TickClaim[] = [];
     for (const { entry: e, epoch } of batch) {

@@ -53,6 +53,75 @@ describe('epoch fencing and crash recovery (driven step by step)', () => {
     await w.db.execute(`update shard_leases set owner = null, expires_at = null where owner = 'node_thief'`);
   });
 
+  it("a schedule's tick is claimed ahead under the lease epoch and marked before its time; at its due moment the timer fires it without a statement", async () => {
+    const n = w.manual({}, 'ahead');
+    await n.leaseStep();
+    const s = await w.t.core.schedules.create(w.tenant.actor, { url: `${r.url}/ahead`, cron: '*/5 * * * * *' });
+    const due = (await w.t.core.schedules.get(w.tenant.actor, s.id)).nextRunAt!.getTime();
+    await n.refillStep([s.shard]);
+    expect(n.queue.has('schedule', s.id)).toBe(true);
+
+    // Claimed 900 ms before its time (claimAheadMs 1 000): the tick's job exists, running under
+    // this node's epoch, not yet marked; the schedule's next_run_at moved past it.
+    expect((await n.claimStep(new Date(due - 900))).jobs).toBe(1);
+    const [tick] = await w.db.execute<{ id: string; status: string; dispatched: boolean; fenced: boolean; next_ms: number }>(
+      `select j.id, j.status, j.dispatched_at is not null as dispatched, j.lease_epoch = l.epoch as fenced,
+              floor(extract(epoch from s.next_run_at) * 1000)::float8 as next_ms
+         from jobs j join shard_leases l on l.shard = j.shard join schedules s on s.id = j.schedule_id
+        where j.schedule_id = ? and j.scheduled_at = to_timestamp(?::float8 / 1000)`,
+      [s.id, due],
+    );
+    expect(tick).toMatchObject({ status: 'running', dispatched: false, fenced: true, next_ms: due + 5_000 });
+    // A second claim step finds nothing more of it to claim (the next occurrence is 5 s later).
+    expect((await n.claimStep(new Date(due - 800))).jobs).toBe(0);
+    expect(await n.markStep(new Date(due - 200))).toBe(1);
+    expect((await w.jobState(tick.id)).dispatched).toBe(true);
+
+    // The due moment: no statement between the fire and the call's arrival.
+    const statements: string[] = [];
+    const { query, execute } = w.db;
+    w.db.query = ((text: string, ...rest: unknown[]) => (statements.push(text), query.call(w.db, text, ...(rest as [])))) as typeof w.db.query;
+    w.db.execute = ((sql: string, ...rest: unknown[]) => (statements.push(sql), execute.call(w.db, sql, ...(rest as [])))) as typeof w.db.execute;
+    try {
+      expect(n.fireDueStep(new Date(due))).toBe(1);
+      await until(() => r.to('/ahead').length === 1);
+      expect(statements).toEqual([]);
+    } finally {
+      w.db.query = query;
+      w.db.execute = execute;
+    }
+    expect(r.to('/ahead')[0].headers['webhook-id']).toBe(tick.id);
+    await n.idle();
+    expect((await w.jobState(tick.id)).status).toBe('succeeded');
+    await w.t.core.schedules.delete(w.tenant.actor, s.id);
+    await n.stop(500);
+  });
+
+  it('schedules due a few ms apart within one claim batch each get their tick from the same claim step', async () => {
+    const n = w.manual({}, 'batch');
+    await n.leaseStep();
+    const a = await w.t.core.schedules.create(w.tenant.actor, { url: `${r.url}/batch-a`, cron: '*/5 * * * * *' });
+    const b = await w.t.core.schedules.create(w.tenant.actor, { url: `${r.url}/batch-b`, cron: '*/5 * * * * *' });
+    const due = (await w.t.core.schedules.get(w.tenant.actor, a.id)).nextRunAt!.getTime() + 5_000;
+    // b is due 80 ms after a: inside the claim batch window (claimBatchMs 100) of a's claim moment.
+    await w.db.execute(`update schedules set next_run_at = to_timestamp(?::float8 / 1000) where id = ?`, [due, a.id]);
+    await w.db.execute(`update schedules set next_run_at = to_timestamp(?::float8 / 1000) where id = ?`, [due + 80, b.id]);
+    await n.refillStep([a.shard, b.shard]);
+
+    expect(await n.claimStep(new Date(due - 1_000))).toMatchObject({ claimed: 2, jobs: 2 });
+    const ticks = await w.db.execute<{ schedule_id: string; at: number }>(
+      `select schedule_id, floor(extract(epoch from scheduled_at) * 1000)::float8 as at from jobs where schedule_id = any(?::text[]) order by at`,
+      [`{${a.id},${b.id}}`],
+    );
+    expect(ticks).toEqual([
+      { schedule_id: a.id, at: due },
+      { schedule_id: b.id, at: due + 80 },
+    ]);
+    await w.t.core.schedules.delete(w.tenant.actor, a.id);
+    await w.t.core.schedules.delete(w.tenant.actor, b.id);
+    await n.stop(500);
+  });
+
   it('a claimed job whose lease was lost before it fired is not fired', async () => {
     const n = w.manual({}, 'late-writer');
     await n.leaseStep();
