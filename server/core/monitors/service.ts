@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { FlipEntity, MonitorEntity, PingEntity, type MonitorRow } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js';
-import { monitorById, monitorByKey, monitorByToken } from '../../store/monitor-reads.js';
+import { Coalescer } from '../../store/coalescer.js';
+import { monitorById, monitorByKey, monitorsByTokens } from '../../store/monitor-reads.js';
 import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
 import { isPingKeyForm, isPingTokenForm, newPingToken } from '../auth/secrets.js';
 import { requireScope } from '../auth/scopes.js';
@@ -77,9 +78,27 @@ function checkMonitor(m: Monitor, allow: TargetAllowList): void {
 
 export class MonitorService {
   private readonly transitions: MonitorTransitions;
+  /**
+   * Token lookups of the ping path, grouped like the writes (see MonitorTransitions): the pings
+   * that arrive while a lookup is out share the next one. Every lookup reads the row as stored
+   * now; nothing is cached.
+   */
+  private readonly tokenReads: Coalescer<string, MonitorRow | null>;
 
   constructor(private readonly deps: CoreDeps) {
     this.transitions = new MonitorTransitions(deps);
+    this.tokenReads = new Coalescer(
+      async (tokens) => {
+        const rows = await monitorsByTokens(deps.db, [...new Set(tokens)]);
+        const byToken = new Map(rows.map((r) => [r.pingToken, r]));
+        // Each caller gets its own copy: two pings of one monitor plan from the same read.
+        return tokens.map((t) => {
+          const r = byToken.get(t);
+          return { ok: true as const, value: r ? { ...r } : null };
+        });
+      },
+      { maxBatch: 200, maxInFlight: 3 },
+    );
   }
 
   /**
@@ -273,7 +292,7 @@ export class MonitorService {
   async pingByToken(token: string, kind: PingKind = 'success', meta: PingMeta = {}): Promise<Monitor> {
     const facts = pingFacts(kind, meta);
     const read = async () => {
-      const m = isPingTokenForm(token) ? await monitorByToken(this.deps.db, token) : null;
+      const m = isPingTokenForm(token) ? await this.tokenReads.submit(token) : null;
       if (!m) throw new NotFoundError('monitor', token.slice(0, 8) + '…');
       return m;
     };
