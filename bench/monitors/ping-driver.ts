@@ -3,11 +3,13 @@
  * load generator never shares an event loop with the server. One keep-alive `undici.Pool` of
  * `connections` (pipelining 1). Calls over IPC:
  *
- * - paced({ baseUrl, tokens, rate, durationMs, connections }): ping k is due at start + k / rate
+ * - paced({ baseUrl, tokens, rate, durationMs, connections, maxBacklogMs }): ping k is due at start + k / rate
  *   and goes to token k mod tokens.length; its latency counts from that moment, so a server (or
  *   a driver) that falls behind shows in the latency instead of hiding. A 1 ms ticker sends every
  *   ping that is due. Returns pings sent, answered 200, other statuses, achieved pings/s (200s
- *   over the time from the first due ping to the last answer) and latency percentiles.
+ *   over the time from the first due ping to the last answer) and latency percentiles. Once more
+ *   than `maxBacklogMs` of pings (at the rate) are out unanswered, no more are sent: a rate the
+ *   server cannot hold ends early instead of queueing for minutes (`abandoned` counts the rest).
  * - burst({ baseUrl, tokens, atMs, connections }): at wall-clock `atMs`, one ping to every token
  *   at once (the pool queues what its connections cannot carry); returns the same summary.
  * - close().
@@ -23,6 +25,8 @@ export interface PingLoadResult {
   /** Answers other than 200 (and transport errors as status 0), by status. */
   others: Record<number, number>;
   firstError: string | null;
+  /** Pings of the step never sent because the backlog passed `maxBacklogMs`. */
+  abandoned: number;
   ms: number;
   achievedPerS: number;
   p50: number;
@@ -62,7 +66,7 @@ async function send(p: Pool, token: string, due: number, latencies: Float64Array
   acc.lastAnswer = now;
 }
 
-function result(sent: number, latencies: Float64Array, acc: { ok: number; others: Record<number, number>; firstError: string | null; lastAnswer: number }, t0: number): PingLoadResult {
+function result(sent: number, latencies: Float64Array, acc: { ok: number; others: Record<number, number>; firstError: string | null; lastAnswer: number }, t0: number, abandoned = 0): PingLoadResult {
   const s = summarize(latencies.subarray(0, sent));
   const ms = acc.lastAnswer - t0;
   return {
@@ -70,6 +74,7 @@ function result(sent: number, latencies: Float64Array, acc: { ok: number; others
     ok: acc.ok,
     others: acc.others,
     firstError: acc.firstError,
+    abandoned,
     ms,
     achievedPerS: ms > 0 ? (acc.ok * 1000) / ms : Number.NaN,
     p50: s.p50,
@@ -78,7 +83,7 @@ function result(sent: number, latencies: Float64Array, acc: { ok: number; others
   };
 }
 
-async function paced(opts: { baseUrl: string; tokens: string[]; rate: number; durationMs: number; connections: number }): Promise<PingLoadResult> {
+async function paced(opts: { baseUrl: string; tokens: string[]; rate: number; durationMs: number; connections: number; maxBacklogMs?: number }): Promise<PingLoadResult> {
   const p = poolFor(opts.baseUrl, opts.connections);
   const total = Math.round((opts.rate * opts.durationMs) / 1000);
   const latencies = new Float64Array(total);
@@ -86,15 +91,18 @@ async function paced(opts: { baseUrl: string; tokens: string[]; rate: number; du
   const inFlight: Promise<void>[] = [];
   const t0 = performance.now();
   let k = 0;
+  const maxBacklog = opts.maxBacklogMs === undefined ? Infinity : (opts.rate * opts.maxBacklogMs) / 1000;
+  let answered = 0;
   while (k < total) {
+    if (k - answered > maxBacklog) break;
     const dueNow = Math.min(total, Math.floor(((performance.now() - t0) * opts.rate) / 1000) + 1);
     for (; k < dueNow; k++) {
-      inFlight.push(send(p, opts.tokens[k % opts.tokens.length], t0 + (k * 1000) / opts.rate, latencies, k, acc));
+      inFlight.push(send(p, opts.tokens[k % opts.tokens.length], t0 + (k * 1000) / opts.rate, latencies, k, acc).then(() => void answered++));
     }
     if (k < total) await sleep(1);
   }
   await Promise.all(inFlight);
-  return result(total, latencies, acc, t0);
+  return result(k, latencies, acc, t0, total - k);
 }
 
 async function burst(opts: { baseUrl: string; tokens: string[]; atMs: number; connections: number }): Promise<PingLoadResult> {

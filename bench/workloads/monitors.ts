@@ -38,9 +38,17 @@ export interface MonitorsOptions {
 
 export const MONITOR_GOALS = { pingsPerS: 2_000, p99Ms: 25, downWithinMs: 2_000 } as const;
 
+/**
+ * A step stops sending once this much of its rate is out unanswered (it does not hold then), and
+ * the ramp stops after a step that answered less than half its rate: higher ones hold less.
+ */
+const MAX_BACKLOG_MS = 5_000;
+
 export interface PingStep {
   rate: number;
   sent: number;
+  /** Pings of the step not sent: more than MAX_BACKLOG_MS of them were out unanswered. */
+  abandoned: number;
   ok: number;
   non200: number;
   firstError: string | null;
@@ -142,7 +150,7 @@ export async function monitorPingCell(opts: MonitorsOptions, ctx: BenchContext):
       const before = await pingTotals(server);
       const cpu0 = cpuMs(server.pid);
       const db0 = await dbCpuMs(server);
-      const r = await driver.call<PingLoadResult>('paced', { baseUrl: info.httpUrl, tokens, rate, durationMs: opts.stepS * 1_000, connections: opts.connections });
+      const r = await driver.call<PingLoadResult>('paced', { baseUrl: info.httpUrl, tokens, rate, durationMs: opts.stepS * 1_000, connections: opts.connections, maxBacklogMs: MAX_BACKLOG_MS });
       const serverCpuUsPerPing = ((cpuMs(server.pid) - cpu0) * 1000) / r.ok;
       // Backends that connected during the step count from zero; one that left takes its time along.
       const dbCpuUsPerPing = (((await dbCpuMs(server)) - db0) * 1000) / r.ok;
@@ -150,11 +158,15 @@ export async function monitorPingCell(opts: MonitorsOptions, ctx: BenchContext):
       const logged = after.logged - before.logged;
       const counted = after.counted - before.counted;
       const non200 = Object.values(r.others).reduce((a, b) => a + b, 0);
-      const holds = r.ok === r.sent && logged >= r.sent && counted >= r.sent && r.p99 <= MONITOR_GOALS.p99Ms && r.achievedPerS >= 0.95 * rate;
-      steps.push({ rate, sent: r.sent, ok: r.ok, non200, firstError: r.firstError, achievedPerS: r.achievedPerS, p50: r.p50, p99: r.p99, max: r.max, serverCpuUsPerPing, dbCpuUsPerPing, logged, counted, holds });
+      const holds = r.abandoned === 0 && r.ok === r.sent && logged >= r.sent && counted >= r.sent && r.p99 <= MONITOR_GOALS.p99Ms && r.achievedPerS >= 0.95 * rate;
+      steps.push({ rate, sent: r.sent, abandoned: r.abandoned, ok: r.ok, non200, firstError: r.firstError, achievedPerS: r.achievedPerS, p50: r.p50, p99: r.p99, max: r.max, serverCpuUsPerPing, dbCpuUsPerPing, logged, counted, holds });
       ctx.log(
-        `    ${rate}/s: ${fmt(r.achievedPerS)}/s answered, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, max ${fmt(r.max, 1)} ms, CPU ${fmt(serverCpuUsPerPing)} µs/ping server + ${fmt(dbCpuUsPerPing)} µs database, ok ${r.ok}/${r.sent}${non200 ? ` (${JSON.stringify(r.others)}: ${r.firstError})` : ''}, logged ${logged}, counted ${counted}: ${holds ? 'holds' : 'does not hold'}`,
+        `    ${rate}/s: ${fmt(r.achievedPerS)}/s answered, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, max ${fmt(r.max, 1)} ms, CPU ${fmt(serverCpuUsPerPing)} µs/ping server + ${fmt(dbCpuUsPerPing)} µs database, ok ${r.ok}/${r.sent}${r.abandoned ? ` (${r.abandoned} not sent: backlog over ${MAX_BACKLOG_MS / 1000} s)` : ''}${non200 ? ` (${JSON.stringify(r.others)}: ${r.firstError})` : ''}, logged ${logged}, counted ${counted}: ${holds ? 'holds' : 'does not hold'}`,
       );
+      if (r.achievedPerS < 0.5 * rate) {
+        ctx.log(`    answered under half of ${rate}/s: the steps above it are not run`);
+        break;
+      }
     }
     return { monitors: opts.monitors, steps, highestHeld: Math.max(0, ...steps.filter((s) => s.holds).map((s) => s.rate)) };
   });
@@ -224,6 +236,7 @@ export function monitorsSection(pings: MonitorsPingResult[], downs: MonitorsDown
   if (pings.length) {
     const rows: Cell[][] = opts.rates.map((rate) => {
       const steps = pings.map((p) => p.steps.find((s) => s.rate === rate)).filter((s): s is PingStep => !!s);
+      if (steps.length === 0) return [fmt(rate), 'not run (a lower step answered under half its rate)'];
       const m = (f: (s: PingStep) => number) => median(steps.map(f));
       const persisted = steps.every((s) => s.logged >= s.sent && s.counted >= s.sent);
       return [
@@ -234,7 +247,7 @@ export function monitorsSection(pings: MonitorsPingResult[], downs: MonitorsDown
         steps.map((s) => fmt(s.p99, 1)).join(' / '),
         fmt(m((s) => s.max), 1),
         `${fmt(m((s) => s.serverCpuUsPerPing))} + ${fmt(m((s) => s.dbCpuUsPerPing))}`,
-        `${fmt(m((s) => s.ok))} / ${fmt(m((s) => s.sent))}`,
+        `${fmt(m((s) => s.ok))} / ${fmt(m((s) => s.sent))}${steps.some((s) => s.abandoned) ? ` (${fmt(m((s) => s.abandoned))} not sent)` : ''}`,
         `${persisted ? 'yes' : 'no'} (${fmt(m((s) => s.logged))} logged, ${fmt(m((s) => s.counted))} counted)`,
         steps.map((s) => (s.holds ? 'holds' : 'no')).join(' / '),
       ];
