@@ -74,7 +74,11 @@ export class MonitorTransitions {
    */
   private async writeBatch(batch: MonitorStateWrite[]): Promise<Array<{ ok: true; value: MonitorWriteResult | null }>> {
     const ids = new Set<string>();
-    const first = batch.map((w) => !ids.has(w.id) && ids.add(w.id) !== undefined);
+    const first = batch.map((w) => {
+      if (ids.has(w.id)) return false;
+      ids.add(w.id);
+      return true;
+    });
     const won = await writeMonitorStates(this.deps.db, batch.filter((_, i) => first[i]), this.deps.pingLogSize);
     const byId = new Map(won.map((r) => [r.id, r]));
     return batch.map((w, i) => ({ ok: true as const, value: first[i] ? (byId.get(w.id) ?? null) : null }));
