@@ -11,6 +11,7 @@
  *   recurring Tock every-second schedules: tick lateness at each --rates value, and the minute burst
  *   enqueue   API creates: Tock gRPC CreateJob(s) vs graphile-worker addJob / pg-boss send (+ batches)
  *   api       creates through a REST dialect (--api-dialect) beside gRPC, while the timer fires 1,000/s
+ *   monitors  heartbeat pings over HTTP at rising rates (highest held, p99, persisted) and down detection lateness
  *
  * Every cell runs --runs times (default 3; 1 with --quick) and tables show medians. Every
  * target runs in its own child process against its own fresh database; one sink child process
@@ -37,10 +38,11 @@ import { apiCell, apiClients, apiKey, apiSection } from './workloads/api.js';
 import { apiLabel, enqueueCell, enqueueSection, enqueueUnderTimerCell, type EnqueueOptions, type EnqueueResult } from './workloads/enqueue.js';
 import { minuteBurstCell, minuteBurstSection, recurringCell, recurringSection, type MinuteBurstResult, type RecurringResult } from './workloads/recurring.js';
 import { latenessCell, type LatenessResult } from './workloads/lateness.js';
+import { monitorDownCell, monitorPingCell, monitorsSection, type MonitorsDownResult, type MonitorsOptions, type MonitorsPingResult } from './workloads/monitors.js';
 import { rampSearch, type RampResult } from './workloads/ramp.js';
 import { rssCell, type RssResult } from './workloads/rss.js';
 
-const WORKLOADS = ['lateness', 'ramp', 'burst', 'rss', 'peers', 'http', 'recurring', 'enqueue', 'api'] as const;
+const WORKLOADS = ['lateness', 'ramp', 'burst', 'rss', 'peers', 'http', 'recurring', 'enqueue', 'api', 'monitors'] as const;
 type Workload = (typeof WORKLOADS)[number];
 const PEERS: TargetName[] = ['graphile-worker', 'pg-boss'];
 
@@ -77,6 +79,11 @@ const { values: args } = parseArgs({
     'enqueue-rate': { type: 'string' },
     'skip-enqueue-timer': { type: 'boolean', default: false },
     'api-dialect': { type: 'string' },
+    monitors: { type: 'string' },
+    'ping-rates': { type: 'string' },
+    'ping-step-s': { type: 'string' },
+    'down-monitors': { type: 'string' },
+    'down-wait-s': { type: 'string' },
     'drop-stale': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -92,6 +99,7 @@ if (args.help) {
   [--tock-options '{"horizonMs":30000}'] [--drop-stale]
   [--enqueue-count 20000] [--enqueue-warmup 5000] [--enqueue-concurrency 50] [--enqueue-batch 1000] [--enqueue-pool 10] [--enqueue-rate 500] [--skip-enqueue-timer]
   [--api-dialect ${REST_DIALECTS.join('|')}]
+  [--monitors 10000] [--ping-rates 500,1000,2000,4000,8000] [--ping-step-s 10] [--down-monitors 1000] [--down-wait-s 10]
 Environment: BENCH_PG_URL (admin URL; default postgres://postgres@127.0.0.1:5432/postgres).`);
   process.exit(0);
 }
@@ -136,6 +144,15 @@ const enqueueOpts: EnqueueOptions = {
 };
 const apiDialect = (args['api-dialect'] ?? 'fliq') as RestDialect;
 if (!REST_DIALECTS.includes(apiDialect)) throw new Error(`unknown --api-dialect ${apiDialect}; choose from ${REST_DIALECTS.join(', ')}`);
+const monitorsOpts: MonitorsOptions = {
+  monitors: num(args.monitors, 10_000),
+  rates: list(args['ping-rates'], quick ? ['500', '1000', '2000', '4000'] : ['500', '1000', '2000', '4000', '8000']).map(Number),
+  stepS: num(args['ping-step-s'], quick ? 3 : 10),
+  warmupS: quick ? 2 : 3,
+  connections: 128,
+  downMonitors: num(args['down-monitors'], 1_000),
+  downWaitS: num(args['down-wait-s'], quick ? 5 : 10),
+};
 const out = args.out ?? fileURLToPath(new URL(quick ? './RESULTS.quick.md' : './RESULTS.md', import.meta.url));
 
 const config: TargetConfig = {
@@ -161,6 +178,8 @@ interface Results {
   oneTimeBurst: BurstResult[];
   enqueue: Map<string, EnqueueResult[]>; // key `${target}|${kind}`
   api: Map<string, EnqueueResult[]>; // key apiKey(client)
+  monitorPings: MonitorsPingResult[];
+  monitorDowns: MonitorsDownResult[];
   burst: Map<string, BurstResult[]>;
   ramp: Map<string, RampResult[]>;
   rss: RssResult[];
@@ -195,7 +214,7 @@ function commitInfo(): string {
 }
 const commit = commitInfo();
 
-const results: Results = { lateness: new Map(), recurring: new Map(), minuteBurst: [], oneTimeBurst: [], enqueue: new Map(), api: new Map(), burst: new Map(), ramp: new Map(), rss: [], http: null, pending: new Map(), errors: [] };
+const results: Results = { lateness: new Map(), recurring: new Map(), minuteBurst: [], oneTimeBurst: [], enqueue: new Map(), api: new Map(), monitorPings: [], monitorDowns: [], burst: new Map(), ramp: new Map(), rss: [], http: null, pending: new Map(), errors: [] };
 
 function push<T>(m: Map<string, T[]>, key: string, v: T): void {
   const a = m.get(key) ?? [];
@@ -356,6 +375,20 @@ async function main(): Promise<void> {
               : `  paced ${fmt(r.callsPerS)}/s p50 ${fmt(r.p50, 1)} ms p99 ${fmt(r.p99, 1)} ms, errors ${r.errors}${r.firstError ? ` (${r.firstError})` : ''}; highest ${fmt(r.maxCallsPerS ?? Number.NaN)}/s (p99 ${fmt(r.maxP99 ?? Number.NaN, 1)} ms, errors ${r.maxErrors ?? 0}); timer p99 ${fmt(r.timerP99, 1)} ms, fired ${r.timerDelivered}/${r.timerJobs}`,
           );
         }
+      }
+    }
+
+    if (only.has('monitors')) {
+      for (let run = 1; run <= runs; run++) {
+        log(`run ${run}/${runs} tock: pings over ${monitorsOpts.monitors} monitors at ${monitorsOpts.rates.join(', ')}/s, ${monitorsOpts.stepS} s per step`);
+        const p = await cell('tock', 'monitor pings', () => monitorPingCell(monitorsOpts, ctx));
+        if (p) {
+          results.monitorPings.push(p);
+          log(`  highest held ${fmt(p.highestHeld)} pings/s`);
+        }
+        log(`run ${run}/${runs} tock: ${monitorsOpts.downMonitors} monitors missing their deadline in the same second (of ${monitorsOpts.monitors})`);
+        const d = await cell('tock', 'monitor down', () => monitorDownCell(monitorsOpts, ctx));
+        if (d) results.monitorDowns.push(d);
       }
     }
 
@@ -597,6 +630,14 @@ function report(machine: MachineInfo, started: Date, finished: Date): string {
   s.push('');
   s.push(ran('api') ? apiSection(results.api, apiDialect, enqueueOpts) : notRun);
   s.push('');
+  s.push(`## 10. Heartbeat monitors: pings over HTTP at rising rates, and ${fmt(monitorsOpts.downMonitors)} deadlines in the same second`);
+  s.push('');
+  s.push(
+    `Each cell: a fresh database, a Tock server from \`startTock\` (scheduler on) in its own process with the ping rate limits lifted, and a ping driver in another (undici keep-alive pool, ${monitorsOpts.connections} connections, \`GET /ping/<token>\`). Pings: ${fmt(monitorsOpts.monitors)} monitors stored with SQL, ${monitorsOpts.warmupS} s of warm-up at ${fmt(monitorsOpts.rates[0])}/s, then ${monitorsOpts.stepS} s per step, paced, round-robin over the monitors (a step stops sending once 5 s of its pings are out unanswered, and the ramp stops after a step that answered under half its rate); latency from each ping's planned send time; "persisted" = the step's growth of the ping log and of the monitors' ping_count, counted after the step; CPU µs/ping = user + system time over the step per ping answered of the server process and of the PostgreSQL backends connected to its database (Linux /proc; other load on the machine moves it far less than latency). Down: ${fmt(monitorsOpts.downMonitors)} monitors (period 1 s, grace 1 s) among ${fmt(monitorsOpts.monitors)} pinged once in one burst at a whole second; late = the \`at\` of each one's first \`monitor.down\` flip - its deadline (last ping + period + grace); the wait ends ${monitorsOpts.downWaitS} s after the last deadline. Goals: ≥ 2,000 pings/s held, p99 ≤ 25 ms, every down within 2 s.`,
+  );
+  s.push('');
+  s.push(ran('monitors') ? monitorsSection(results.monitorPings, results.monitorDowns, monitorsOpts) : notRun);
+  s.push('');
   s.push('## How each target was set up');
   s.push('');
   s.push(tuningSection());
@@ -659,6 +700,9 @@ function jsonResults(machine: MachineInfo, started: Date, finished: Date) {
     enqueueOptions: enqueueOpts,
     api: Object.fromEntries(results.api),
     apiDialect,
+    monitorsOptions: monitorsOpts,
+    monitorPings: results.monitorPings,
+    monitorDowns: results.monitorDowns,
     burst: Object.fromEntries(results.burst),
     ramp: Object.fromEntries(results.ramp),
     rss: results.rss,

@@ -73,3 +73,43 @@ export function summarizeProfile(file: string, top = 10): { totalMs: number; fun
       .map(([name, us]) => ({ name, ms: us / 1000, share: total ? us / total : 0 }));
   return { totalMs: total / 1000, functions: rank(fn, top), packages: rank(pkg, 15) };
 }
+
+interface ProfileTreeNode extends ProfileNode {
+  children?: number[];
+}
+
+/**
+ * Inclusive (total) time by function: each sample is charged once to every distinct function on
+ * its stack, so a caller's figure holds its callees' time. Names as in `summarizeProfile`.
+ * `match` keeps only functions whose name it accepts (e.g. the repository's own files).
+ */
+export function inclusiveProfile(file: string, top = 15, match: (name: string) => boolean = () => true): SelfTime[] {
+  const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile & { nodes: ProfileTreeNode[] };
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const keyOf = (n: ProfileNode) => {
+    const { functionName, url, lineNumber } = n.callFrame;
+    return `${functionName || '(anonymous)'} ${url ? `${shortUrl(url)}:${lineNumber + 1}` : ''}`.trim();
+  };
+  const totals = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < p.samples.length; i++) {
+    const us = p.timeDeltas[i + 1] ?? 0;
+    total += us;
+    const seen = new Set<string>();
+    for (let id: number | undefined = p.samples[i]; id !== undefined; id = parent.get(id)) {
+      const n = byId.get(id);
+      if (!n) break;
+      const k = keyOf(n);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      totals.set(k, (totals.get(k) ?? 0) + us);
+    }
+  }
+  return [...totals.entries()]
+    .filter(([k]) => match(k))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
+    .map(([name, us]) => ({ name, ms: us / 1000, share: total ? us / total : 0 }));
+}

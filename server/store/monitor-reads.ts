@@ -60,6 +60,13 @@ export function monitorByToken(db: Database, token: string): Promise<MonitorRow 
   return one(db, 'ping_token = $1', [token], 'tock_monitor_by_token');
 }
 
+/** The monitors holding `tokens` (each a ping token's form: no quote or backslash), in no order. */
+export async function monitorsByTokens(db: Database, tokens: readonly string[]): Promise<MonitorRow[]> {
+  if (tokens.length === 0) return [];
+  const rows = await db.query<Record<string, unknown>>(`${SELECT} where ping_token = any($1::text[])`, [`{${tokens.map((t) => `"${t}"`).join(',')}}`], 'tock_monitors_by_tokens');
+  return rows.map(toRow);
+}
+
 export function monitorById(db: Database, projectId: string, id: string): Promise<MonitorRow | null> {
   return one(db, 'id = $1 and project_id = $2', [id, projectId], 'tock_monitor_by_id');
 }

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { FlipEntity, MonitorEntity, PingEntity, type MonitorRow } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../store/errors.js';
-import { monitorById, monitorByKey, monitorByToken } from '../../store/monitor-reads.js';
+import { Coalescer } from '../../store/coalescer.js';
+import { monitorById, monitorByKey, monitorsByTokens } from '../../store/monitor-reads.js';
+import { BoundedCache } from '../bounded-cache.js';
 import { ALERT_SETTING_DEFAULTS, alertSettingFields, checkWebhookUrl, settlePolicy } from '../alerts/settings.js';
 import { isPingKeyForm, isPingTokenForm, newPingToken } from '../auth/secrets.js';
 import { requireScope } from '../auth/scopes.js';
@@ -75,11 +77,44 @@ function checkMonitor(m: Monitor, allow: TargetAllowList): void {
   m.alertWebhook = checkWebhookUrl(m.alertWebhook, 'alert_webhook', allow);
 }
 
+/** Rows kept for the ping path's next ping of a token (see MonitorService.written): ~1 KiB each. */
+const WRITTEN_MONITORS_KEPT = 20_000;
+
 export class MonitorService {
   private readonly transitions: MonitorTransitions;
+  /**
+   * Token lookups of the ping path, grouped like the writes (see MonitorTransitions): the pings
+   * that arrive while a lookup is out share the next one. Every lookup reads the row as stored
+   * now; nothing is cached.
+   */
+  private readonly tokenReads: Coalescer<string, MonitorRow | null>;
+  /**
+   * The row the last ping by each recent token wrote, as it stands after that write. The next
+   * ping of that token plans from it without a read: its write is conditional on the revision,
+   * and every change of a monitor (update, pause, another ping, a deadline decision, on any
+   * node) moves the revision, so a row that is no longer current loses that write, changes
+   * nothing, and the ping reads the row again. A deleted monitor loses it too (no row).
+   */
+  private readonly written = new BoundedCache<string, MonitorRow>(
+    WRITTEN_MONITORS_KEPT,
+    WRITTEN_MONITORS_KEPT * 2048,
+    (token, m) => 1024 + 2 * (token.length + m.name.length + (m.key?.length ?? 0) + (m.cron?.length ?? 0) + (m.alertEmail?.length ?? 0) + (m.alertWebhook?.length ?? 0)),
+  );
 
   constructor(private readonly deps: CoreDeps) {
     this.transitions = new MonitorTransitions(deps);
+    this.tokenReads = new Coalescer(
+      async (tokens) => {
+        const rows = await monitorsByTokens(deps.db, [...new Set(tokens)]);
+        const byToken = new Map(rows.map((r) => [r.pingToken, r]));
+        // Each caller gets its own copy: two pings of one monitor plan from the same read.
+        return tokens.map((t) => {
+          const r = byToken.get(t);
+          return { ok: true as const, value: r ? { ...r } : null };
+        });
+      },
+      { maxBatch: 200, maxInFlight: 3 },
+    );
   }
 
   /**
@@ -272,12 +307,24 @@ export class MonitorService {
   /** A ping through the public ping URL: the token is the only credential. */
   async pingByToken(token: string, kind: PingKind = 'success', meta: PingMeta = {}): Promise<Monitor> {
     const facts = pingFacts(kind, meta);
+    // The first attempt may plan from the row the last ping wrote; a lost race reads it again.
+    let last = this.written.get(token);
     const read = async () => {
-      const m = isPingTokenForm(token) ? await monitorByToken(this.deps.db, token) : null;
-      if (!m) throw new NotFoundError('monitor', token.slice(0, 8) + '…');
+      if (last) {
+        const m = { ...last };
+        last = undefined;
+        return m;
+      }
+      const m = isPingTokenForm(token) ? await this.tokenReads.submit(token) : null;
+      if (!m) {
+        this.written.delete(token);
+        throw new NotFoundError('monitor', token.slice(0, 8) + '…');
+      }
       return m;
     };
-    return this.applyPing(read, facts);
+    const monitor = await this.applyPing(read, facts);
+    this.written.set(token, { ...monitor });
+    return monitor;
   }
 
   /**
@@ -318,7 +365,7 @@ export class MonitorService {
     return findPage(this.deps.db.em(), PingEntity, { monitorId: id }, page, 'desc');
   }
 
-  private async applyPing(read: () => Promise<MonitorRow>, facts: ReturnType<typeof pingFacts>): Promise<Monitor> {
+  private async applyPing(read: () => Promise<MonitorRow>, facts: ReturnType<typeof pingFacts>): Promise<MonitorRow> {
     const { monitor } = await this.transitions.apply(read, () => ({
       event: { type: 'ping', kind: facts.kind, exitStatus: facts.exitStatus, at: this.deps.clock.now() },
       ping: facts,

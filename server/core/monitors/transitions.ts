@@ -4,7 +4,8 @@ import { UnavailableError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Flip, MonitorAlertPayload, Ping } from '../types.js';
 import { ProjectEntity, type MonitorRow } from '../../store/entities.js';
-import { writeMonitorStates, type MonitorStateWrite } from '../../store/monitor-transitions.js';
+import { Coalescer } from '../../store/coalescer.js';
+import { writeMonitorStates, type MonitorStateWrite, type MonitorWriteResult } from '../../store/monitor-transitions.js';
 import { transition, type MonitorEvent, type MonitorTransition } from './state.js';
 
 /**
@@ -48,7 +49,40 @@ function errorLine(m: MonitorRow, t: MonitorTransition, ping: PingFacts | undefi
 }
 
 export class MonitorTransitions {
-  constructor(private readonly deps: CoreDeps) {}
+  /**
+   * The one-monitor writes of `apply` (pings above all), grouped: the pings that arrive while a
+   * statement is out ride the next one, so under load many pings cost one statement and one
+   * commit. Each write in a batch is still its own conditional update on its revision, inside
+   * the statement's transaction with its ping row, flip, alerts and trim.
+   */
+  private readonly writes: Coalescer<MonitorStateWrite, MonitorWriteResult | null>;
+
+  constructor(private readonly deps: CoreDeps) {
+    this.writes = new Coalescer((batch) => this.writeBatch(batch), {
+      maxBatch: 200,
+      maxInFlight: 3,
+      // Ping bodies are kept up to 10 KiB: a statement carries at most ~2 MiB of them.
+      maxWeight: 2 * 1024 * 1024,
+      weight: (w) => 512 + (w.ping?.body?.length ?? 0) + (w.ping?.userAgent?.length ?? 0),
+    });
+  }
+
+  /**
+   * One write per monitor per statement: two of the same monitor would match its row together
+   * (one update wins) and both ping rows would join the winner. A later one in the batch is
+   * answered as a lost race, so its caller reads the winner's result and tries again.
+   */
+  private async writeBatch(batch: MonitorStateWrite[]): Promise<Array<{ ok: true; value: MonitorWriteResult | null }>> {
+    const ids = new Set<string>();
+    const first = batch.map((w) => {
+      if (ids.has(w.id)) return false;
+      ids.add(w.id);
+      return true;
+    });
+    const won = await writeMonitorStates(this.deps.db, batch.filter((_, i) => first[i]), this.deps.pingLogSize);
+    const byId = new Map(won.map((r) => [r.id, r]));
+    return batch.map((w, i) => ({ ok: true as const, value: first[i] ? (byId.get(w.id) ?? null) : null }));
+  }
 
   /**
    * Plans the writes of one change per monitor. Project channels are read (one query) only when
@@ -126,7 +160,7 @@ export class MonitorTransitions {
     for (let attempt = 0; attempt < MAX_RACE_RETRIES; attempt++) {
       const m = await read();
       const [p] = await this.plan([{ monitor: m, change: change(m) }]);
-      const [won] = await writeMonitorStates(this.deps.db, [p.write], this.deps.pingLogSize);
+      const won = await this.writes.submit(p.write);
       if (!won) continue;
       const monitor: MonitorRow = { ...m, ...p.transition.state, pingCount: won.pingCount, revision: won.revision, updatedAt: p.write.at };
       this.wake(monitor);

@@ -118,6 +118,44 @@ describe('a ping', () => {
   });
 });
 
+describe('a ping by token after the monitor changed on another node', () => {
+  // A second core on the same database: another node, whose writes this one does not see.
+  let other: TestCore;
+  beforeAll(async () => {
+    other = await createTestCore({ clock, database: t.database });
+  });
+
+  it('is written on the row as stored: a monitor paused elsewhere stays paused', async () => {
+    const m = await t.core.monitors.create(a.actor, { periodSeconds: 60 });
+    expect((await t.core.monitors.pingByToken(m.pingToken)).status).toBe('up');
+    await other.core.monitors.pause(a.actor, m.id);
+    expect((await t.core.monitors.pingByToken(m.pingToken)).status).toBe('paused');
+    expect(await t.core.monitors.get(a.actor, m.id)).toMatchObject({ status: 'paused', nextDeadlineAt: null });
+  });
+
+  it('counts the pings of both nodes, and finds nothing once the monitor is deleted elsewhere', async () => {
+    const m = await t.core.monitors.create(a.actor, { periodSeconds: 60 });
+    await t.core.monitors.pingByToken(m.pingToken);
+    await other.core.monitors.pingByToken(m.pingToken, 'fail');
+    const last = await t.core.monitors.pingByToken(m.pingToken);
+    expect(last).toMatchObject({ status: 'up', pingCount: 3 });
+    expect((await t.core.monitors.listPings(a.actor, m.id)).items.map((p) => p.kind)).toEqual(['success', 'fail', 'success']);
+    await other.core.monitors.delete(a.actor, m.id);
+    expect(await rejectionOf(t.core.monitors.pingByToken(m.pingToken))).toBeInstanceOf(NotFoundError);
+  });
+
+  it('of many monitors at once writes each ping once, with its own monitor', async () => {
+    const ms = await Promise.all(Array.from({ length: 8 }, () => t.core.monitors.create(a.actor, { periodSeconds: 60 })));
+    await Promise.all(ms.flatMap((m) => [1, 2, 3].map(() => t.core.monitors.pingByToken(m.pingToken))));
+    const counts = await rows<{ id: string; ping_count: string; logged: string }>(
+      `select m.id, m.ping_count::text, (select count(*) from pings p where p.monitor_id = m.id)::text as logged
+         from monitors m where m.id = any(?::text[])`,
+      [`{${ms.map((m) => m.id).join(',')}}`],
+    );
+    expect(counts.map((c) => [c.ping_count, c.logged])).toEqual(ms.map(() => ['3', '3']));
+  });
+});
+
 describe('ping tokens and ping keys', () => {
   it('tokens carry at least 128 random bits and never look like a ping key', async () => {
     const m = await t.core.monitors.create(a.actor, { periodSeconds: 60 });
