@@ -36,7 +36,7 @@ import { tuningSeen, type BenchContext } from './workloads/common.js';
 import { REST_DIALECTS, type RestDialect } from './enqueue/clients.js';
 import { apiCell, apiClients, apiKey, apiSection } from './workloads/api.js';
 import { apiLabel, enqueueCell, enqueueSection, enqueueUnderTimerCell, type EnqueueOptions, type EnqueueResult } from './workloads/enqueue.js';
-import { minuteBurstCell, minuteBurstSection, recurringCell, recurringSection, type MinuteBurstResult, type RecurringResult } from './workloads/recurring.js';
+import { minuteBurstCell, minuteBurstSection, recurringCell, recurringSection, sameShapeCell, type MinuteBurstResult, type RecurringResult } from './workloads/recurring.js';
 import { latenessCell, type LatenessResult } from './workloads/lateness.js';
 import { monitorDownCell, monitorPingCell, monitorsSection, type MonitorsDownResult, type MonitorsOptions, type MonitorsPingResult } from './workloads/monitors.js';
 import { rampSearch, type RampResult } from './workloads/ramp.js';
@@ -173,6 +173,8 @@ const log = (msg: string) => console.log(`[${((performance.now() - t0) / 1000).t
 interface Results {
   lateness: Map<string, LatenessResult[]>; // key `${target}@${rate}`
   recurring: Map<string, RecurringResult[]>; // key: ticks/s
+  /** One-time jobs due together at each whole second, the recurring workload's shape; key: jobs/s. */
+  sameShape: Map<string, LatenessResult[]>;
   minuteBurst: MinuteBurstResult[];
   /** One-time bursts run by the recurring workload beside its minute burst (when `burst` did not run). */
   oneTimeBurst: BurstResult[];
@@ -214,7 +216,7 @@ function commitInfo(): string {
 }
 const commit = commitInfo();
 
-const results: Results = { lateness: new Map(), recurring: new Map(), minuteBurst: [], oneTimeBurst: [], enqueue: new Map(), api: new Map(), monitorPings: [], monitorDowns: [], burst: new Map(), ramp: new Map(), rss: [], http: null, pending: new Map(), errors: [] };
+const results: Results = { lateness: new Map(), recurring: new Map(), sameShape: new Map(), minuteBurst: [], oneTimeBurst: [], enqueue: new Map(), api: new Map(), monitorPings: [], monitorDowns: [], burst: new Map(), ramp: new Map(), rss: [], http: null, pending: new Map(), errors: [] };
 
 function push<T>(m: Map<string, T[]>, key: string, v: T): void {
   const a = m.get(key) ?? [];
@@ -320,6 +322,12 @@ async function main(): Promise<void> {
           if (r) {
             push(results.recurring, String(rate), r);
             log(`  p50 ${fmt(r.p50, 1)} ms, p90 ${fmt(r.p90, 1)} ms, p99 ${fmt(r.p99, 1)} ms, max ${fmt(r.max, 1)} ms, delivered ${r.delivered}/${r.ticks}, dups ${r.duplicates}, executions ${r.persisted}, slack ${fmt(r.slackMs)} ms`);
+          }
+          log(`run ${run}/${runs} tock: ${rate} one-time jobs due together at each second for ${durationS} s (the recurring shape)`);
+          const o = await cell('tock', `same shape ${rate}/s`, () => sameShapeCell(rate, durationS, ctx));
+          if (o) {
+            push(results.sameShape, String(rate), o);
+            log(`  p50 ${fmt(o.p50, 1)} ms, p99 ${fmt(o.p99, 1)} ms, max ${fmt(o.max, 1)} ms, delivered ${o.delivered}/${o.jobs}, dups ${o.duplicates}, slack ${fmt(o.slackMs)} ms`);
           }
         }
         log(`run ${run}/${runs} tock: minute burst of ${burstJobs} schedules`);
@@ -603,10 +611,10 @@ function report(machine: MachineInfo, started: Date, finished: Date): string {
   s.push(`## 7. Recurring ticks: schedules with cron \`* * * * * *\`, ${durationS} s of due seconds per cell`);
   s.push('');
   s.push(
-    'N schedules stored ahead (as ScheduleService.create stores them, next_run_at = the first whole second after the lead) give N ticks per second. Lateness = arrival at the sink - the tick\'s second (`x-tock-scheduled-at`); ids are `webhook-id` (the tick\'s job id). Only ticks due inside the window are counted. The last column compares with one-time jobs at the same rate (`lateness`, when run in the same invocation).',
+    'N schedules stored ahead (as ScheduleService.create stores them, next_run_at = the first whole second after the lead) give N ticks per second. Lateness = arrival at the sink - the tick\'s second (`x-tock-scheduled-at`); ids are `webhook-id` (the tick\'s job id). Only ticks due inside the window are counted. The last two columns compare with one-time jobs: at the same rate spread evenly over each second (`lateness`, when run in the same invocation), and the same number due together at each whole second (this workload\'s own cell: the recurring ticks\' shape, like for like).',
   );
   s.push('');
-  s.push(ran('recurring') ? recurringSection({ rates, recurring: results.recurring, oneTime: results.lateness }) : notRun);
+  s.push(ran('recurring') ? recurringSection({ rates, recurring: results.recurring, oneTime: results.lateness, sameShape: results.sameShape }) : notRun);
   s.push('');
   s.push(`### Minute burst: ${fmt(burstJobs)} schedules due at the same second, beside as many one-time jobs`);
   s.push('');
@@ -694,6 +702,7 @@ function jsonResults(machine: MachineInfo, started: Date, finished: Date) {
     tuning: Object.fromEntries(tuningSeen),
     lateness: Object.fromEntries(results.lateness),
     recurring: Object.fromEntries(results.recurring),
+    sameShape: Object.fromEntries(results.sameShape),
     minuteBurst: results.minuteBurst,
     oneTimeBurst: results.oneTimeBurst,
     enqueue: Object.fromEntries(results.enqueue),

@@ -91,6 +91,45 @@ export async function recurringCell(rate: number, durationS: number, ctx: BenchC
 }
 
 /**
+ * The same due-time shape with one-time jobs: `rate` jobs due together at each whole second for
+ * `durationS` seconds, stored ahead like the lateness workload's. Every-second schedules put all
+ * their ticks on the same instant, which the evenly spread lateness rows never do; this cell is
+ * the like-for-like comparison (what a recurring tick costs beyond a one-time job due then).
+ */
+export async function sameShapeCell(rate: number, durationS: number, ctx: BenchContext): Promise<LatenessResult> {
+  const jobs = rate * durationS;
+  return withTarget('tock', `shape${rate}`, ctx, async (target) => {
+    await ctx.sink.reset();
+    const firstDue = wholeSecondAfter(leadMs(jobs));
+    const list = Array.from({ length: jobs }, (_, i) => ({ id: `tock-shape${rate}-${i}`, dueAtMs: firstDue + Math.floor(i / rate) * 1000 }));
+    const lastDue = firstDue + (durationS - 1) * 1000;
+    await target.scheduleAt(list);
+    await target.start();
+    const slackMs = firstDue - Date.now();
+    await waitForSink(ctx.sink, jobs, { deadlineMs: lastDue + 60_000, notBeforeMs: lastDue, stallMs: 10_000 });
+    const s = await ctx.sink.stats();
+    return {
+      target: 'tock',
+      rate,
+      durationS,
+      jobs,
+      delivered: s.unique,
+      duplicates: s.duplicates,
+      p50: s.latenessP50,
+      p99: s.latenessP99,
+      max: s.latenessMax,
+      headP50: s.headP50,
+      tailP50: s.tailP50,
+      tailDrainMs: s.lastArrivalMs - lastDue,
+      persisted: Number.NaN,
+      persistedMs: Number.NaN,
+      slackMs,
+      rssMB: Number.NaN,
+    };
+  });
+}
+
+/**
  * The top-of-the-minute burst: `count` schedules with cron `S M * * * *` (second S of minute M
  * of every hour, UTC) for the first whole second after the lead, so all are due at that second;
  * drain = last arrival - that second.
@@ -131,17 +170,21 @@ export function recurringSection(opts: {
   recurring: Map<string, RecurringResult[]>;
   /** One-time jobs at the same rates (the `lateness` workload), when measured in this invocation. */
   oneTime: Map<string, LatenessResult[]>;
+  /** One-time jobs due together at each whole second (sameShapeCell), keyed by jobs/s. */
+  sameShape: Map<string, LatenessResult[]>;
 }): string {
   const rows: Cell[][] = [];
   for (const rate of opts.rates) {
     const rs = opts.recurring.get(String(rate));
     if (!rs) {
-      rows.push([fmt(rate), 'pending', '', '', '', '', '', '', '', '']);
+      rows.push([fmt(rate), 'pending', '', '', '', '', '', '', '', '', '']);
       continue;
     }
     const m = medianOfRuns(rs);
     const one = opts.oneTime.get(`tock@${rate}`);
     const oneP99 = one ? medianOfRuns(one).p99 : Number.NaN;
+    const shape = opts.sameShape.get(String(rate));
+    const shapeP99 = shape ? medianOfRuns(shape).p99 : Number.NaN;
     rows.push([
       fmt(rate),
       fmt(m.ticks),
@@ -153,10 +196,11 @@ export function recurringSection(opts: {
       `${fmt(median(rs.map((r) => r.delivered)))} / ${fmt(rs.reduce((a, r) => a + r.duplicates, 0))}`,
       fmt(median(rs.map((r) => r.persisted))),
       one ? `${fmt(oneP99, 1)} (${ratio(m.p99, oneP99)})` : 'not run',
+      shape ? `${fmt(shapeP99, 1)} (${ratio(m.p99, shapeP99)})` : 'not run',
     ]);
   }
   return markdownTable(
-    ['ticks/s (schedules)', 'ticks', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'p99 per run', 'delivered / dups', 'executions written', 'one-time jobs at this rate: p99 ms (recurring ÷ one-time)'],
+    ['ticks/s (schedules)', 'ticks', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'p99 per run', 'delivered / dups', 'executions written', 'one-time jobs at this rate, spread: p99 ms (recurring ÷ one-time)', 'one-time jobs due together at each second: p99 ms (recurring ÷ one-time)'],
     rows,
   );
 }
