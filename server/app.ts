@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { createCore, type Core } from './core/index.js';
 import { noopWaker, type Waker } from './core/wake.js';
 import { HttpExecutor, TargetPolicy } from './executor/index.js';
+import { createMailer } from './notify/email.js';
 import { createLogger, type Logger } from './logger.js';
 import { Database } from './store/database.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './store/embedded.js';
@@ -75,6 +76,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
       executor,
       logger: logger.child({ component: 'timer' }),
       options: { misfireThresholdMs: config.misfireThresholdMs },
+      alerts: { publicUrl: config.publicUrl, mailer: config.smtpUrl ? createMailer(config.smtpUrl) : null, from: config.alertFrom },
     });
     waker = scheduler.waker;
     logger.info({ nodeId: scheduler.nodeId }, 'scheduler started');

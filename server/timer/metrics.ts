@@ -37,6 +37,12 @@ export class TimerMetrics {
   readonly dropped: Counter;
   private readonly loopErrors: Counter<'loop'>;
   readonly lateness: Histogram;
+  /** Alert delivery attempts by channel and outcome (delivered, retry, failed). */
+  readonly alerts: Counter<'channel' | 'outcome'>;
+
+  alertOutcome(channel: string, outcome: 'delivered' | 'retry' | 'failed'): void {
+    this.alerts.labels(channel, outcome).inc();
+  }
 
   constructor(nodeId: string, gauges: TimerGauges) {
     const registers = [this.registry];
@@ -68,6 +74,12 @@ export class TimerMetrics {
       name: 'tock_timer_fire_lateness_seconds',
       help: 'How late each call went out after its due time (its count is the calls sent).',
       buckets: LATENESS_BUCKETS_S,
+      registers,
+    });
+    this.alerts = new Counter({
+      name: 'tock_alerts_total',
+      help: 'Alert delivery attempts, by channel (webhook, email) and outcome (delivered; retry: failed, tried again later; failed: given up).',
+      labelNames: ['channel', 'outcome'],
       registers,
     });
     for (const kind of ['schedule', 'job'] as const) this.claimed.labels(kind).inc(0);

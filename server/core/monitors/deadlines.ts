@@ -70,7 +70,9 @@ export class MonitorDeadlines {
     );
     const won = await this.transitions.write(planned);
     planned.forEach((p, i) => {
-      if (won.has(p.write.id)) this.transitions.wake({ shard: candidates[i].shard, nextDeadlineAt: p.write.nextDeadlineAt });
+      if (!won.has(p.write.id)) return;
+      this.transitions.wake({ shard: candidates[i].shard, nextDeadlineAt: p.write.nextDeadlineAt });
+      this.transitions.wakeAlerts(p.write);
     });
     return won;
   }
