@@ -68,11 +68,10 @@ export async function writeResultAlerts(
 
   const scheduleIds = [...new Set(chosen.flatMap((r) => (r.scheduleId ? [r.scheduleId] : [])))];
   const projectIds = [...new Set(chosen.map((r) => r.projectId))];
-  const [jobs, schedules, projects] = await Promise.all([
-    findJobsByIds(q, chosen.map((r) => r.jobId)),
-    findSchedulesByIds(q, scheduleIds),
-    q.query<ProjectChannels>(PROJECT_CHANNELS_SQL, [pgArray(projectIds)], 'tock_project_channels'),
-  ]);
+  // One connection: one statement at a time.
+  const jobs = await findJobsByIds(q, chosen.map((r) => r.jobId));
+  const schedules = await findSchedulesByIds(q, scheduleIds);
+  const projects = await q.query<ProjectChannels>(PROJECT_CHANNELS_SQL, [pgArray(projectIds)], 'tock_project_channels');
   const jobOf = new Map(jobs.map((j) => [j.id, j]));
   const scheduleOf = new Map(schedules.map((s) => [s.id, s]));
   const projectOf = new Map(projects.map((p) => [p.id, p]));
