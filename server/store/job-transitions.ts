@@ -134,6 +134,8 @@ export interface AttemptResult extends Omit<Execution, 'id'> {
   epoch: number;
   /** Counts as a run of its schedule (`last_run_at`, `last_status`); false for a skipped tick. */
   run: boolean;
+  /** Whether the job has its own terminal-state webhook (its claimed call says); unknown when absent. */
+  webhook?: boolean;
 }
 
 export { BUSY_LIMIT };
@@ -356,6 +358,12 @@ export async function writeAttemptResults(db: Database, results: readonly Attemp
     terminal: r.jobStatus !== 'scheduled',
     run: r.run,
   }));
+  // Nothing here can alert, flip or move a streak (retries; one-time jobs without a webhook that
+  // did not fail): the statement alone, no transaction around it.
+  if (results.every(cannotAlert)) {
+    const rows = await db.query<{ k: 'j' | 's'; id: string }>(WRITE_ATTEMPTS_SQL, [JSON.stringify(input)], 'tock_write_attempts');
+    return { updated: new Set(rows.filter((r) => r.k === 'j').map((r) => r.id)), alertShards: [] };
+  }
   return db.transaction(async (q) => {
     const rows = await q.query<{ k: 'j' | 's'; id: string; hooked: boolean | null; prev_streak: number | null; prev_status: string | null }>(
       WRITE_ATTEMPTS_SQL,
@@ -376,6 +384,11 @@ export async function writeAttemptResults(db: Database, results: readonly Attemp
     const alertShards = await writeResultAlerts(q, results, updated, hooked, before, alerts);
     return { updated, alertShards };
   });
+}
+
+function cannotAlert(r: AttemptResult): boolean {
+  if (r.jobStatus === 'scheduled') return true;
+  return r.webhook === false && r.jobStatus !== 'failed' && !(r.scheduleId !== null && r.run);
 }
 
 // PostgreSQL text cannot hold NUL; a response body may.
