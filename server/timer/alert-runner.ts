@@ -7,6 +7,8 @@ import type { TimerMetrics } from './metrics.js';
 import { errorInfo, type TimerLogger } from './options.js';
 import type { AlertDue } from './sources/alerts.js';
 import { HAND_BACK_ALERTS_SQL } from './sql/claim-alerts.js';
+import { ENQUEUE_REMINDER_SQL } from './sql/enqueue-reminder.js';
+import { newId } from '../core/ids.js';
 
 /**
  * Delivers the alerts the alert source claimed, apart from the fire path: at most
@@ -119,6 +121,17 @@ export class AlertRunner {
     }
   }
 
+  /** Enqueues the next reminder of a delivered failure alert, if its subject wants one and is still failing. */
+  private async remind(alert: AlertRow): Promise<void> {
+    if (!REMINDED.has(alert.event)) return;
+    try {
+      const [next] = await this.deps.db.query<{ id: string; due_ms: number }>(ENQUEUE_REMINDER_SQL, [alert.id, newId('alert')], 'tock_enqueue_reminder');
+      if (next) this.deps.retry({ kind: 'alert', id: next.id, shard: alert.shard, dueMs: Number(next.due_ms), attempts: 0 });
+    } catch (err) {
+      this.deps.logger.warn({ ...errorInfo(err), alert: alert.id }, 'timer: enqueueing a reminder failed');
+    }
+  }
+
   private async deliver(c: ClaimedAlert): Promise<void> {
     const { alert } = c;
     const outcome = await this.deps.deliverer.deliver(alert);
@@ -136,12 +149,16 @@ export class AlertRunner {
       this.deps.logger.debug({ alert: alert.id }, 'timer: alert delivery recorded by another node');
       return;
     }
+    if (record.kind === 'delivered') await this.remind(alert);
     if (record.kind === 'failed') this.deps.logger.warn({ alert: alert.id, event: alert.event, channel: alert.channel, error: record.error }, 'timer: alert not delivered');
     if (record.kind === 'retry') {
       this.deps.retry({ kind: 'alert', id: alert.id, shard: alert.shard, dueMs: record.nextAttemptAt.getTime(), attempts: alert.attempts + 1 });
     }
   }
 }
+
+/** Failure alerts whose delivery may lead to a reminder (ENQUEUE_REMINDER_SQL decides). */
+const REMINDED = new Set(['job.failed', 'job.timeout', 'monitor.down']);
 
 function recordOf(o: DeliveryOutcome, at: Date): DeliveryRecord {
   if (o.kind === 'delivered') return { kind: 'delivered', at };

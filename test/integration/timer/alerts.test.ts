@@ -266,3 +266,34 @@ describe("a project's notifications", () => {
     ]);
   });
 });
+
+describe('reminders', () => {
+  it('a schedule still failing is reminded every alert_reminder_seconds, and the reminders stop once it recovers', async () => {
+    targetAnswers.set('/down-for-a-while', 500);
+    const s = await w.t.core.schedules.create(w.tenant.actor, {
+      name: 'nightly export',
+      url: `${target.url}/down-for-a-while`,
+      intervalSeconds: 3600,
+      alertWebhook: `${sink.url}/reminded`,
+      alertWebhookFormat: 'json',
+      alertReminderSeconds: 1,
+    });
+    await w.t.core.schedules.trigger(w.tenant.actor, s.id);
+    await until(() => at('/reminded').length >= 3, { timeoutMs: 10_000 });
+    const [first, ...reminders] = at('/reminded').map(verified);
+    expect(first).toMatchObject({ event: 'job.failed' });
+    expect(first.reminder).toBeUndefined();
+    for (const r of reminders) expect(r).toMatchObject({ event: 'job.failed', reminder: true, execution: first.execution });
+    const ids = at('/reminded').map((r) => r.headers['webhook-id']);
+    expect(new Set(ids).size).toBe(ids.length);
+
+    targetAnswers.set('/down-for-a-while', 200);
+    await w.t.core.schedules.trigger(w.tenant.actor, s.id);
+    await until(() => events('/reminded').includes('job.recovered'), { timeoutMs: 10_000 });
+    // The reminder that was pending when it recovered is dropped at its claim, never sent.
+    await until(async () => (await alertsOf(s.id)).every((r) => r.status !== 'pending'), { timeoutMs: 10_000 });
+    const sent = at('/reminded').length;
+    expect(events('/reminded').at(-1)).toBe('job.recovered');
+    expect(await alertsOf(s.id)).toHaveLength(sent);
+  });
+});
