@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { createCore, type Core } from './core/index.js';
 import { noopWaker, type Waker } from './core/wake.js';
 import { HttpExecutor, TargetPolicy } from './executor/index.js';
+import { createMailer } from './notify/email.js';
 import { createLogger, type Logger } from './logger.js';
 import { TockMetrics } from './metrics/index.js';
 import { Database } from './store/database.js';
@@ -100,6 +101,7 @@ export async function startTock(config: Config, opts: { logger?: Logger } = {}):
       options: { misfireThresholdMs: config.misfireThresholdMs },
       monitorDeadlines: core.monitorDeadlines,
       retention: { defaultDays: config.retentionDays },
+      alerts: { publicUrl: config.publicUrl, mailer: config.smtpUrl ? createMailer(config.smtpUrl) : null, from: config.alertFrom },
     });
     timerWaker = scheduler.waker;
     metrics?.attachTimer(scheduler.metrics);

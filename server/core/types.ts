@@ -329,6 +329,8 @@ export type AlertPayload = JobAlertPayload | MonitorAlertPayload;
 export interface JobAlertPayload {
   event: 'job.failed' | 'job.timeout' | 'job.recovered' | 'job.completed' | 'job.cancelled';
   at: string;
+  /** A reminder that the subject is still failing (`alert_reminder_seconds`), repeating this alert's facts. */
+  reminder?: boolean;
   /** Where a person can look at it. */
   link: string;
   job: {
@@ -360,6 +362,8 @@ export interface JobAlertPayload {
 export interface MonitorAlertPayload {
   event: 'monitor.down' | 'monitor.up';
   at: string;
+  /** A reminder that the subject is still failing (`alert_reminder_seconds`), repeating this alert's facts. */
+  reminder?: boolean;
   link: string;
   reason: FlipReason;
   monitor: {

@@ -20,7 +20,7 @@ export type DeliveryOutcome =
   | { kind: 'failed'; error: string };
 
 export interface DelivererOptions {
-  executor: HttpExecutor;
+  executor: Pick<HttpExecutor, 'execute'>;
   /** The secrets the project signs with (current first, then the previous while a rotation overlaps). */
   signingSecrets(projectId: string): Promise<string[]>;
   /** null: no SMTP server configured; email alerts fail saying so. */

@@ -39,6 +39,7 @@ export function jsonMessage(p: AlertPayload): Record<string, unknown> {
         body: m.ping.body,
       },
       link: m.link,
+      ...(m.reminder ? { reminder: true } : {}),
     };
   }
   const j = p as JobAlertPayload;
@@ -57,6 +58,7 @@ export function jsonMessage(p: AlertPayload): Record<string, unknown> {
       finished_at: e.finishedAt,
       error: e.error,
     },
+    ...(j.reminder ? { reminder: true } : {}),
   };
 }
 

@@ -71,5 +71,6 @@ function monitorSummary(p: MonitorAlertPayload): AlertSummary {
 }
 
 export function summarize(p: AlertPayload): AlertSummary {
-  return p.event === 'monitor.down' || p.event === 'monitor.up' ? monitorSummary(p as MonitorAlertPayload) : jobSummary(p as JobAlertPayload);
+  const s = p.event === 'monitor.down' || p.event === 'monitor.up' ? monitorSummary(p as MonitorAlertPayload) : jobSummary(p as JobAlertPayload);
+  return p.reminder ? { ...s, title: `Reminder: ${s.title}, still failing` } : s;
 }

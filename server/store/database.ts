@@ -22,6 +22,11 @@ export interface PoolStats {
   max: number;
 }
 
+/** What runs SQL with `$1` placeholders: the database (each statement alone) or one transaction of it. */
+export interface Querier {
+  query<T = Record<string, unknown>>(text: string, values?: unknown[], name?: string): Promise<T[]>;
+}
+
 export interface DatabaseOptions {
   url: string;
   poolSize?: number;
@@ -127,6 +132,33 @@ export class Database {
     const pool = this.knexClient().pool;
     if (!pool) return { busy: 0, idle: 0, waiting: 0, max: 0 };
     return { busy: pool.numUsed(), idle: pool.numFree(), waiting: pool.numPendingAcquires(), max: pool.max };
+  }
+
+  /**
+   * `fn`'s statements (`Database.query`'s kind) in one transaction on one pooled connection:
+   * committed when `fn` resolves, rolled back when it throws.
+   */
+  async transaction<T>(fn: (q: Querier) => Promise<T>): Promise<T> {
+    const client = this.knexClient();
+    const conn = (await client.acquireConnection()) as PgConnection;
+    const q: Querier = {
+      query: async <R>(text: string, values: unknown[] = [], name?: string) =>
+        (await conn.query(name === undefined || !this.prepared ? { text, values } : { name, text, values })).rows as R[],
+    };
+    try {
+      await conn.query({ text: 'begin', values: [] });
+      let out: T;
+      try {
+        out = await fn(q);
+      } catch (err) {
+        await conn.query({ text: 'rollback', values: [] }).catch(() => {});
+        throw err;
+      }
+      await conn.query({ text: 'commit', values: [] });
+      return out;
+    } finally {
+      await client.releaseConnection(conn);
+    }
   }
 
   private knexClient(): KnexClient {

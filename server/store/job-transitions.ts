@@ -3,6 +3,8 @@ import { newId } from '../core/ids.js';
 import type { RunCall } from '../core/schedules/runs.js';
 import type { Execution, JobSource, Overlap } from '../core/types.js';
 import type { Database } from './database.js';
+import type { AlertRow } from './entities.js';
+import { insertAlerts } from './outbox.js';
 import { CANCEL_JOB_SQL } from './sql/cancel-job.js';
 import { CANCEL_SCHEDULE_JOBS_SQL } from './sql/cancel-schedule-jobs.js';
 import { CLAIM_JOBS_SQL } from './sql/claim-jobs.js';
@@ -11,6 +13,7 @@ import { HAND_BACK_CLAIMS_SQL } from './sql/hand-back-claims.js';
 import { MARK_DISPATCHED_SQL } from './sql/mark-dispatched.js';
 import { iso, jsonColumn } from './sql/values.js';
 import { WRITE_ATTEMPTS_SQL } from './sql/write-attempts.js';
+import { writeResultAlerts, type ResultAlertOptions, type ScheduleBefore } from './result-alerts.js';
 
 /**
  * Every change of a job's state, each one conditional statement (zero rows = lost a race):
@@ -131,6 +134,8 @@ export interface AttemptResult extends Omit<Execution, 'id'> {
   epoch: number;
   /** Counts as a run of its schedule (`last_run_at`, `last_status`); false for a skipped tick. */
   run: boolean;
+  /** Whether the job has its own terminal-state webhook (its claimed call says); unknown when absent. */
+  webhook?: boolean;
 }
 
 export { BUSY_LIMIT };
@@ -281,11 +286,28 @@ export async function handBackClaims(db: Database, jobs: ReadonlyArray<Pick<Clai
   return rows.length;
 }
 
-/** Cancels a job that has not been sent. Returns its attempts after the cancel, or null if the cancel lost. */
-export async function cancelJob(db: Database, job: { jobId: string; projectId: string; at: Date }): Promise<number | null> {
+/**
+ * Cancels a job that has not been sent. Returns its attempts after the cancel, or null if the
+ * cancel lost. `alerts`, given the attempts, names the alert rows the cancel enqueues (a job's
+ * terminal-state webhook), inserted in the cancel's transaction.
+ */
+export async function cancelJob(
+  db: Database,
+  job: { jobId: string; projectId: string; at: Date },
+  alerts?: (attempts: number) => AlertRow[],
+): Promise<number | null> {
   const at = job.at.toISOString();
-  const rows = await db.execute<{ attempts: number }>(CANCEL_JOB_SQL, [at, at, job.jobId, job.projectId]);
-  return rows.length === 1 ? Number(rows[0].attempts) : null;
+  if (!alerts) {
+    const rows = await db.execute<{ attempts: number }>(CANCEL_JOB_SQL, [at, at, job.jobId, job.projectId]);
+    return rows.length === 1 ? Number(rows[0].attempts) : null;
+  }
+  return db.em().transactional(async (em) => {
+    const rows = await em.execute<Array<{ attempts: number }>>(CANCEL_JOB_SQL, [at, at, job.jobId, job.projectId]);
+    if (rows.length !== 1) return null;
+    const attempts = Number(rows[0].attempts);
+    await insertAlerts(em, alerts(attempts));
+    return attempts;
+  });
 }
 
 /**
@@ -299,8 +321,24 @@ export async function cancelScheduleJobs(em: EntityManager, schedule: { schedule
   return rows.map((r) => ({ id: r.id, shard: Number(r.shard) }));
 }
 
+/** What a result batch wrote. */
+export interface AttemptsWritten {
+  /** Ids of the jobs whose row was updated. */
+  updated: Set<string>;
+  /** Shards that alert rows went to (their owners deliver them). */
+  alertShards: number[];
+}
+
 /** Writes attempt results (hot statement). Returns the ids of jobs whose row was updated. */
 export async function writeAttempts(db: Database, results: readonly AttemptResult[]): Promise<Set<string>> {
+  return (await writeAttemptResults(db, results, { publicUrl: 'http://localhost', now: new Date() })).updated;
+}
+
+/**
+ * Writes attempt results and, in the same transaction, what they change for alerts: the
+ * outbox rows, the schedules' flips and failure streaks (store/result-alerts.ts).
+ */
+export async function writeAttemptResults(db: Database, results: readonly AttemptResult[], alerts: ResultAlertOptions): Promise<AttemptsWritten> {
   const input = results.map((r) => ({
     exec_id: r.executionId,
     job_id: r.jobId,
@@ -320,8 +358,37 @@ export async function writeAttempts(db: Database, results: readonly AttemptResul
     terminal: r.jobStatus !== 'scheduled',
     run: r.run,
   }));
-  const rows = await db.query<{ id: string }>(WRITE_ATTEMPTS_SQL, [JSON.stringify(input)], 'tock_write_attempts');
-  return new Set(rows.map((r) => r.id));
+  // Nothing here can alert, flip or move a streak (retries; one-time jobs without a webhook that
+  // did not fail): the statement alone, no transaction around it.
+  if (results.every(cannotAlert)) {
+    const rows = await db.query<{ k: 'j' | 's'; id: string }>(WRITE_ATTEMPTS_SQL, [JSON.stringify(input)], 'tock_write_attempts');
+    return { updated: new Set(rows.filter((r) => r.k === 'j').map((r) => r.id)), alertShards: [] };
+  }
+  return db.transaction(async (q) => {
+    const rows = await q.query<{ k: 'j' | 's'; id: string; hooked: boolean | null; prev_streak: number | null; prev_status: string | null }>(
+      WRITE_ATTEMPTS_SQL,
+      [JSON.stringify(input)],
+      'tock_write_attempts',
+    );
+    const updated = new Set<string>();
+    const hooked = new Set<string>();
+    const before = new Map<string, ScheduleBefore>();
+    for (const r of rows) {
+      if (r.k === 'j') {
+        updated.add(r.id);
+        if (r.hooked) hooked.add(r.id);
+      } else {
+        before.set(r.id, { failureStreak: Number(r.prev_streak), lastStatus: r.prev_status });
+      }
+    }
+    const alertShards = await writeResultAlerts(q, results, updated, hooked, before, alerts);
+    return { updated, alertShards };
+  });
+}
+
+function cannotAlert(r: AttemptResult): boolean {
+  if (r.jobStatus === 'scheduled') return true;
+  return r.webhook === false && r.jobStatus !== 'failed' && !(r.scheduleId !== null && r.run);
 }
 
 // PostgreSQL text cannot hold NUL; a response body may.

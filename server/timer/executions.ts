@@ -1,6 +1,6 @@
 import type { Database } from '../store/database.js';
 import { sqlState } from '../store/errors.js';
-import { writeAttempts, type AttemptResult } from '../store/job-transitions.js';
+import { writeAttemptResults, type AttemptResult } from '../store/job-transitions.js';
 import { errorInfo, type TimerLogger } from './options.js';
 
 interface Pending {
@@ -9,9 +9,19 @@ interface Pending {
   resolve: (jobUpdated: boolean) => void;
 }
 
+/** What the writer needs to enqueue the alerts results call for. */
+export interface ResultAlerts {
+  /** Base of the links in alerts. */
+  publicUrl: string;
+  now(): Date;
+  /** Alert rows were committed on these shards. */
+  enqueued(shards: number[]): void;
+}
+
 /**
- * Writes attempt results in batches (`writeAttempts`, one statement per batch: the executions,
- * their jobs, their schedules; fenced on the claim's lease epoch).
+ * Writes attempt results in batches (`writeAttemptResults`, one statement per batch: the
+ * executions, their jobs, their schedules, fenced on the claim's lease epoch; in the same
+ * transaction, when a result calls for it, its alert rows, flips and failure streaks).
  *
  * `add` resolves once the row is written, with whether the job row was updated. A failed batch
  * stays queued and is retried (the caller's flush timer backs off); a batch refused by an
@@ -26,6 +36,7 @@ export class ExecutionWriter {
     private readonly db: Database,
     private readonly logger: TimerLogger,
     readonly maxRows: number,
+    private readonly alerts: ResultAlerts = { publicUrl: 'http://localhost', now: () => new Date(), enqueued: () => {} },
     readonly maxBytes = 8 * 1024 * 1024,
   ) {}
 
@@ -81,10 +92,12 @@ export class ExecutionWriter {
 
   private async writeSplitting(batch: Pending[]): Promise<number> {
     try {
-      const updated = await writeAttempts(
+      const { updated, alertShards } = await writeAttemptResults(
         this.db,
         batch.map((p) => p.rec),
+        { publicUrl: this.alerts.publicUrl, now: this.alerts.now() },
       );
+      if (alertShards.length > 0) this.alerts.enqueued(alertShards);
       for (const p of batch) p.resolve(updated.has(p.rec.jobId));
       return batch.length;
     } catch (err) {

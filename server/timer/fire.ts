@@ -266,6 +266,7 @@ export class FirePath {
   }
 
   private submit(o: Owned, rec: AttemptResult): void {
+    rec.webhook = o.item.call.webhookUrl !== null;
     if (this.deps.owned.get(o.item.jobId) === o) this.deps.owned.move(o, 'writing');
     void this.deps.writer.add(rec).then((updated) => this.written(o, rec, updated));
     this.deps.flush();

@@ -48,6 +48,10 @@ export class TimerMetrics {
    */
   readonly alerts: Counter<'channel' | 'outcome'>;
 
+  alertOutcome(channel: string, outcome: 'delivered' | 'retry' | 'failed'): void {
+    this.alerts.labels(channel, outcome).inc();
+  }
+
   constructor(nodeId: string, gauges: TimerGauges) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: nodeId });

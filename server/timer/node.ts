@@ -4,7 +4,9 @@ import { systemClock, type Clock } from '../core/clock.js';
 import { newId } from '../core/ids.js';
 import type { CancelKind, Waker, WakeKind } from '../core/wake.js';
 import type { Database } from '../store/database.js';
+import { Deliverer } from '../notify/deliver.js';
 import { handBackClaims } from '../store/job-transitions.js';
+import { AlertRunner, DEFAULT_ALERT_DELIVERY, type AlertDelivery } from './alert-runner.js';
 import { CancelNotices, ChangeLog } from './changes.js';
 import { Claimer, type ClaimStepResult } from './claim.js';
 import { markStep, type DispatchMarkDeps } from './dispatch-mark.js';
@@ -20,10 +22,11 @@ import { Ownership } from './ownership.js';
 import { Refiller } from './refill.js';
 import { Retention, type RetentionOptions } from './retention.js';
 import { SecretCache } from './secrets.js';
+import { AlertSource } from './sources/alerts.js';
 import { JobSource } from './sources/jobs.js';
 import { MonitorSource, type MonitorDeadlineDecision } from './sources/monitors.js';
 import { ScheduleSource } from './sources/schedules.js';
-import type { DueSource } from './sources/source.js';
+import type { DueEntry, DueSource } from './sources/source.js';
 import { UnfinishedRuns } from './unfinished-runs.js';
 import { formatWake, notifyWake, WakeListener, WakePublisher, type WakeMessage } from './wake.js';
 
@@ -45,6 +48,8 @@ export interface SchedulerDeps {
   monitorDeadlines?: MonitorDeadlineDecision;
   /** Retention of old executions, pings and sent alerts on the shards this node owns (retention.ts). */
   retention?: Partial<RetentionOptions>;
+  /** Alert delivery (links, SMTP, sender); default: links to localhost, no SMTP. */
+  alerts?: AlertDelivery;
 }
 
 export interface SchedulerStats {
@@ -119,6 +124,8 @@ export class Scheduler implements Waker {
   /** prom-client metrics in a registry of this node's own (`metrics.registry.metrics()` for /metrics). */
   readonly metrics: TimerMetrics;
   readonly retention: Retention;
+  /** Delivers the alerts the alert source claims (sources/alerts.ts), beside the fire path. */
+  readonly alertRunner: AlertRunner;
 
   private readonly db: Database;
   private readonly clock: Clock;
@@ -167,7 +174,12 @@ export class Scheduler implements Waker {
         if (this.pg) this.notifyLeases();
       },
     });
-    this.writer = new ExecutionWriter(db, logger, options.flushMaxRows);
+    const alerts = deps.alerts ?? DEFAULT_ALERT_DELIVERY;
+    this.writer = new ExecutionWriter(db, logger, options.flushMaxRows, {
+      publicUrl: alerts.publicUrl,
+      now: () => new Date(this.now()),
+      enqueued: (shards) => this.alertsEnqueued(shards),
+    });
     this.secrets = new SecretCache(db, options.secretTtlMs);
     this.owned = new OwnedItems({ armed: (dueMs) => this.fire.armedAt(dueMs), released: (o) => this.released(o) });
     const metrics = (this.metrics = new TimerMetrics(nodeId, {
@@ -176,10 +188,27 @@ export class Scheduler implements Waker {
       owned: () => this.owned.counts(),
       pendingWrites: () => this.writer.pending,
     }));
+    this.alertRunner = new AlertRunner({
+      db,
+      deliverer: new Deliverer({
+        ...alerts.delivery,
+        executor: this.executor,
+        signingSecrets: async (projectId) => (await this.secrets.get(projectId)) ?? Promise.reject(new Error(`project ${projectId} is gone`)),
+        mailer: alerts.mailer,
+        from: alerts.from,
+      }),
+      metrics,
+      logger,
+      now,
+      maxConcurrent: alerts.maxConcurrent ?? 16,
+      maxWaiting: 1_000,
+      retry: (entry) => this.requeue(entry),
+    });
     this.sources = [
       new ScheduleSource({ db, nodeId, options, metrics, logger }),
       new JobSource({ db, nodeId, leadMs: options.claimAheadMs, owned: this.owned, cancels: this.cancels }),
       ...(deps.monitorDeadlines ? [new MonitorSource({ db, decision: deps.monitorDeadlines, metrics })] : []),
+      new AlertSource({ db, nodeId, runner: this.alertRunner, holdMs: ALERT_HOLD_MS }),
     ];
     this.queue = new DueQueues(this.sources);
     this.fire = new FirePath({
@@ -454,6 +483,19 @@ export class Scheduler implements Waker {
     this.armClaimTimer();
   }
 
+  /** Alert rows were committed on these shards (result writes): due now. */
+  private alertsEnqueued(shards: number[]): void {
+    const now = new Date(this.now());
+    for (const shard of new Set(shards)) this.wake('alert', shard, now);
+  }
+
+  /** An entry of a source is due again at `entry.dueMs` (an alert's retry). */
+  private requeue(entry: DueEntry): void {
+    if (this.stopping || entry.dueMs - this.now() >= this.options.horizonMs || !this.ownership.claims(entry.shard)) return;
+    this.queue.push(entry);
+    this.armClaimTimer();
+  }
+
   /** OwnedItems hook: an attempt left the state machine. */
   private released(o: Owned): void {
     if (this.claimer.throttled && this.owned.size <= this.options.maxOwned / 2) {
@@ -575,8 +617,8 @@ export class Scheduler implements Waker {
     }
     for (const o of handBack) this.owned.release(o);
 
-    // In-flight calls, up to the deadline.
-    await this.fire.settle(Math.max(0, deadline - Date.now()));
+    // In-flight calls and alert deliveries, up to the deadline.
+    await Promise.all([this.fire.settle(Math.max(0, deadline - Date.now())), this.alertRunner.stop(deadline - Date.now())]);
     // Results: retry until the deadline.
     for (;;) {
       try {
@@ -603,6 +645,9 @@ export class Scheduler implements Waker {
     this.queue.clear();
   }
 }
+
+/** How long an alert claim holds its row: past the delivery timeout, with room for recording it. */
+const ALERT_HOLD_MS = 60_000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -8,7 +8,7 @@ import { NOTIFY_WAKE_SQL, NOTIFY_WAKES_SQL, WAKE_CHANNEL } from './sql/notify-wa
 
 /**
  * Cross-node wake-ups on PostgreSQL: `NOTIFY tock_wake, '<kind>:<shard>:<dueMs>[:<origin node>]'`.
- * Kinds are the core's (`schedule`, `job`, `monitor`) plus `lease` (a node released leases: take
+ * Kinds are the core's (`schedule`, `job`, `monitor`, `alert`) plus `lease` (a node released leases: take
  * them now instead of at the next lease step) and `cancel`, whose third field is a job id instead
  * of a due time: `cancel:<shard>:<jobId>[:<origin>]` (a claimed job was cancelled in the
  * database: its owner drops it). Every node LISTENs on a dedicated connection that reconnects on
@@ -33,7 +33,7 @@ export interface WakeMessage {
   id: string | null;
 }
 
-const KINDS = new Set<BusKind>(['schedule', 'job', 'monitor', 'lease', 'cancel']);
+const KINDS = new Set<BusKind>(['schedule', 'job', 'monitor', 'alert', 'lease', 'cancel']);
 
 export function formatWake(kind: Exclude<BusKind, 'cancel'>, shard: number, dueMs: number, origin?: string): string {
   return `${kind}:${shard}:${Math.round(dueMs)}${origin ? `:${origin}` : ''}`;

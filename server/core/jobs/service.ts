@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JobEntity } from '../../store/entities.js';
+import { JobEntity, type AlertRow } from '../../store/entities.js';
 import { findPage } from '../../store/pages.js';
 import { checkDailyExecutions } from '../executions/daily-limit.js';
 import { executionActivity, type Activity } from '../executions/activity.js';
@@ -8,6 +8,8 @@ import { isForeignKeyViolation } from '../../store/errors.js';
 import { Coalescer } from '../../store/coalescer.js';
 import { cancelJob } from '../../store/job-transitions.js';
 import { findJob, findJobByIdempotencyKey, findJobsByIdempotencyKeys, insertJobs, type JobInsert } from '../../store/statements/jobs.js';
+import { findSchedule } from '../../store/statements/schedules.js';
+import { alertsForFinishedJob } from '../alerts/jobs.js';
 import { requireScope } from '../auth/scopes.js';
 import type { CoreDeps } from '../deps.js';
 import {
@@ -357,9 +359,11 @@ export class JobService {
     if (job.status === 'cancelled') return job;
     if (job.status === 'scheduled' || job.status === 'running') {
       const now = this.deps.clock.now();
-      const attempts = await cancelJob(this.deps.db, { jobId: id, projectId: actor.projectId, at: now });
+      const alerts = job.webhookUrl ? await this.cancelAlerts(job, now) : undefined;
+      const attempts = await cancelJob(this.deps.db, { jobId: id, projectId: actor.projectId, at: now }, alerts);
       if (attempts !== null) {
         this.deps.waker.cancelled?.('job', job.shard, id);
+        if (alerts) this.deps.waker.wake('alert', job.shard, now);
         return { ...job, status: 'cancelled', attempts, nextAttemptAt: null, finishedAt: now, updatedAt: now };
       }
       const current = await this.load(actor, id);
@@ -367,6 +371,23 @@ export class JobService {
       throw new JobAlreadyExecutedError(id, current.status);
     }
     throw new JobAlreadyExecutedError(id, job.status);
+  }
+
+  /** The `job.cancelled` webhook of a job with a `webhook_url`, planned for the attempts the cancel leaves. */
+  private async cancelAlerts(job: Job, now: Date): Promise<(attempts: number) => AlertRow[]> {
+    const schedule = job.scheduleId ? await findSchedule(this.deps.db, job.projectId, job.scheduleId) : null;
+    return (attempts) =>
+      alertsForFinishedJob(
+        {
+          job: { ...job, status: 'cancelled', attempts, nextAttemptAt: null, finishedAt: now, updatedAt: now },
+          execution: null,
+          schedule,
+          run: false,
+          project: { notifyEmail: null, notifyWebhookUrl: null, notifyWebhookFormat: 'auto' },
+        },
+        this.deps.publicUrl,
+        now,
+      ).alerts;
   }
 
   /** Attempts of the job, newest first. */

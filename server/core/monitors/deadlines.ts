@@ -88,7 +88,10 @@ export class MonitorDeadlines {
     );
     const ids = await this.transitions.write(planned);
     planned.forEach((p, i) => {
-      if (ids.has(p.write.id)) won.set(p.write.id, { shard: candidates[i].shard, nextDeadlineAt: p.write.nextDeadlineAt });
+      if (!ids.has(p.write.id)) return;
+      won.set(p.write.id, { shard: candidates[i].shard, nextDeadlineAt: p.write.nextDeadlineAt });
+      // Its alert rows were written with the decision: their shards' owners deliver them now.
+      this.transitions.wakeAlerts(p.write);
     });
     return won;
   }

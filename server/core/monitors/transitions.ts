@@ -164,6 +164,7 @@ export class MonitorTransitions {
       if (!won) continue;
       const monitor: MonitorRow = { ...m, ...p.transition.state, pingCount: won.pingCount, revision: won.revision, updatedAt: p.write.at };
       this.wake(monitor);
+      this.wakeAlerts(p.write);
       return { monitor, transition: p.transition };
     }
     throw new UnavailableError('The monitor is changing too fast to record this; retry shortly');
@@ -177,6 +178,13 @@ export class MonitorTransitions {
 
   wake(m: Pick<MonitorRow, 'shard' | 'nextDeadlineAt'>): void {
     if (m.nextDeadlineAt) this.deps.waker.wake('monitor', m.shard, m.nextDeadlineAt);
+  }
+
+  /** A won write that enqueued alert rows: their owner delivers them now. */
+  wakeAlerts(w: Pick<PlannedWrite['write'], 'alerts'>): void {
+    const first = new Map<number, Date>();
+    for (const a of w.alerts) if (!first.has(a.shard)) first.set(a.shard, a.nextAttemptAt);
+    for (const [shard, at] of first) this.deps.waker.wake('alert', shard, at);
   }
 
   private async projectChannels(ids: string[]): Promise<Map<string, ChannelSource>> {

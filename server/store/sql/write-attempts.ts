@@ -3,8 +3,12 @@
  * (terminal, or back to `scheduled` with `next_attempt_at` for a retry) and updates the
  * schedules' `last_run_at` / `last_status`. The job update is fenced on `status = 'running' AND
  * lease_epoch = <claim epoch>`: a node that lost the shard still records what it did (the
- * execution row) but cannot move a job its successor has re-claimed. Returns the ids of the jobs
- * updated. Params: results (jsonb).
+ * execution row) but cannot move a job its successor has re-claimed. Params: results (jsonb).
+ *
+ * Returns a row per job updated (`k = 'j'`: its id, whether it has its own terminal-state
+ * webhook) and a row per schedule updated (`k = 's'`: its id, and its failure streak and last
+ * status as they were before this statement, read under the row lock), from which the caller
+ * tells whether the results change anything alerts care about (store/result-alerts.ts).
  */
 export const WRITE_ATTEMPTS_SQL = `
 with input as (
@@ -32,7 +36,7 @@ upd as (
          updated_at = now()
     from input i
    where j.id = i.job_id and j.status = 'running' and j.lease_epoch = i.epoch
-  returning j.id, j.schedule_id, i.job_status, i.started_at, i.terminal, i.run
+  returning j.id, j.schedule_id, i.job_status, i.started_at, i.terminal, i.run, j.webhook_url is not null as hooked
 ),
 agg as (
   select schedule_id,
@@ -46,7 +50,8 @@ agg as (
 -- The locked rows carry the aggregate on to the update (one CTE scan: a second CTE joined in
 -- would be a rows x rows nested loop for a planner that believes each holds one row).
 locked as (
-  select a.* from schedules s join agg a on a.schedule_id = s.id order by s.id for no key update of s
+  select a.*, s.failure_streak as prev_streak, s.last_status as prev_status
+    from schedules s join agg a on a.schedule_id = s.id order by s.id for no key update of s
 ),
 sch as (
   update schedules s
@@ -55,4 +60,6 @@ sch as (
     from locked a
    where s.id = a.schedule_id
 )
-select id from upd`;
+select 'j' as k, id, hooked, null::int as prev_streak, null::text as prev_status from upd
+union all
+select 's', schedule_id, null, prev_streak, prev_status from locked`;

@@ -5,7 +5,8 @@
  * for the other paths).
  */
 import type { Job } from '../../core/types.js';
-import type { Database } from '../database.js';
+import type { Database, Querier } from '../database.js';
+import { pgArray } from '../sql/values.js';
 import type { Outcome } from '../coalescer.js';
 import { dateOf, isoOf, jsonOf, msColumn } from './columns.js';
 
@@ -216,5 +217,14 @@ export async function findJobByIdempotencyKey(db: Database, projectId: string, k
 export async function findJobsByIdempotencyKeys(db: Database, projectId: string, keys: readonly string[]): Promise<Job[]> {
   if (keys.length === 0) return [];
   const rows = await db.query<JobRecord>(BY_IDEMPOTENCY_KEYS_SQL, [projectId, keys], 'tock_jobs_by_idempotency_keys');
+  return rows.map(toJob);
+}
+
+const BY_IDS_SQL = `${SELECT} where id = any($1::text[])`;
+
+/** The jobs of these ids (any project), on `q` (inside the caller's transaction). */
+export async function findJobsByIds(q: Querier, ids: readonly string[]): Promise<Job[]> {
+  if (ids.length === 0) return [];
+  const rows = await q.query<JobRecord>(BY_IDS_SQL, [pgArray(ids)], 'tock_jobs_by_ids');
   return rows.map(toJob);
 }

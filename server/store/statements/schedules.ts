@@ -4,7 +4,8 @@
  * ../entities.ts maps the same columns for the other paths).
  */
 import type { Schedule } from '../../core/types.js';
-import type { Database } from '../database.js';
+import type { Database, Querier } from '../database.js';
+import { pgArray } from '../sql/values.js';
 import { dateOf, jsonOf, msColumn } from './columns.js';
 
 const SELECT = `select id, project_id, shard, key, name, description, url, method, headers, body, cron, timezone,
@@ -108,4 +109,13 @@ export async function findSchedule(db: Database, projectId: string, id: string):
 export async function findScheduleByKey(db: Database, projectId: string, key: string): Promise<Schedule | null> {
   const [row] = await db.query<ScheduleRecord>(BY_KEY_SQL, [projectId, key], 'tock_schedule_by_key');
   return row ? toSchedule(row) : null;
+}
+
+const BY_IDS_SQL = `${SELECT} where id = any($1::text[])`;
+
+/** The schedules of these ids (any project), on `q` (inside the caller's transaction). */
+export async function findSchedulesByIds(q: Querier, ids: readonly string[]): Promise<Schedule[]> {
+  if (ids.length === 0) return [];
+  const rows = await q.query<ScheduleRecord>(BY_IDS_SQL, [pgArray(ids)], 'tock_schedules_by_ids');
+  return rows.map(toSchedule);
 }

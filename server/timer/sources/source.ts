@@ -1,5 +1,6 @@
 import type { ScheduleRuns } from '../../store/job-transitions.js';
 import type { FireItem } from '../fire.js';
+import type { AlertDue } from './alerts.js';
 import type { JobDue } from './jobs.js';
 import type { MonitorDue } from './monitors.js';
 import type { ScheduleDue } from './schedules.js';
@@ -13,13 +14,13 @@ import type { ScheduleDue } from './schedules.js';
  * queue next, shards to reload after a lost race.
  *
  * Today's kinds: schedules (sources/schedules.ts: a claim turns ticks into jobs already claimed),
- * jobs (sources/jobs.ts) and monitor deadlines (sources/monitors.ts). A kind whose claim is the
- * whole work (a monitor deadline: one conditional update that turns it down and writes its alert
- * rows) hands over no items, only what it made due (`next`); a kind that runs something other
- * than a job's HTTP call (an alert delivery) is a source plus its own runner for the items it
- * hands over.
+ * jobs (sources/jobs.ts), monitor deadlines (sources/monitors.ts) and alert deliveries
+ * (sources/alerts.ts, with alert-runner.ts). A kind whose claim is the whole work (a monitor
+ * deadline: one conditional update that turns it down and writes its alert rows) hands over no
+ * items, only what it made due (`next`); a kind that runs something other than a job's HTTP call
+ * (an alert delivery) is a source plus its own runner for the items it hands over.
  */
-export type DueKind = 'schedule' | 'job' | 'monitor';
+export type DueKind = 'schedule' | 'job' | 'monitor' | 'alert';
 
 export interface DueEntryBase {
   kind: DueKind;
@@ -94,4 +95,4 @@ export interface DueSource<E extends DueEntry = DueEntry> {
 }
 
 /** An entry of any kind (a new kind adds its entry type here). */
-export type DueEntry = ScheduleDue | JobDue | MonitorDue;
+export type DueEntry = ScheduleDue | JobDue | MonitorDue | AlertDue;
