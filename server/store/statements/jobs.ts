@@ -110,7 +110,9 @@ function toJob(r: JobRecord): Job {
   };
 }
 
-function params(j: Job): unknown[] {
+type Param = string | number | null;
+
+function params(j: Job, iso: (d: Date | null) => string | null = isoOf): Param[] {
   return [
     j.id,
     j.projectId,
@@ -121,7 +123,7 @@ function params(j: Job): unknown[] {
     j.method,
     JSON.stringify(j.headers),
     j.body,
-    j.scheduledAt.toISOString(),
+    iso(j.scheduledAt),
     j.timeoutMs,
     j.maxRetries,
     j.retryBackoffMs,
@@ -131,25 +133,50 @@ function params(j: Job): unknown[] {
     j.webhookUrl,
     j.status,
     j.attempts,
-    isoOf(j.nextAttemptAt),
+    iso(j.nextAttemptAt),
     j.lastStatusCode,
     j.lastError,
-    j.createdAt.toISOString(),
-    j.updatedAt.toISOString(),
-    isoOf(j.finishedAt),
+    iso(j.createdAt),
+    iso(j.updatedAt),
+    iso(j.finishedAt),
     JSON.stringify(j.webhookHeaders),
     j.name,
   ];
 }
 
-/** The parameters of INSERT_MANY_SQL: column `c` of every job in params(job)[c]'s place, as one array. */
-function columnParams(jobs: readonly Job[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: PARAM_COUNT }, () => new Array<unknown>(jobs.length));
+/**
+ * One element of a PostgreSQL array literal: always quoted (so "NULL" and "" stay text), with
+ * only `"` and backslash escaped. Writing the literals here rather than passing JS arrays spares the
+ * driver's per-element conversion, two regex replaces and a string each, on every cell.
+ */
+function element(v: string | number | null): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') return String(v);
+  return NEEDS_ESCAPE.test(v) ? `"${v.replace(ESCAPED, '\\$&')}"` : `"${v}"`;
+}
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPED = /["\\]/g;
+
+/** The parameters of INSERT_MANY_SQL: for each column of params(), one array literal of every job's value. */
+function columnParams(jobs: readonly Job[]): string[] {
+  const columns: string[][] = Array.from({ length: PARAM_COUNT }, () => new Array<string>(jobs.length));
+  // Jobs of one call share their creation time: its text is worked out once.
+  let lastMs = NaN;
+  let lastIso = '';
+  const iso = (d: Date | null) => {
+    if (d === null) return null;
+    const ms = d.getTime();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = d.toISOString();
+    }
+    return lastIso;
+  };
   for (let r = 0; r < jobs.length; r++) {
-    const row = params(jobs[r]);
-    for (let c = 0; c < PARAM_COUNT; c++) columns[c][r] = row[c];
+    const row = params(jobs[r], iso);
+    for (let c = 0; c < PARAM_COUNT; c++) columns[c][r] = element(row[c]);
   }
-  return columns;
+  return columns.map((values) => `{${values.join(',')}}`);
 }
 const PARAM_COUNT = 27;
 
