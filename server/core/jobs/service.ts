@@ -232,7 +232,8 @@ export class JobService {
       try {
         const job = this.build(actor, input, opts);
         shard ??= job.shard;
-        built.push({ index, job: { ...job, shard } });
+        job.shard = shard;
+        built.push({ index, job });
       } catch (err) {
         if (!(err instanceof TockError)) throw err;
         fail(index, err);
