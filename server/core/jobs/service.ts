@@ -120,7 +120,7 @@ export class JobService {
     this.inserts = new Coalescer((jobs) => insertJobs(deps.db, jobs), {
       maxBatch: 500,
       maxInFlight: 3,
-      // Bodies reach 1 MiB: a statement carries at most ~4 MiB of them (JSON-escaped, they grow).
+      // Bodies reach 1 MiB: a statement carries at most ~4 MiB of them (escaped for the array literals, they grow).
       maxWeight: 4 * 1024 * 1024,
       weight: (j) => 512 + (j.body?.length ?? 0) + j.url.length,
     });
