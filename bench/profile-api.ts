@@ -1,10 +1,11 @@
 /**
- * `npx tsx bench/profile-api.ts [--seconds 10] [--warmup-seconds 3] [--creates 50] [--gets 1] [--no-profile] [--keep DIR]`
+ * `npx tsx bench/profile-api.ts [--seconds 10] [--warmup-seconds 3] [--creates 50] [--gets 1] [--batches 0] [--no-profile] [--keep DIR]`
  *
  * A Tock server (`startTock`, TOCK_SCHEDULER=false) on a fresh database in its own process under
  * `node --cpu-prof`, driven from this process over gRPC: `--gets` calls in flight of
  * `GetSchedule` with an unknown schedule id (authentication, project, one lookup, NOT_FOUND) and
- * `--creates` calls in flight of `CreateJob` (due in an hour) for `--seconds`, after
+ * `--creates` calls in flight of `CreateJob` (due in an hour) and `--batches` calls in flight of
+ * `CreateJobs` with 1,000 such jobs each for `--seconds`, after
  * `--warmup-seconds` of the same load (JIT, pools, prepared statements). Prints each load's
  * calls/s and latency, then the server's top functions and packages by self time. 0 turns a
  * load off. `--no-profile` measures without the profiler's overhead.
@@ -28,6 +29,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     'warmup-seconds': { type: 'string', default: '3' },
     creates: { type: 'string', default: '50' },
+    batches: { type: 'string', default: '0' },
     gets: { type: 'string', default: '1' },
     'no-profile': { type: 'boolean', default: false },
     keep: { type: 'string' },
@@ -81,22 +83,27 @@ try {
     unary(c.jobs.createJob.bind(c.jobs), {
       job: Job.fromPartial({ url: 'http://127.0.0.1:9/hook', body: '{"n":1}', scheduledAt: new Date(Date.now() + 3_600_000) }),
     });
+  const batch = () => Array.from({ length: 1000 }, (_, n) => Job.fromPartial({ url: 'http://127.0.0.1:9/hook', body: `{"n":${n}}`, scheduledAt: new Date(Date.now() + 3_600_000) }));
+  const createJobs = () => unary(c.jobs.createJobs.bind(c.jobs), { jobs: batch() });
   const getUnknown = () => unary(c.schedules.getSchedule.bind(c.schedules), { id: newId('schedule') });
   // Warm-up: JIT, connection pools, caches, prepared statements.
   const warmUntil = performance.now() + Number(args['warmup-seconds']) * 1000;
   await Promise.all([
     drive(Number(args.creates) || 1, warmUntil, createJob, () => false),
     drive(Number(args.gets) || 1, warmUntil, getUnknown, (e) => e.code === status.NOT_FOUND),
+    Number(args.batches) > 0 ? drive(Number(args.batches), warmUntil, createJobs, () => false) : null,
   ]);
   const until = performance.now() + seconds * 1000;
-  const [gets, creates] = await Promise.all([
+  const [gets, creates, batches] = await Promise.all([
     Number(args.gets) > 0 ? drive(Number(args.gets), until, getUnknown, (e) => e.code === status.NOT_FOUND) : null,
     Number(args.creates) > 0 ? drive(Number(args.creates), until, createJob, () => false) : null,
+    Number(args.batches) > 0 ? drive(Number(args.batches), until, createJobs, () => false) : null,
   ]);
   const line = (what: string, r: Awaited<ReturnType<typeof drive>> | null) =>
     r && console.log(`${what}: ${r.perS.toFixed(0)} calls/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.calls} calls, ${r.errors} unexpected errors${r.firstError ? ` (${r.firstError})` : ''}`);
   line(`GetSchedule unknown id, ${args.gets} in flight`, gets);
   line(`CreateJob, ${args.creates} in flight`, creates);
+  line(`CreateJobs of 1,000 jobs, ${args.batches} in flight`, batches);
 } finally {
   clients?.close();
   await server.call('stop').catch(() => {});

@@ -22,6 +22,10 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 
 /** Parses `input` with `schema`; the first problem becomes an InvalidArgumentError naming the field. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  // Valid input, the common case, is parsed without `reportInput` (which roughly doubles the
+  // cost of a parse); only a failing input is parsed again with it, for the issue's input.
+  const fast = schema.safeParse(input);
+  if (fast.success) return fast.data;
   const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0];
@@ -167,11 +171,27 @@ const NO_ALLOWED_TARGETS = new TargetAllowList([]);
  * time. Host names are judged at connect time, on the address they resolve to.
  */
 export function checkHttpUrl(url: string, field = 'url', allow: TargetAllowList = NO_ALLOWED_TARGETS): string {
+  let accepted = acceptedUrls.get(allow);
+  const known = accepted?.get(url);
+  if (known !== undefined) return known;
   const parsed = parseWebUrl(url, field);
   const refusal = literalTargetRefusal(parsed.hostname, allow);
   if (refusal) throw new InvalidUrlError(url, refusal.message, field);
-  return parsed.toString();
+  const normalized = parsed.toString();
+  if (!accepted) acceptedUrls.set(allow, (accepted = new Map()));
+  if (accepted.size >= ACCEPTED_URLS_MAX) accepted.clear();
+  accepted.set(url, normalized);
+  return normalized;
 }
+
+/**
+ * URLs checkHttpUrl accepted, with their normalized form, per allow list (a list never changes
+ * once made, and the verdict depends on nothing else): the jobs of a batch mostly share a URL,
+ * and each would otherwise be parsed and its host judged again. Only acceptances are kept, so a
+ * refusal is always worked out, and reported, afresh. Bounded: cleared when full.
+ */
+const acceptedUrls = new WeakMap<TargetAllowList, Map<string, string>>();
+const ACCEPTED_URLS_MAX = 1_024;
 
 /** Checks the shape of a URL Tock shows but never calls (a project's `url`): absolute http(s), no credentials. */
 export function checkWebUrl(url: string, field = 'url'): string {

@@ -123,7 +123,7 @@ export class JobService {
     this.inserts = new Coalescer((jobs) => insertJobs(deps.db, jobs), {
       maxBatch: 500,
       maxInFlight: 3,
-      // Bodies reach 1 MiB: a statement carries at most ~4 MiB of them (JSON-escaped, they grow).
+      // Bodies reach 1 MiB: a statement carries at most ~4 MiB of them (escaped for the array literals, they grow).
       maxWeight: 4 * 1024 * 1024,
       weight: (j) => 512 + (j.body?.length ?? 0) + j.url.length,
     });
@@ -235,7 +235,8 @@ export class JobService {
       try {
         const job = this.build(actor, input, opts);
         shard ??= job.shard;
-        built.push({ index, job: { ...job, shard } });
+        job.shard = shard;
+        built.push({ index, job });
       } catch (err) {
         if (!(err instanceof TockError)) throw err;
         fail(index, err);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyConflictError, NotFoundError } from '../../../server/core/errors.js';
+import type { Database } from '../../../server/store/database.js';
+import { insertJobs } from '../../../server/store/statements/jobs.js';
 import { createTestCore, type TestCore, type TestTenant } from '../../helpers/core.js';
 
 /**
@@ -52,5 +54,34 @@ describe('concurrent job creates', () => {
     expect(failed.status).toBe('rejected');
     expect((failed as PromiseRejectedResult).reason).toBeInstanceOf(NotFoundError);
     expect(await jobCount(a.projectId)).toBe(before + 39);
+  });
+});
+
+describe('a batch insert', () => {
+  it('stores every text exactly as sent, whatever characters the array literals have to carry', async () => {
+    const texts = ['', 'NULL', 'null', '"', '\\', '\\"', '{a,b}', 'a,b', ' lead and trail ', 'line\nbreak\ttab', 'é ü 漢字 😀', '{"k":"v\\\\"}', "it's"];
+    const inputs = texts.map((s, i) => ({
+      url: `https://example.com/odd/${i}?q=${encodeURIComponent(s)}`,
+      name: s.trim() === '' ? null : s,
+      body: s,
+      headers: { 'x-odd': s.replace(/[^\t\x20-\x7E]/g, '') },
+      idempotencyKey: s === '' ? null : `odd-${s}`,
+      webhookHeaders: { 'x-w': `"${i}"\\` },
+      expectedStatus: [200, 201],
+    }));
+    const built = inputs.map((input) => t.core.jobs.build(a.actor, input));
+    // The real database, counting statements: a batch that failed would be retried one job at a time.
+    const db = t.database.db;
+    let statements = 0;
+    const counting = { query: (...args: Parameters<Database['query']>) => (statements++, db.query(...args)) } as unknown as Database;
+    const outcomes = await insertJobs(counting, built);
+    expect(outcomes).toEqual(texts.map(() => ({ ok: true, value: 'inserted' })));
+    expect(statements).toBe(1);
+    const results = built.map((job) => ({ job }));
+    for (const r of results) {
+      const stored = await t.core.jobs.get(a.actor, r.job.id);
+      expect(stored).toEqual(r.job);
+    }
+    expect(results.map((r) => r.job.body)).toEqual(texts);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { hasScope, parseScopes } from '../../../server/core/auth/scopes.js';
 import { InvalidArgumentError, InvalidPageTokenError, InvalidUrlError } from '../../../server/core/errors.js';
+import { TargetAllowList } from '../../../server/core/targets.js';
 import { decodePageToken, encodePageToken, pageSize } from '../../../server/core/paging.js';
 import { body, checkHttpUrl, fieldPath, name, parse } from '../../../server/core/validation.js';
 
@@ -31,6 +32,16 @@ describe('input parsing', () => {
     expect(() => checkHttpUrl('ftp://example.com/')).toThrow("scheme 'ftp' is not allowed");
     expect(() => checkHttpUrl('https://u:p@example.com/')).toThrow('credentials in the URL');
     expect(() => checkHttpUrl('https://example.com/' + 'a'.repeat(3000))).toThrow('longer than 2048');
+  });
+
+  it('judges a URL seen before by the same allow list the same way, and by another list afresh', () => {
+    const loopback = new TargetAllowList(['127.0.0.1/32']);
+    for (let i = 0; i < 3; i++) {
+      expect(checkHttpUrl('HTTP://127.0.0.1:9/Hook', 'url', loopback)).toBe('http://127.0.0.1:9/Hook');
+      expect(() => checkHttpUrl('http://127.0.0.1:9/Hook', 'webhook_url')).toThrow(InvalidUrlError);
+      expect(() => checkHttpUrl('http://127.0.0.1:9/Hook', 'webhook_url')).toThrow(expect.objectContaining({ field: 'webhook_url' }));
+      expect(() => checkHttpUrl('http://10.0.0.1/', 'url', loopback)).toThrow('private');
+    }
   });
 });
 
