@@ -160,6 +160,11 @@ export class TimerMetrics {
     this.misfires.labels(policy).inc();
   }
 
+  /** A loop's error series starts at 0 when the loop is made, so rate() and alert rules see it before its first failure. */
+  loopMade(loop: string): void {
+    this.loopErrors.labels(loop).inc(0);
+  }
+
   loopFailed(loop: string): void {
     this.loopErrors.labels(loop).inc();
   }

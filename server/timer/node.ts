@@ -549,6 +549,7 @@ export class Scheduler implements Waker {
   }
 
   private loop(name: string, maxBackoffMs: number, opts: Pick<SteppedLoopOptions, 'step' | 'nextAt'>): SteppedLoop {
+    this.metrics.loopMade(name);
     return new SteppedLoop({
       name,
       ...opts,

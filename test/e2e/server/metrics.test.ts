@@ -7,6 +7,8 @@ import { ListSchedulesRequest, ScheduleServiceClient, ScheduleServiceService } f
 import { createLogger } from '../../../server/logger.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { eventually } from '../../helpers/outage.js';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
 import { parsePrometheus, samples, value, type Sample } from '../../helpers/prometheus.js';
 import { Receiver } from '../../integration/timer/harness.js';
 import { api, bearer } from '../grpc/harness.js';
@@ -175,6 +177,19 @@ describe('/metrics of a node with the scheduler on', () => {
     expect(value(all, 'tock_process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(value(all, 'tock_process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(samples(all, 'tock_nodejs_eventloop_lag_seconds')).toHaveLength(1);
+  });
+
+  it('exports every series, with every label, that the starter Prometheus rules (docs/prometheus-rules.yml) select', async () => {
+    const rules = parse(await readFile(new URL('../../../docs/prometheus-rules.yml', import.meta.url), 'utf8')) as { groups: Array<{ rules: Array<{ expr: string }> }> };
+    const selectors = rules.groups.flatMap((g) => g.rules).flatMap((r) => [...r.expr.matchAll(/\b(tock_[a-z_]+)(?:\{([^}]*)\})?/g)]);
+    expect(selectors.length).toBeGreaterThan(5);
+    for (const [, name, matchers] of selectors) {
+      const series = samples(all, name);
+      expect(series.length, `${name} is not exported`).toBeGreaterThan(0);
+      for (const [, label] of (matchers ?? '').matchAll(/([a-z_]+)\s*(?:=~|!=|!~|=)/g)) {
+        expect(series.some((s) => label in s.labels), `${name} has no label ${label}`).toBe(true);
+      }
+    }
   });
 
   it('refuses other methods on /metrics with 405', async () => {
