@@ -200,14 +200,16 @@ export async function monitorDownCell(opts: MonitorsOptions, ctx: BenchContext):
       return Number(c.n);
     };
     while ((await countDown()) < d.pinged && Date.now() < waitUntil) await sleep(200);
-    const rows = await server.call<Array<{ late_ms: number }>>(
+    // Both instants as epoch milliseconds, the difference taken here (one clock: the server's).
+    const rows = await server.call<Array<{ down_ms: number; ping_ms: number; period_s: number; grace_s: number }>>(
       'sql',
-      `select (extract(epoch from (f.at - ${deadlineSql})) * 1000)::float8 as late_ms
+      `select (extract(epoch from f.at) * 1000)::float8 as down_ms, (extract(epoch from m.last_ping_at) * 1000)::float8 as ping_ms,
+              m.period_seconds as period_s, m.grace_seconds as grace_s
          from monitors m
          join lateral (select min(x.at) as at from flips x where x.subject_id = m.id and x.subject_type = 'monitor' and x.to_status = 'down') f on f.at is not null
         where m.period_seconds = 1 and m.last_ping_at is not null`,
     );
-    const late = Float64Array.from(rows.map((r) => Number(r.late_ms))).sort();
+    const late = Float64Array.from(rows.map((r) => Number(r.down_ms) - (Number(r.ping_ms) + (Number(r.period_s) + Number(r.grace_s)) * 1000))).sort();
     const result: MonitorsDownResult = {
       monitors: opts.downMonitors,
       pinged: Number(d.pinged),
