@@ -1,11 +1,10 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyWebhook } from '../../../client/src/webhooks.js';
 import { startTock, type RunningTock } from '../../../server/app.js';
 import { parseConfig } from '../../../server/config.js';
 import type { Actor, Principal } from '../../../server/core/types.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../helpers/smtp.js';
 import { Receiver, until } from '../../integration/timer/harness.js';
 
 /**
@@ -16,8 +15,8 @@ import { Receiver, until } from '../../integration/timer/harness.js';
 let database: TestDatabase;
 let tock: RunningTock;
 let receiver: Receiver;
-let smtp: SMTPServer;
-const mails: Array<{ to: string[]; raw: string }> = [];
+let smtp: SmtpSink;
+let mails: ReceivedMail[] = [];
 let url: string;
 let actor: Actor;
 let principal: Principal;
@@ -25,20 +24,8 @@ let principal: Principal;
 beforeAll(async () => {
   database = await createTestDatabase();
   receiver = await new Receiver().listen();
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
+  smtp = await startSmtpSink();
+  mails = smtp.mails;
   tock = await startTock(
     parseConfig({
       DATABASE_URL: database.url,
@@ -48,7 +35,7 @@ beforeAll(async () => {
       LOG_LEVEL: 'silent',
       TOCK_SHUTDOWN_DEADLINE_MS: '2000',
       TOCK_ALLOW_TARGETS: '127.0.0.1/32',
-      TOCK_SMTP_URL: `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`,
+      TOCK_SMTP_URL: smtp.url,
     }),
   );
   url = `http://127.0.0.1:${tock.http.port}`;
@@ -58,7 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await tock?.stop();
   await receiver?.close();
-  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await smtp?.close();
   await database?.close();
 });
 

@@ -1,11 +1,10 @@
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { verifyWebhook } from '../../../client/src/webhooks.js';
 import { createMailer } from '../../../server/notify/email.js';
 import { AlertEntity, FlipEntity, type AlertRow } from '../../../server/store/entities.js';
 import { startScheduler, type RunningScheduler } from '../../../server/timer/index.js';
+import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../../helpers/smtp.js';
 import { Receiver, TEST_OPTIONS, testLogger, timerWorld, until, type Received, type TimerWorld } from './harness.js';
 
 /**
@@ -15,18 +14,14 @@ import { Receiver, TEST_OPTIONS, testLogger, timerWorld, until, type Received, t
  * email.
  */
 
-interface Mail {
-  to: string[];
-  raw: string;
-}
 
 let w: TimerWorld;
 let node: RunningScheduler;
 let sink: Receiver;
 let target: Receiver;
 let secret: string;
-let smtp: SMTPServer;
-const mails: Mail[] = [];
+let smtp: SmtpSink;
+let mails: ReceivedMail[] = [];
 /** Per sink path: statuses served in turn, the last one repeating. */
 const answers = new Map<string, number[]>();
 /** Per target path: the status it answers (default 200), or 'hang' (never answers in time). */
@@ -46,21 +41,8 @@ beforeAll(async () => {
     if (answer === 'hang') setTimeout(() => res.writeHead(200).end(), 2_000).unref();
     else res.writeHead(answer).end();
   }).listen();
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', () => resolve()));
-  const smtpPort = (smtp.server.address() as AddressInfo).port;
+  smtp = await startSmtpSink();
+  mails = smtp.mails;
   node = await startScheduler({
     db: w.db,
     databaseUrl: inject('dbMode') === 'postgres' ? w.url : null,
@@ -69,7 +51,7 @@ beforeAll(async () => {
     options: TEST_OPTIONS,
     alerts: {
       publicUrl: PUBLIC_URL,
-      mailer: createMailer(`smtp://127.0.0.1:${smtpPort}`),
+      mailer: createMailer(smtp.url),
       from: 'Tock Alerts <alerts@tock.example>',
       delivery: { backoffMs: 50, maxBackoffMs: 200, random: () => 0.5 },
     },
@@ -81,7 +63,7 @@ afterAll(async () => {
   await node?.stop(2_000);
   await sink?.close();
   await target?.close();
-  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await smtp?.close();
   await w?.close();
 });
 
